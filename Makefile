@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+# The test run's own environment: production-like settings (DEBUG off) against the emulator.
+TEST_ENV := SECRET_KEY=test-only-secret-key RAILZ_EMULATOR=1 SECURE_SSL_REDIRECT=0 \
+	SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0 DEBUG=0
+RUN_ENV := DEBUG=1
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench install lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py demo_setup
+	$(RUN_ENV) $(PY) manage.py serve
+
+test: install
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(RUN_ENV) $(PY) manage.py bench_all
+
+# Regenerates the hashed lock from pyproject.toml.
+lock: install
+	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		-o requirements.lock --quiet
+
+clean:
+	rm -rf $(VENV) var

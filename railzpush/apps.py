@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RailzpushConfig(AppConfig):
+    name = "railzpush"
+    verbose_name = "railzpush"
+
+    def ready(self):
+        from railzpush import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,49 @@
+"""Serve the web app and a django-q2 worker cluster as one foreground process group."""
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the django-q2 cluster together; Ctrl-C stops both cleanly."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport, **options):
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        children = [
+            subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
+            subprocess.Popen([*manage, "runserver", addrport, "--noreload"]),  # noqa: S603
+        ]
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"Serving on http://{addrport}/admin/ with {settings.Q_WORKERS} workers")
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.2)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        failed = [c.args[-1] for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            self.stderr.write(f"stopped because a child exited: {failed}")
+            sys.exit(1)

@@ -1,0 +1,235 @@
+"""railzpush settings: everything comes from the environment, and a bad value stops start-up.
+
+The embedded default (no variables set) is SQLite with django-q2's ORM broker and the offline
+Railz emulator; the scale setup is DATABASE_URL=postgres://…, REDIS_URL=redis://… and Railz
+credentials. See README.md.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from railzpush.env import env_bool, env_float, env_int, env_json_ints, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("RAILZPUSH_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+# Where this app is reachable; the emulator delivers webhooks here and the client finds the
+# emulator here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_q",
+    "railzpush",
+    "railzpush.emulator",
+    "refs",
+    "pushes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "railzpush.urls"
+WSGI_APPLICATION = "railzpush.wsgi.application"
+ASGI_APPLICATION = "railzpush.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'railzpush.sqlite3'}")
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # A web process and several workers write at once: WAL lets readers go on during a write,
+    # IMMEDIATE takes the write lock at BEGIN (so no transaction fails half-way on upgrade), and
+    # the busy timeout makes writers queue instead of raising "database is locked".
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+        ),
+    }
+    _db["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME")} if env_str("SQLITE_TEST_NAME") else {}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USING_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- Cache: shares the Railz token and rate budget between the web process and workers --------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Background work (django-q2) ------------------------------------------------------------
+Q_WORKERS = env_int("Q_WORKERS", 2, minimum=1)
+Q_CLUSTER = {
+    "name": "railzpush",
+    "workers": Q_WORKERS,
+    # A task that has run for `timeout` seconds is killed; `retry` must be longer so that a
+    # task still running is never handed to a second worker.
+    "timeout": env_int("Q_TIMEOUT", 120, minimum=5),
+    "retry": env_int("Q_RETRY", 180, minimum=10),
+    # Tasks are safe to re-run (they claim their rows with a conditional update), so a task
+    # lost with its worker is tried again, a bounded number of times.
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3, minimum=1),
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": env_int("Q_SAVE_LIMIT", 1000, minimum=0),
+    "poll": env_float("Q_POLL", 0.5, minimum=0.05),
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
+    raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY")
+
+# --- Railz ----------------------------------------------------------------------------------
+RAILZ_CLIENT_ID = env_str("RAILZ_CLIENT_ID", "")
+RAILZ_SECRET_KEY = env_str("RAILZ_SECRET_KEY", "")
+RAILZ_WEBHOOK_SECRET = env_str("RAILZ_WEBHOOK_SECRET", "")
+_has_credentials = bool(RAILZ_CLIENT_ID and RAILZ_SECRET_KEY)
+_emulator_setting = env_str("RAILZ_EMULATOR")
+RAILZ_EMULATOR = env_bool("RAILZ_EMULATOR", not _has_credentials)
+if RAILZ_EMULATOR and _emulator_setting is None and not DEBUG:
+    # In production the emulator is never switched on by the absence of credentials alone.
+    raise ImproperlyConfigured(
+        "No Railz credentials are set: set RAILZ_CLIENT_ID and RAILZ_SECRET_KEY, or set "
+        "RAILZ_EMULATOR=1 to run against the offline emulator on purpose"
+    )
+if RAILZ_EMULATOR:
+    # Demo credentials, so the app and its emulator always agree when none are set.
+    RAILZ_CLIENT_ID = RAILZ_CLIENT_ID or "emulator-client"
+    RAILZ_SECRET_KEY = RAILZ_SECRET_KEY or "SB_emulator-secret"
+    RAILZ_WEBHOOK_SECRET = RAILZ_WEBHOOK_SECRET or "emulator-webhook-secret"
+RAILZ_API_URL = env_str(
+    "RAILZ_API_URL", f"{SITE_URL}/emulator/api" if RAILZ_EMULATOR else "https://api.railz.ai"
+).rstrip("/")
+RAILZ_AUTH_URL = env_str(
+    "RAILZ_AUTH_URL",
+    f"{SITE_URL}/emulator/auth/getAccess" if RAILZ_EMULATOR else "https://auth.railz.ai/getAccess",
+)
+RAILZ_CONNECT_TIMEOUT = env_float("RAILZ_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+RAILZ_READ_TIMEOUT = env_float("RAILZ_READ_TIMEOUT", 30.0, minimum=0.1)
+RAILZ_RATE_LIMIT_PER_MINUTE = env_int("RAILZ_RATE_LIMIT_PER_MINUTE", 1000, minimum=1)
+# Per-connection provider limits (requests a minute) that the client keeps under.
+RAILZ_PROVIDER_LIMITS = env_json_ints("RAILZ_PROVIDER_LIMITS", {"xero": 60})
+RAILZ_GET_RETRIES = env_int("RAILZ_GET_RETRIES", 4, minimum=0)
+RAILZ_WEBHOOK_TOLERANCE_SECONDS = env_int("RAILZ_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
+
+# --- Auth, i18n, static ---------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+LOGIN_URL = "admin:login"
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "railzpush API",
+    "DESCRIPTION": "Compose accounting records and push them through Railz.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Production hardening (all on unless DEBUG) ---------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

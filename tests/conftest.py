@@ -1,0 +1,33 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = Path(
+    os.environ.get("RAILZ_OPENAPI_SPEC", ROOT.parent / "shared" / "railz" / "openapi-v2.yaml")
+)
+
+
+@pytest.fixture(scope="session")
+def railz_spec():
+    """Railz's public OpenAPI v2 spec, read from beside the checkout (never copied into it)."""
+    import yaml
+
+    if not SPEC_PATH.exists():
+        pytest.fail(f"Railz spec not found at {SPEC_PATH}; set RAILZ_OPENAPI_SPEC")
+    with SPEC_PATH.open() as fh:
+        return yaml.load(fh, Loader=yaml.CSafeLoader)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test gets an empty in-process cache (token, rate budget)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
