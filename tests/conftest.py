@@ -31,3 +31,8 @@ def _isolated_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+from tests.fixtures.emulator import *  # noqa: E402, F403
+from tests.fixtures.railz import *  # noqa: E402, F403
+from tests.fixtures.refs import *  # noqa: E402, F403
