@@ -1,0 +1,415 @@
+"""The Railz data types railzpush can push, and every write operation Railz has for them.
+
+Written by hand from the Railz OpenAPI v2 spec (each operation's request DTO and its
+``**Supported for:**`` list); ``tests/test_datatypes_match_spec.py`` holds it to the spec field
+by field. The spec's ``required`` lists are provider-agnostic and minimal: per-provider rules
+come only from ``pushOptions`` at run time, so they are not encoded here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from railzpush.railz.schema import (
+    DATE,
+    Array,
+    Node,
+    Number,
+    Object,
+    PassThrough,
+    Problem,
+    Ref,
+    String,
+    validate,
+)
+
+PROVIDERS: tuple[str, ...] = (
+    "quickbooks",
+    "xero",
+    "freshbooks",
+    "sageIntacct",
+    "sageBusinessCloud",
+    "oracleNetsuite",
+    "dynamicsBusinessCentral",
+    "wave",
+    "zohoBooks",
+    "quickbooksDesktop",
+)
+
+
+class Op(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    BATCH_CREATE = "batch_create"
+    BATCH_UPDATE = "batch_update"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class UnknownDataType(KeyError):
+    """Raised for a dataType name the registry does not know."""
+
+    def __str__(self) -> str:
+        # KeyError would repr() the message, quotes included.
+        return str(self.args[0])
+
+
+class OperationNotSupported(LookupError):
+    """Raised when Railz has no such write operation for a data type at all."""
+
+
+def _supported_for(*providers: str) -> frozenset[str]:
+    unknown = set(providers) - set(PROVIDERS)
+    if unknown:
+        raise ValueError(f"unknown providers: {', '.join(sorted(unknown))}")
+    return frozenset(providers)
+
+
+# What the envelope around `data` / `batch[]` must carry (all request DTOs share it).
+_CONNECTION_UUID = String(required=True)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Railz write operation: where it goes, who supports it, and its `data` schema.
+
+    ``data`` is the schema of the request's ``data`` object, or of each ``batch[]`` item;
+    it is None for deletes, which have no body (``connectionUuid`` goes in the query).
+    ``body`` is the whole request envelope, built once here rather than on every push.
+    """
+
+    op: Op
+    method: str
+    path: str
+    providers: frozenset[str]
+    data: Object | None = None
+    body: Object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.data is None) != (self.op is Op.DELETE):
+            raise ValueError(f"{self.method} {self.path}: only deletes go without a data schema")
+        if self.op is Op.DELETE:
+            body = Object({"connectionUuid": _CONNECTION_UUID})
+        elif self.op in (Op.BATCH_CREATE, Op.BATCH_UPDATE):
+            body = Object(
+                {
+                    "connectionUuid": _CONNECTION_UUID,
+                    "batch": Array(self.data, required=True, min_items=1),
+                }
+            )
+        else:
+            body = Object({"connectionUuid": _CONNECTION_UUID, "data": self.data.as_required()})
+        object.__setattr__(self, "body", body)
+
+
+@dataclass(frozen=True)
+class DataType:
+    """A Railz dataType (``invoices``, ``billPayments``...) and its write operations."""
+
+    name: str
+    label: str  # "Invoice"
+    label_plural: str  # "invoices", for sentences
+    operations: Mapping[Op, Operation]
+    read_path: str | None  # GET list path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operations", MappingProxyType(dict(self.operations)))
+
+    def operation(self, op: Op | str) -> Operation:
+        """The operation, or OperationNotSupported naming what Railz lacks."""
+        operation = self.operations.get(op)  # StrEnum: "create" finds Op.CREATE
+        if operation is None:
+            try:
+                label = Op(op).label
+            except ValueError:
+                label = f"operation {op!r}"
+            raise OperationNotSupported(f"Railz has no {label} for {self.label_plural}")
+        return operation
+
+    def supports(self, op: Op | str, service_name: str) -> bool:
+        """Whether Railz can do ``op`` on this data type for a connection to ``service_name``."""
+        operation = self.operations.get(op)
+        return operation is not None and service_name in operation.providers
+
+
+def _by_op(*operations: Operation) -> dict[Op, Operation]:
+    return {o.op: o for o in operations}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces the spec shares between data types.
+
+TRACKING_CATEGORY_TYPES = ("class", "department", "location", "unknown")
+PAYMENT_METHOD_TYPES = (
+    "unknown",
+    "cash",
+    "check",
+    "creditCard",
+    "debitCard",
+    "bankTransfer",
+    "giftCard",
+    "other",
+)
+BILLABLE_STATUSES = ("billable", "notBillable", "hasBeenBilled")
+
+# Numbers in the spec are `number` (format float); dates are YYYY-MM-DD.
+AMOUNT = Number()
+DATE_STRING = String(format=DATE)
+MEMO = String(max_length=4000)
+DESCRIPTION = String(max_length=4000)
+PASS_THROUGH = PassThrough()
+
+SUBSIDIARY_REFS = Array(Ref())
+# PushInvoiceTrackingCategoryRef, BillTrackingCategoryRefDto, CreditNoteTrackingCategoryRefDto:
+# the same shape under three names.
+TRACKING_CATEGORY_REFS = Array(Ref(extra={"type": String(enum=TRACKING_CATEGORY_TYPES)}))
+# PaymentMethodRefDto is the one push ref whose id is optional.
+PAYMENT_METHOD_REF = Object(
+    {"id": String(), "name": String(), "type": String(enum=PAYMENT_METHOD_TYPES)}
+)
+
+# BillingAddressDto and ShippingAddressDto are identical.
+ADDRESS = Object(
+    {
+        "line1": String(max_length=500),
+        "line2": String(max_length=500),
+        "city": String(max_length=255),
+        "region": String(max_length=255),
+        "country": String(),  # ISO alpha-3, but the spec does not constrain it
+        "postalCode": String(max_length=30),
+    }
+)
+# PushCustomerVendorContactV2: a contact's address has a type and no length limits.
+CONTACT = Object(
+    {
+        "name": String(),
+        "email": String(),
+        "phone": String(),
+        "address": Object(
+            {
+                "line1": String(),
+                "line2": String(),
+                "city": String(),
+                "region": String(),
+                "country": String(),
+                "postalCode": String(),
+                "type": String(enum=("billing", "shipping", "other")),
+            }
+        ),
+    }
+)
+
+# ---------------------------------------------------------------------------------------------
+# invoices
+
+INVOICE_LINE = Object(  # InvoiceLineItemV2
+    {
+        "description": DESCRIPTION,
+        "quantity": Number(),
+        "id": String(),
+        "discountPercentage": Number(),
+        "discountAmount": AMOUNT,
+        "taxRateRef": Ref(),
+        "accountRef": Ref(),
+        "inventoryRef": Ref(),
+        "trackingCategoryRefs": TRACKING_CATEGORY_REFS,
+        "unitAmount": AMOUNT,
+    }
+)
+
+INVOICE = Object(  # PushInvoiceV2
+    {
+        "passThrough": PASS_THROUGH,
+        "invoiceNumber": String(max_length=21),
+        "postedDate": DATE_STRING,
+        "dueDate": DATE_STRING,
+        "currency": String(),
+        "currencyRate": Number(),
+        "memo": MEMO,
+        "customerRef": Ref(required=True),
+        "lines": Array(INVOICE_LINE, required=True),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+    }
+)
+# UpdateInvoiceV2: the spec drops the 21-character limit on update; we follow the spec.
+INVOICE_UPDATE = INVOICE.extended({"invoiceNumber": String()})
+
+INVOICES = DataType(
+    name="invoices",
+    label="Invoice",
+    label_plural="invoices",
+    read_path="/v2/accounting/invoices",
+    operations=_by_op(
+        Operation(
+            Op.CREATE,
+            "POST",
+            "/v2/accounting/invoices",
+            _supported_for(
+                "quickbooks",
+                "xero",
+                "freshbooks",
+                "sageIntacct",
+                "sageBusinessCloud",
+                "oracleNetsuite",
+                "dynamicsBusinessCentral",
+                "wave",
+                "zohoBooks",
+            ),
+            INVOICE,
+        ),
+        Operation(
+            Op.UPDATE,
+            "PUT",
+            "/v2/accounting/invoices/{id}",
+            _supported_for("quickbooks", "xero", "freshbooks", "oracleNetsuite"),
+            INVOICE_UPDATE,
+        ),
+        Operation(
+            Op.DELETE,
+            "DELETE",
+            "/v2/accounting/invoices/{id}",
+            _supported_for(
+                "quickbooks",
+                "xero",
+                "freshbooks",
+                "sageIntacct",
+                "sageBusinessCloud",
+                "dynamicsBusinessCentral",
+                "wave",
+            ),
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# bills
+
+BILL_LINE = Object(  # PushBillLineItemV2 (UpdateBillLineItemV2 has the same fields)
+    {
+        "id": String(),
+        "accountRef": Ref(),
+        "trackingCategoryRefs": TRACKING_CATEGORY_REFS,
+        "taxRateRef": Ref(),
+        "description": DESCRIPTION,
+        # Unlike invoice lines, a bill line must say how many and at what price.
+        "unitAmount": Number(required=True),
+        "quantity": Number(required=True),
+        "customerRef": Ref(),
+        "billableStatus": String(enum=BILLABLE_STATUSES),
+        "discountPercentage": Number(),
+        "inventoryRef": Ref(),
+        "taxAmount": AMOUNT,
+    }
+)
+
+BILL = Object(  # PushBillV2 and UpdateBillsV2
+    {
+        "vendorInvoiceNumber": String(max_length=21),
+        "postedDate": DATE_STRING,
+        "dueDate": DATE_STRING,
+        "currencyRate": Number(),
+        "memo": MEMO,
+        "vendorRef": Ref(required=True),
+        "currency": String(),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "lines": Array(BILL_LINE, required=True),
+        "purchaseOrderRefs": Array(Ref()),
+        "passThrough": PASS_THROUGH,
+    }
+)
+
+BILLS = DataType(
+    name="bills",
+    label="Bill",
+    label_plural="bills",
+    read_path="/v2/accounting/bills",
+    operations=_by_op(
+        Operation(
+            Op.CREATE,
+            "POST",
+            "/v2/accounting/bills",
+            _supported_for(
+                "quickbooks",
+                "xero",
+                "freshbooks",
+                "sageIntacct",
+                "sageBusinessCloud",
+                "oracleNetsuite",
+                "dynamicsBusinessCentral",
+                "zohoBooks",
+            ),
+            BILL,
+        ),
+        Operation(
+            Op.UPDATE,
+            "PUT",
+            "/v2/accounting/bills/{id}",
+            _supported_for(
+                "quickbooks", "xero", "sageIntacct", "sageBusinessCloud", "oracleNetsuite"
+            ),
+            BILL,
+        ),
+        Operation(
+            Op.DELETE,
+            "DELETE",
+            "/v2/accounting/bills/{id}",
+            _supported_for(
+                "quickbooks",
+                "xero",
+                "freshbooks",
+                "sageIntacct",
+                "sageBusinessCloud",
+                "dynamicsBusinessCentral",
+            ),
+        ),
+    ),
+)
+
+DATA_TYPES: Mapping[str, DataType] = MappingProxyType({dt.name: dt for dt in (INVOICES, BILLS)})
+
+
+def data_type(name: str) -> DataType:
+    """The registry entry for a Railz dataType name such as ``"invoices"``."""
+    return _lookup(name)
+
+
+def _lookup(name: str) -> DataType:
+    # validate_request's `data_type` argument hides the public function of that name.
+    try:
+        return DATA_TYPES[name]
+    except KeyError:
+        known = ", ".join(DATA_TYPES)
+        raise UnknownDataType(
+            f"railzpush cannot push Railz data type {name!r} (known: {known})"
+        ) from None
+
+
+def validate_request(data_type: str, op: Op | str, body: object) -> list[Problem]:
+    """Every problem of a whole request body (envelope included) for ``op`` on ``data_type``.
+
+    Paths are rooted at the body, as Railz reports them: ``connectionUuid``,
+    ``data.lines[0].quantity``, ``batch[3].customerRef``. For a delete, which has no body,
+    pass the query parameters (``{"connectionUuid": ...}``).
+    """
+    operation = _lookup(data_type).operation(op)
+    return validate(operation.body, body)
+
+
+__all__ = [
+    "DATA_TYPES",
+    "PROVIDERS",
+    "DataType",
+    "Node",
+    "Op",
+    "Operation",
+    "OperationNotSupported",
+    "UnknownDataType",
+    "data_type",
+    "validate_request",
+]
