@@ -15,7 +15,9 @@ from types import MappingProxyType
 
 from railzpush.railz.schema import (
     DATE,
+    DATE_TIME,
     Array,
+    Boolean,
     Node,
     Number,
     Object,
@@ -64,7 +66,9 @@ class OperationNotSupported(LookupError):
     """Raised when Railz has no such write operation for a data type at all."""
 
 
-def _supported_for(*providers: str) -> frozenset[str]:
+def _supported_for(providers_list: str) -> frozenset[str]:
+    # Written as the spec's "Supported for:" list reads, so the two are easy to compare.
+    providers = providers_list.split()
     unknown = set(providers) - set(PROVIDERS)
     if unknown:
         raise ValueError(f"unknown providers: {', '.join(sorted(unknown))}")
@@ -247,41 +251,29 @@ INVOICES = DataType(
     read_path="/v2/accounting/invoices",
     operations=_by_op(
         Operation(
-            Op.CREATE,
-            "POST",
-            "/v2/accounting/invoices",
-            _supported_for(
-                "quickbooks",
-                "xero",
-                "freshbooks",
-                "sageIntacct",
-                "sageBusinessCloud",
-                "oracleNetsuite",
-                "dynamicsBusinessCentral",
-                "wave",
-                "zohoBooks",
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/invoices",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral wave zohoBooks"
             ),
-            INVOICE,
+            data=INVOICE,
         ),
         Operation(
-            Op.UPDATE,
-            "PUT",
-            "/v2/accounting/invoices/{id}",
-            _supported_for("quickbooks", "xero", "freshbooks", "oracleNetsuite"),
-            INVOICE_UPDATE,
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/invoices/{id}",
+            providers=_supported_for("quickbooks xero freshbooks oracleNetsuite"),
+            data=INVOICE_UPDATE,
         ),
         Operation(
-            Op.DELETE,
-            "DELETE",
-            "/v2/accounting/invoices/{id}",
-            _supported_for(
-                "quickbooks",
-                "xero",
-                "freshbooks",
-                "sageIntacct",
-                "sageBusinessCloud",
-                "dynamicsBusinessCentral",
-                "wave",
+            op=Op.DELETE,
+            method="DELETE",
+            path="/v2/accounting/invoices/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud"
+                " dynamicsBusinessCentral wave"
             ),
         ),
     ),
@@ -331,47 +323,522 @@ BILLS = DataType(
     read_path="/v2/accounting/bills",
     operations=_by_op(
         Operation(
-            Op.CREATE,
-            "POST",
-            "/v2/accounting/bills",
-            _supported_for(
-                "quickbooks",
-                "xero",
-                "freshbooks",
-                "sageIntacct",
-                "sageBusinessCloud",
-                "oracleNetsuite",
-                "dynamicsBusinessCentral",
-                "zohoBooks",
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/bills",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
             ),
-            BILL,
+            data=BILL,
         ),
         Operation(
-            Op.UPDATE,
-            "PUT",
-            "/v2/accounting/bills/{id}",
-            _supported_for(
-                "quickbooks", "xero", "sageIntacct", "sageBusinessCloud", "oracleNetsuite"
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/bills/{id}",
+            providers=_supported_for(
+                "quickbooks xero sageIntacct sageBusinessCloud oracleNetsuite"
             ),
-            BILL,
+            data=BILL,
         ),
         Operation(
-            Op.DELETE,
-            "DELETE",
-            "/v2/accounting/bills/{id}",
-            _supported_for(
-                "quickbooks",
-                "xero",
-                "freshbooks",
-                "sageIntacct",
-                "sageBusinessCloud",
-                "dynamicsBusinessCentral",
+            op=Op.DELETE,
+            method="DELETE",
+            path="/v2/accounting/bills/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud dynamicsBusinessCentral"
             ),
         ),
     ),
 )
 
-DATA_TYPES: Mapping[str, DataType] = MappingProxyType({dt.name: dt for dt in (INVOICES, BILLS)})
+# ---------------------------------------------------------------------------------------------
+# invoicePayments: money received against invoices, allocated through lines[].links[].
+
+INVOICE_PAYMENT_LINE = Object(  # PushInvoicePaymentLineV2 (UpdateInvoicePaymentLineV2 alike)
+    {
+        "amount": AMOUNT,
+        "links": Array(  # InvoicePaymentLinkDto
+            Object(
+                {
+                    "type": String(
+                        enum=("invoice", "payment", "paymentOnAccount", "creditNote", "refund")
+                    ),
+                    "id": String(required=True),
+                }
+            )
+        ),
+        "allocatedOnDate": DATE_STRING,
+    }
+)
+
+INVOICE_PAYMENT = Object(  # PushInvoicePaymentV2
+    {
+        "passThrough": PASS_THROUGH,
+        "accountRef": Ref(),
+        "customerRef": Ref(),
+        "currency": String(),
+        "totalAmount": AMOUNT,
+        "currencyRate": Number(),
+        "paymentMethod": String(enum=PAYMENT_METHOD_TYPES),  # deprecated for paymentMethodRef
+        "paymentMethodRef": PAYMENT_METHOD_REF,
+        "lines": Array(INVOICE_PAYMENT_LINE),
+        "date": DATE_STRING,
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "memo": MEMO,
+    }
+)
+# UpdateInvoicePayment: no paymentMethodRef, and the old paymentMethod with fewer values.
+INVOICE_PAYMENT_UPDATE = INVOICE_PAYMENT.without("paymentMethodRef").extended(
+    {"paymentMethod": String(enum=("check", "creditCard", "cash", "other"))}
+)
+
+INVOICE_PAYMENTS = DataType(
+    name="invoicePayments",
+    label="Invoice payment",
+    label_plural="invoice payments",
+    read_path="/v2/accounting/invoices/payments",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/invoices/payments",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=INVOICE_PAYMENT,
+        ),
+        Operation(
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/invoices/payments/{id}",
+            providers=_supported_for("quickbooks freshbooks oracleNetsuite"),
+            data=INVOICE_PAYMENT_UPDATE,
+        ),
+        Operation(
+            op=Op.DELETE,
+            method="DELETE",
+            path="/v2/accounting/invoices/payments/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct dynamicsBusinessCentral"
+            ),
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# billPayments: money paid against bills, allocated through lines[].links[].
+
+BILL_PAYMENT = Object(  # PushBillPaymentV2 and UpdateBillPaymentV2
+    {
+        "currencyRate": Number(),
+        "memo": MEMO,
+        "date": DATE_STRING,
+        "totalAmount": AMOUNT,
+        "vendorRef": Ref(),
+        "accountRef": Ref(),
+        "currency": String(),
+        "lines": Array(  # BillPaymentLineV2
+            Object(
+                {
+                    "amount": AMOUNT,
+                    "links": Array(  # LinkRefDto
+                        Ref(
+                            extra={
+                                "type": String(
+                                    enum=(
+                                        "bill",
+                                        "other",
+                                        "creditNote",
+                                        "billPayment",
+                                        "paymentOnAccount",
+                                        "refund",
+                                    )
+                                )
+                            }
+                        )
+                    ),
+                    "allocatedOnDate": DATE_STRING,
+                }
+            )
+        ),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "paymentMethod": String(enum=PAYMENT_METHOD_TYPES),  # deprecated for paymentMethodRef
+        "paymentMethodRef": PAYMENT_METHOD_REF,
+        "passThrough": PASS_THROUGH,
+    }
+)
+
+BILL_PAYMENTS = DataType(
+    name="billPayments",
+    label="Bill payment",
+    label_plural="bill payments",
+    read_path="/v2/accounting/bills/payments",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/bills/payments",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=BILL_PAYMENT,
+        ),
+        Operation(
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/bills/payments/{id}",
+            providers=_supported_for("quickbooks freshbooks oracleNetsuite"),
+            data=BILL_PAYMENT,
+        ),
+        Operation(
+            op=Op.DELETE,
+            method="DELETE",
+            path="/v2/accounting/bills/payments/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct dynamicsBusinessCentral"
+            ),
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Credit notes: create only, Railz has no update or delete for them.
+
+INVOICE_CREDIT_NOTE = Object(  # PushInvoiceCreditNoteV2
+    {
+        "passThrough": PASS_THROUGH,
+        "currencyRate": Number(),
+        "postedDate": DATE_STRING,
+        "allocatedOnDate": DATE_STRING,
+        "memo": MEMO,
+        "customerRef": Ref(required=True),
+        "currency": String(),
+        "lines": Array(  # InvoiceCreditNoteLineV2
+            Object(
+                {
+                    "description": DESCRIPTION,
+                    "discountPercentage": Number(),
+                    "taxRateRef": Ref(),
+                    "accountRef": Ref(),
+                    "inventoryRef": Ref(),
+                    "trackingCategoryRefs": TRACKING_CATEGORY_REFS,
+                    "quantity": Number(),
+                    "unitAmount": AMOUNT,
+                    "taxAmount": AMOUNT,
+                }
+            ),
+            required=True,
+        ),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "invoiceCreditNoteNumber": String(),
+    }
+)
+
+INVOICE_CREDIT_NOTES = DataType(
+    name="invoiceCreditNotes",
+    label="Invoice credit note",
+    label_plural="invoice credit notes",
+    read_path="/v2/accounting/invoices/creditNotes",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/invoices/creditNotes",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=INVOICE_CREDIT_NOTE,
+        ),
+    ),
+)
+
+BILL_CREDIT_NOTE = Object(  # PushBillCreditNoteV2
+    {
+        "currencyRate": Number(),
+        "postedDate": DATE_STRING,
+        "allocatedOnDate": DATE_STRING,
+        "memo": MEMO,
+        "vendorRef": Ref(required=True),
+        "currency": String(),
+        "lines": Array(  # BillCreditNoteLineItemV2
+            Object(
+                {
+                    "description": DESCRIPTION,
+                    "unitAmount": Number(required=True),
+                    "quantity": Number(required=True),
+                    "billableStatus": String(enum=BILLABLE_STATUSES),
+                    "id": String(),
+                    "discountPercentage": Number(),
+                    "taxRateRef": Ref(),
+                    "accountRef": Ref(),
+                    "trackingCategoryRefs": TRACKING_CATEGORY_REFS,
+                    "inventoryRef": Ref(),
+                    "taxAmount": AMOUNT,
+                }
+            ),
+            required=True,
+            min_items=1,  # the only lines array the spec insists is non-empty
+        ),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "passThrough": PASS_THROUGH,
+        "billCreditNoteNumber": String(),
+    }
+)
+
+BILL_CREDIT_NOTES = DataType(
+    name="billCreditNotes",
+    label="Bill credit note",
+    label_plural="bill credit notes",
+    read_path="/v2/accounting/bills/creditNotes",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/bills/creditNotes",
+            providers=_supported_for("quickbooks xero sageBusinessCloud oracleNetsuite zohoBooks"),
+            data=BILL_CREDIT_NOTE,
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# journalEntries
+
+JOURNAL_ENTRY_LINE = Object(  # JournalEntryLineItemsV2 (PushUpdateJournalEntryLineItemsV2 alike)
+    {
+        "description": DESCRIPTION,
+        "accountRef": Ref(required=True),
+        "trackingCategoryRefs": TRACKING_CATEGORY_REFS,
+        "entityRef": Ref(extra={"type": String(enum=("customer", "vendor"))}),
+        "taxRateRef": Ref(),
+        "debit": AMOUNT,
+        "credit": AMOUNT,
+        "id": String(),
+    }
+)
+
+JOURNAL_ENTRY = Object(  # PushJournalEntriesV2
+    {
+        "currencyRate": Number(),
+        "postedDate": DATE_STRING,
+        "memo": MEMO,
+        "currency": String(),
+        "subsidiaryRefs": SUBSIDIARY_REFS,
+        "journalRef": Ref(),
+        "createdDate": String(format=DATE_TIME),
+        "journalNumber": String(),
+        "lines": Array(JOURNAL_ENTRY_LINE, required=True),
+        "passThrough": PASS_THROUGH,
+    }
+)
+# PushUpdateJournalEntriesV2: an update may leave the lines as they are.
+JOURNAL_ENTRY_UPDATE = JOURNAL_ENTRY.extended({"lines": Array(JOURNAL_ENTRY_LINE)})
+
+JOURNAL_ENTRIES = DataType(
+    name="journalEntries",
+    label="Journal entry",
+    label_plural="journal entries",
+    read_path="/v2/accounting/journalEntries",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/journalEntries",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=JOURNAL_ENTRY,
+        ),
+        Operation(
+            op=Op.BATCH_CREATE,
+            method="POST",
+            path="/v2/accounting/journalEntries/batch",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=JOURNAL_ENTRY,
+        ),
+        Operation(
+            op=Op.BATCH_UPDATE,
+            method="PUT",
+            path="/v2/accounting/journalEntries/batch",
+            providers=_supported_for("quickbooks xero sageIntacct oracleNetsuite zohoBooks"),
+            # BatchPushUpdateJournalEntries: the target id is a plain string, not a {id} ref.
+            data=JOURNAL_ENTRY_UPDATE.extended({"journalEntryRef": String(required=True)}),
+        ),
+        Operation(
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/journalEntries/{id}",
+            providers=_supported_for("quickbooks xero sageIntacct oracleNetsuite zohoBooks"),
+            data=JOURNAL_ENTRY_UPDATE,
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# customers and vendors: the spec requires none of their fields.
+
+# The fields PushCustomerV2 and PushVendorV2 share.
+_CONTACT_DETAILS = {
+    "contactFirstName": String(max_length=100),
+    "contactLastName": String(max_length=100),
+    "emailAddress": String(max_length=100),
+    "phone": String(max_length=30),
+    # The spec says format "uri" but its own example is "www.acme.com"; only the length is held.
+    "website": String(max_length=100),
+    "isPerson": Boolean(),
+    "taxNumber": String(),
+    "parentRef": Ref(),
+    "billingAddress": ADDRESS,
+    "shippingAddress": ADDRESS,
+    "currency": String(),
+    "subsidiaryRefs": SUBSIDIARY_REFS,
+    "contacts": Array(CONTACT),
+    "passThrough": PASS_THROUGH,
+    "paymentMethodRef": PAYMENT_METHOD_REF,
+}
+
+CUSTOMER = Object(  # PushCustomerV2 and PutCustomerV2
+    {
+        **_CONTACT_DETAILS,
+        "customerName": String(max_length=500),
+        "contactName": String(),
+    }
+)
+
+CUSTOMERS = DataType(
+    name="customers",
+    label="Customer",
+    label_plural="customers",
+    read_path="/v2/accounting/customers",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/customers",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral wave zohoBooks"
+            ),
+            data=CUSTOMER,
+        ),
+        Operation(
+            op=Op.BATCH_CREATE,
+            method="POST",
+            path="/v2/accounting/customers/batch",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral wave"
+            ),
+            data=CUSTOMER,
+        ),
+        Operation(
+            op=Op.BATCH_UPDATE,
+            method="PUT",
+            path="/v2/accounting/customers/batch",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral wave"
+            ),
+            # BatchPutCustomer: the customer to update, as a plain id string.
+            data=CUSTOMER.extended({"customerRef": String(required=True)}),
+        ),
+        Operation(
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/customers/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral wave zohoBooks"
+            ),
+            data=CUSTOMER,
+        ),
+    ),
+)
+
+VENDOR = Object(  # PushVendorV2
+    {
+        **_CONTACT_DETAILS,
+        "vendorName": String(max_length=500),
+        "contactName": String(max_length=500),
+    }
+)
+# PutVendorV2 and BatchPutVendor: the spec drops contactName's limit on update.
+VENDOR_UPDATE = VENDOR.extended({"contactName": String()})
+
+VENDORS = DataType(
+    name="vendors",
+    label="Vendor",
+    label_plural="vendors",
+    read_path="/v2/accounting/vendors",
+    operations=_by_op(
+        Operation(
+            op=Op.CREATE,
+            method="POST",
+            path="/v2/accounting/vendors",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=VENDOR,
+        ),
+        Operation(
+            op=Op.BATCH_CREATE,
+            method="POST",
+            path="/v2/accounting/vendors/batch",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral"
+            ),
+            data=VENDOR,
+        ),
+        Operation(
+            op=Op.BATCH_UPDATE,
+            method="PUT",
+            path="/v2/accounting/vendors/batch",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral"
+            ),
+            # BatchPutVendor: the vendor to update, as a plain id string.
+            data=VENDOR_UPDATE.extended({"vendorRef": String(required=True)}),
+        ),
+        Operation(
+            op=Op.UPDATE,
+            method="PUT",
+            path="/v2/accounting/vendors/{id}",
+            providers=_supported_for(
+                "quickbooks xero freshbooks sageIntacct sageBusinessCloud oracleNetsuite"
+                " dynamicsBusinessCentral zohoBooks"
+            ),
+            data=VENDOR_UPDATE,
+        ),
+    ),
+)
+
+DATA_TYPES: Mapping[str, DataType] = MappingProxyType(
+    {
+        dt.name: dt
+        for dt in (
+            INVOICES,
+            BILLS,
+            INVOICE_PAYMENTS,
+            BILL_PAYMENTS,
+            INVOICE_CREDIT_NOTES,
+            BILL_CREDIT_NOTES,
+            JOURNAL_ENTRIES,
+            CUSTOMERS,
+            VENDORS,
+        )
+    }
+)
 
 
 def data_type(name: str) -> DataType:
