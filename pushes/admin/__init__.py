@@ -1,0 +1,3 @@
+"""Django admin for pushes: one module per entity, registered on import."""
+
+from pushes.admin import invoices, push_requests  # noqa: F401

@@ -1,0 +1,8 @@
+"""Records staff compose (invoices, later bills and the rest) and the pushes that send them.
+
+One module per entity; this package re-exports every model so Django and callers see one
+`pushes.models`.
+"""
+
+from pushes.models.invoices import *  # noqa: F403
+from pushes.models.push_requests import *  # noqa: F403

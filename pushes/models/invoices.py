@@ -1,0 +1,2 @@
+"""invoices models."""
+__all__: list[str] = []

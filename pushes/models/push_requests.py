@@ -1,0 +1,2 @@
+"""push_requests models."""
+__all__: list[str] = []
