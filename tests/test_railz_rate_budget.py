@@ -1,5 +1,9 @@
 """All processes share one request budget: they wait instead of provoking 429s."""
 
+import os
+import time
+import uuid
+
 import pytest
 
 from railzpush.railz import RailzRateLimited
@@ -153,3 +157,36 @@ def test_a_pause_longer_than_the_maximum_is_handed_back_to_the_caller(
 
     assert caught.value.retry_after == 55
     assert len(_api_calls(railz_api)) == 1
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+def test_the_budget_and_pause_are_shared_through_redis(railz_clock):
+    # The production cache: add + incr must count across separate cache clients (processes).
+    from django.core.cache.backends.redis import RedisCache
+
+    from railzpush.railz.ratelimit import RateBudget
+
+    def budget() -> RateBudget:
+        redis_cache = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": prefix})
+        return RateBudget(
+            cache=redis_cache,
+            scope="team",
+            limit_per_minute=3,
+            provider_limits={"xero": 60},
+            clock=time.time,
+            sleep=railz_clock.sleep,
+            max_wait=60,
+        )
+
+    prefix = f"test-{uuid.uuid4()}"
+    web, worker = budget(), budget()
+    for shared in (web, worker, web):
+        shared.acquire()
+    assert railz_clock.sleeps == []
+
+    worker.acquire()
+    assert railz_clock.sleeps == [REST_OF_WINDOW]
+
+    web.pause_for(7)
+    worker.acquire()
+    assert railz_clock.sleeps == [REST_OF_WINDOW, 7.0]
