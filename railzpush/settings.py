@@ -175,6 +175,11 @@ RAILZ_PROVIDER_LIMITS = env_json_ints("RAILZ_PROVIDER_LIMITS", {"xero": 60})
 RAILZ_GET_RETRIES = env_int("RAILZ_GET_RETRIES", 4, minimum=0)
 RAILZ_WEBHOOK_TOLERANCE_SECONDS = env_int("RAILZ_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
 
+# --- Reference data -------------------------------------------------------------------------
+# How often the mirrored customers, accounts, tax rates... of every active connection are
+# refreshed from Railz (written to django-q2 by `manage.py setup_schedules`).
+REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1)
+
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
