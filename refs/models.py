@@ -45,6 +45,8 @@ class Connection(models.Model):
         DISCONNECTED = "disconnected"
         EXPIRED = "expired"
         INVALID = "invalid"
+        # No longer listed by GET /v2/connections.
+        REMOVED = "removed"
 
     connection_uuid = models.CharField(max_length=64, unique=True)
     business_uuid = models.CharField(max_length=64, blank=True)
@@ -101,7 +103,7 @@ class RefRecord(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.PROTECT)
     remote_id = models.CharField(max_length=255, help_text="The record's id in Railz.")
     name = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=20, default=Status.UNKNOWN)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNKNOWN)
     # Set when a complete sync no longer returned the row; cleared if it comes back.
     archived_at = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
@@ -283,7 +285,7 @@ class TrackingCategory(RefRecord):
         LOCATION = "location"
         UNKNOWN = "unknown"
 
-    category_type = models.CharField(max_length=20, default=Type.UNKNOWN)
+    category_type = models.CharField(max_length=20, choices=Type.choices, default=Type.UNKNOWN)
 
     class Meta(RefRecord.Meta):
         verbose_name_plural = "tracking categories"
@@ -370,6 +372,7 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         NOT_READY = "not_ready", "not ready, retry scheduled"
+        UNSUPPORTED = "unsupported", "not offered by this accounting system"
 
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_runs"

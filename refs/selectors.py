@@ -1,0 +1,91 @@
+"""Reads of the reference-data mirror, for the composers, the admin and the push pipeline."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Q, QuerySet, Value
+
+from refs.mapping import REF_TYPES
+from refs.models import (
+    Account,
+    Connection,
+    Currency,
+    Customer,
+    Item,
+    Location,
+    PaymentMethod,
+    RefRecord,
+    Subsidiary,
+    SyncRun,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    Vendor,
+)
+
+REF_MODELS: tuple[type[RefRecord], ...] = (
+    Customer,
+    Vendor,
+    Account,
+    TaxRate,
+    Item,
+    TrackingCategory,
+    TrackingOption,
+    PaymentMethod,
+    Subsidiary,
+    Location,
+    Currency,
+)
+
+
+def connections_pushable() -> QuerySet[Connection]:
+    """Connections a record may be pushed to: Railz says they are active."""
+    return Connection.objects.active()
+
+
+def refs_for_connection(*, connection: Connection | int, model: type[RefRecord]) -> QuerySet:
+    """One connection's rows of `model` that a person may choose, in dropdown order."""
+    queryset = model.objects.active().filter(connection=connection)
+    if model is TrackingOption:
+        queryset = queryset.select_related("category")
+    return queryset
+
+
+def sync_runs_latest(*, connection: Connection) -> list[SyncRun]:
+    """The newest run of each type for one connection (one query), in sync order."""
+    latest_ids = (
+        SyncRun.objects.filter(connection=connection)
+        .values("data_type")
+        .annotate(latest=Max("pk"))
+        .values("latest")
+    )
+    runs = {run.data_type: run for run in SyncRun.objects.filter(pk__in=latest_ids)}
+    order = list(REF_TYPES)
+    return sorted(
+        runs.values(), key=lambda r: order.index(r.data_type) if r.data_type in order else 99
+    )
+
+
+def connection_ref_counts(*, connection: Connection) -> list[tuple[str, int, int]]:
+    """(model verbose name, active rows, archived rows) for each reference model, one query."""
+    parts = [
+        model.objects.filter(connection=connection)
+        .order_by()
+        .values("connection")
+        .annotate(
+            kind=Value(str(model._meta.verbose_name_plural)),
+            active=Count("pk", filter=Q(archived_at__isnull=True)),
+            archived=Count("pk", filter=Q(archived_at__isnull=False)),
+        )
+        .values_list("kind", "active", "archived")
+        for model in REF_MODELS
+    ]
+    found = {
+        kind: (active, archived) for kind, active, archived in parts[0].union(*parts[1:], all=True)
+    }
+    return [
+        (
+            str(model._meta.verbose_name_plural),
+            *found.get(str(model._meta.verbose_name_plural), (0, 0)),
+        )
+        for model in REF_MODELS
+    ]

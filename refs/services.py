@@ -1,0 +1,543 @@
+"""Writes of the reference-data mirror: discovering connections and syncing their references.
+
+A sync of one connection and one type reads Railz page by page (500 records a page) and
+stores each page in a handful of statements whatever its size: one SELECT of the page's rows
+already stored, one upsert of the new and changed ones (rows whose Railz record hashes the same
+are skipped without a write), one UPDATE of the run's counters. Only a run that read every page
+archives what Railz no longer returns, so a failure half-way never hides live records.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from railzpush.railz import (
+    Page,
+    RailzClient,
+    RailzDataNotReady,
+    RailzError,
+    RailzNotSupported,
+    RailzRateLimited,
+    get_client,
+)
+from refs.mapping import (
+    BUSINESS_INFO,
+    REF_TYPES,
+    Link,
+    MalformedRecord,
+    RefType,
+    content_hash,
+    record_id,
+    ref_type_get,
+)
+from refs.models import Connection, RefRecord, SyncRun
+
+logger = logging.getLogger("refs.sync")
+
+PAGE_SIZE = 500
+# Our own retries of a page, on top of the client's retries of each request.
+PAGE_RETRIES = 2
+PAGE_RETRY_DELAY = 5.0
+# A 429 asking for a longer pause than this ends the run; a later attempt is scheduled.
+MAX_RATE_LIMIT_WAIT = 120.0
+RATE_LIMIT_WAITS = 5
+# Railz still extracting data (202): ask again this much later.
+NOT_READY_RETRY_AFTER = timedelta(minutes=5)
+# A run still "running" after this long lost its worker; it no longer blocks new runs.
+RUN_ABANDONED_AFTER = timedelta(hours=1)
+# Enough ids and reasons to find the bad records, without an unbounded JSON column.
+MAX_SKIPPED_LISTED = 500
+# Ids per statement when archiving (under SQLite's 999 bound parameters).
+ARCHIVE_BATCH = 900
+DISCOVERY = "connections"
+
+# Replaced in tests, so waits are recorded instead of slept through.
+sleep: Callable[[float], None] = time.sleep
+
+OnPage = Callable[[SyncRun, Page], None]
+
+
+class SyncRunFailed(Exception):
+    """The run cannot finish; the message is the reason stored on the SyncRun."""
+
+
+# --- connections ----------------------------------------------------------------------------
+
+
+def connections_discover(*, client: RailzClient | None = None) -> SyncRun:
+    """Mirror GET /v2/connections and /v2/businesses into Connection rows.
+
+    Names come from the businesses; a connection Railz no longer lists keeps its row (drafts
+    and history point at it) but is marked `removed`, so nothing can be pushed to it.
+    """
+    client = client or get_client()
+    now = timezone.now()
+    run = SyncRun.objects.create(connection=None, data_type=DISCOVERY, started_at=now)
+    try:
+        items = client.connections()
+        businesses = client.businesses()
+    except RailzError as exc:
+        return _run_finish(run, status=SyncRun.Status.FAILED, error=str(exc))
+
+    business_by_connection: dict[str, dict[str, Any]] = {}
+    for business in businesses:
+        if not isinstance(business, dict):
+            continue
+        for linked in business.get("connections") or []:
+            if isinstance(linked, dict) and linked.get("connectionUuid"):
+                business_by_connection[str(linked["connectionUuid"])] = business
+
+    rows: dict[str, dict[str, Any]] = {}
+    for item in items:
+        try:
+            uuid, fields = _connection_fields(item, business_by_connection)
+        except MalformedRecord as exc:
+            _skip(run, record_id(item) or _get(item, "connectionUuid"), str(exc))
+            continue
+        rows[uuid] = fields
+
+    with transaction.atomic():
+        existing = {
+            c.connection_uuid: c for c in Connection.objects.filter(connection_uuid__in=rows)
+        }
+        changed, created = [], []
+        for uuid, fields in rows.items():
+            connection = existing.get(uuid)
+            if connection is None:
+                created.append(Connection(connection_uuid=uuid, **fields))
+                continue
+            if any(getattr(connection, name) != value for name, value in fields.items()):
+                for name, value in fields.items():
+                    setattr(connection, name, value)
+                changed.append(connection)
+            else:
+                run.unchanged += 1
+        Connection.objects.bulk_create(created)
+        if changed:
+            for connection in changed:
+                connection.updated_at = now
+            Connection.objects.bulk_update(changed, [*_CONNECTION_FIELDS, "updated_at"])
+        run.created, run.updated = len(created), len(changed)
+        run.archived = (
+            Connection.objects.exclude(connection_uuid__in=rows)
+            .exclude(status=Connection.Status.REMOVED)
+            .update(status=Connection.Status.REMOVED, updated_at=now)
+        )
+    run.pages = 1
+    return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+
+
+_CONNECTION_FIELDS = (
+    "business_uuid",
+    "business_name",
+    "service_name",
+    "status",
+    "disconnect_reason",
+    "raw",
+)
+
+
+def _get(item: Any, key: str) -> str | None:
+    return str(item[key]) if isinstance(item, dict) and item.get(key) else None
+
+
+def _connection_fields(
+    item: Any, business_by_connection: dict[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    if not isinstance(item, dict):
+        raise MalformedRecord("the connection must be a JSON object")
+    uuid = item.get("connectionUuid")
+    if not isinstance(uuid, str) or not uuid.strip():
+        raise MalformedRecord("connectionUuid should not be empty")
+    business = business_by_connection.get(uuid, {})
+    status = item.get("status")
+    if not isinstance(status, str) or not status:
+        raise MalformedRecord("status should not be empty")
+    return uuid.strip(), {
+        "business_uuid": str(item.get("businessUuid") or business.get("businessUuid") or "")[:64],
+        "business_name": str(item.get("businessName") or business.get("businessName") or "")[:500],
+        "service_name": str(item.get("serviceName") or "")[:40],
+        "status": status[:20],
+        "disconnect_reason": str(item.get("disconnectReason") or "")[:200],
+        "raw": item,
+    }
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+def connection_sync(
+    *,
+    connection: Connection,
+    data_types: Iterable[str] | None = None,
+    client: RailzClient | None = None,
+    on_page: OnPage | None = None,
+) -> list[SyncRun]:
+    """Sync every reference type of one connection (or `data_types`), in dependency order."""
+    wanted = list(data_types) if data_types is not None else list(REF_TYPES)
+    for data_type in wanted:
+        ref_type_get(data_type)  # a bad type fails before any request is sent
+    client = client or get_client()
+    return [
+        refs_sync(connection=connection, data_type=data_type, client=client, on_page=on_page)
+        for data_type in REF_TYPES
+        if data_type in wanted
+    ]
+
+
+@dataclass
+class _Progress:
+    before: dict[type[RefRecord], set[int]]
+    seen: dict[type[RefRecord], set[int]] = field(default_factory=dict)
+    stored_until: int = 0  # offset up to which pages are stored (a retried read skips them)
+
+
+def refs_sync(
+    *,
+    connection: Connection,
+    data_type: str,
+    client: RailzClient | None = None,
+    page_size: int = PAGE_SIZE,
+    on_page: OnPage | None = None,
+) -> SyncRun:
+    """Mirror one reference type of one connection; returns the finished SyncRun.
+
+    New and changed records are upserted page by page, unchanged ones skipped by content hash,
+    malformed ones skipped and listed on the run. After the last page, rows Railz no longer
+    returns get `archived_at` (one UPDATE; never deleted). A run that cannot read every page
+    archives nothing and ends failed with the reason; a 202 that outlasts the client's waits
+    ends it "not ready" with a later attempt scheduled.
+    """
+    ref_type = ref_type_get(data_type)
+    client = client or get_client()
+    run, started = _run_start(connection=connection, data_type=data_type)
+    if not started:
+        logger.info("sync of %s for %s is already running (run %s)", data_type, connection, run.pk)
+        return run
+
+    progress = _Progress(
+        before={
+            model: set(
+                model.objects.filter(connection=connection, archived_at__isnull=True)
+                .values_list("pk", flat=True)
+                .iterator(chunk_size=10_000)
+            )
+            for model in ref_type.models
+        }
+    )
+    progress.seen = {model: set() for model in ref_type.models}
+    try:
+        for page in _pages(
+            client=client,
+            ref_type=ref_type,
+            connection=connection,
+            page_size=page_size,
+            progress=progress,
+        ):
+            with transaction.atomic():
+                _page_store(
+                    run=run, ref_type=ref_type, connection=connection, page=page, progress=progress
+                )
+            if on_page is not None:
+                on_page(run, page)
+    except RailzNotSupported as exc:
+        return _run_finish(run, status=SyncRun.Status.UNSUPPORTED, error=str(exc))
+    except RailzDataNotReady as exc:
+        retry_at = timezone.now() + NOT_READY_RETRY_AFTER
+        _retry_schedule(connection=connection, data_type=data_type, at=retry_at)
+        return _run_finish(
+            run,
+            status=SyncRun.Status.NOT_READY,
+            retry_at=retry_at,
+            error=f"{exc} Nothing was archived; a new attempt is scheduled.",
+        )
+    except RailzRateLimited as exc:
+        retry_at = timezone.now() + timedelta(seconds=exc.retry_after or 60)
+        _retry_schedule(connection=connection, data_type=data_type, at=retry_at)
+        return _run_finish(
+            run,
+            status=SyncRun.Status.FAILED,
+            retry_at=retry_at,
+            error=f"{exc} Nothing was archived; a new attempt is scheduled.",
+        )
+    except (RailzError, SyncRunFailed) as exc:
+        return _run_finish(
+            run,
+            status=SyncRun.Status.FAILED,
+            error=f"{exc} Stopped after {run.pages} pages; nothing was archived.",
+        )
+    except Exception as exc:
+        logger.exception("sync of %s for %s failed", data_type, connection)
+        _run_finish(
+            run,
+            status=SyncRun.Status.FAILED,
+            error=f"Internal error ({type(exc).__name__}: {exc}); nothing was archived.",
+        )
+        raise
+
+    now = timezone.now()
+    with transaction.atomic():
+        run.archived = _archive(ref_type=ref_type, progress=progress, now=now)
+        for link in ref_type.links:
+            _link_resolve(link=link, connection=connection, since=run.started_at)
+        if ref_type.data_type == BUSINESS_INFO:
+            _base_currency_store(connection=connection)
+        Connection.objects.filter(pk=connection.pk).update(last_synced_at=now)
+    connection.last_synced_at = now
+    return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+
+
+def _run_start(*, connection: Connection, data_type: str) -> tuple[SyncRun, bool]:
+    """(a new running SyncRun, True), or (the run another worker is still running, False)."""
+    now = timezone.now()
+    with transaction.atomic():
+        runs = SyncRun.objects.filter(
+            connection=connection, data_type=data_type, status=SyncRun.Status.RUNNING
+        )
+        runs.filter(started_at__lt=now - RUN_ABANDONED_AFTER).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=now,
+            error="The run stopped without finishing (its worker was lost).",
+        )
+        other = runs.order_by("-started_at").first()
+        if other is not None:
+            # Two runs upserting and archiving the same rows would undo each other's work.
+            return other, False
+        return SyncRun.objects.create(
+            connection=connection, data_type=data_type, started_at=now
+        ), True
+
+
+def _pages(
+    *,
+    client: RailzClient,
+    ref_type: RefType,
+    connection: Connection,
+    page_size: int,
+    progress: _Progress,
+) -> Iterator[Page]:
+    """The type's pages, re-reading (bounded) when a page fails after the client's retries.
+
+    The client cannot resume at an offset, so a retry reads from the start and skips pages
+    already stored.
+    """
+    failures = rate_waits = 0
+    while True:
+        try:
+            for page in _read(
+                client=client, ref_type=ref_type, connection=connection, page_size=page_size
+            ):
+                if page.offset < progress.stored_until:
+                    continue
+                yield page
+                progress.stored_until = page.offset + len(page.items)
+            return
+        except RailzRateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else PAGE_RETRY_DELAY
+            if wait > MAX_RATE_LIMIT_WAIT or rate_waits >= RATE_LIMIT_WAITS:
+                raise
+            rate_waits += 1
+            logger.info("Railz asked to wait %.0f s before reading %s", wait, ref_type.data_type)
+            sleep(wait)
+        except (RailzDataNotReady, RailzNotSupported):
+            raise
+        except RailzError as exc:
+            if not exc.retryable or failures >= PAGE_RETRIES:
+                raise
+            failures += 1
+            logger.warning("reading %s failed (%s); retry %d", ref_type.data_type, exc, failures)
+            sleep(PAGE_RETRY_DELAY * failures)
+
+
+def _read(
+    *, client: RailzClient, ref_type: RefType, connection: Connection, page_size: int
+) -> Iterator[Page]:
+    if ref_type.path is not None:
+        yield from client.iter_pages(
+            ref_type.path, connection_uuid=connection.connection_uuid, limit=page_size
+        )
+        return
+    info = client.business_info(connection_uuid=connection.connection_uuid)
+    if info:
+        yield Page(offset=0, limit=1, count=1, items=[info], status_code=200)
+
+
+def _page_store(
+    *, run: SyncRun, ref_type: RefType, connection: Connection, page: Page, progress: _Progress
+) -> None:
+    now = timezone.now()
+    rows: dict[type[RefRecord], dict[str, tuple[dict[str, Any], Any]]] = {
+        model: {} for model in ref_type.models
+    }
+    for item in page.items:
+        try:
+            read = list(ref_type.read(item))
+        except MalformedRecord as exc:
+            _skip(run, record_id(item), str(exc))
+            continue
+        for model, remote_id, fields, raw in read:
+            rows[model][remote_id] = (fields, raw)
+
+    for model, by_id in rows.items():
+        if not by_id:
+            continue
+        stored = {
+            remote_id: (pk, stored_hash, archived_at)
+            for remote_id, pk, stored_hash, archived_at in model.objects.filter(
+                connection=connection, remote_id__in=list(by_id)
+            ).values_list("remote_id", "pk", "content_hash", "archived_at")
+        }
+        seen = progress.seen[model]
+        writes = []
+        for remote_id, (fields, raw) in by_id.items():
+            digest = content_hash(raw)
+            previous = stored.get(remote_id)
+            if previous is not None:
+                seen.add(previous[0])
+                if previous[1] == digest and previous[2] is None:
+                    run.unchanged += 1
+                    continue
+                run.updated += 1
+            else:
+                run.created += 1
+            writes.append(
+                model(
+                    connection=connection,
+                    remote_id=remote_id,
+                    raw=raw,
+                    content_hash=digest,
+                    synced_at=now,
+                    archived_at=None,
+                    **fields,
+                )
+            )
+        if writes:
+            model.objects.bulk_create(
+                writes,
+                update_conflicts=True,
+                unique_fields=["connection", "remote_id"],
+                update_fields=_update_fields(model),
+            )
+    run.pages += 1
+    SyncRun.objects.filter(pk=run.pk).update(
+        pages=run.pages,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        skipped=run.skipped,
+        skipped_records=run.skipped_records,
+    )
+
+
+_UPDATE_FIELDS: dict[type[RefRecord], list[str]] = {}
+
+
+def _update_fields(model: type[RefRecord]) -> list[str]:
+    if model not in _UPDATE_FIELDS:
+        _UPDATE_FIELDS[model] = [
+            f.name
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in ("connection", "remote_id") and not f.is_relation
+        ]
+    return _UPDATE_FIELDS[model]
+
+
+def _skip(run: SyncRun, remote_id: str | None, reason: str) -> None:
+    run.skipped += 1
+    if len(run.skipped_records) < MAX_SKIPPED_LISTED:
+        run.skipped_records.append({"id": remote_id, "reason": reason})
+
+
+def _archive(*, ref_type: RefType, progress: _Progress, now: datetime) -> int:
+    archived = 0
+    for model in ref_type.models:
+        gone = sorted(progress.before[model] - progress.seen[model])
+        for start in range(0, len(gone), ARCHIVE_BATCH):
+            chunk = gone[start : start + ARCHIVE_BATCH]
+            archived += model.objects.filter(pk__in=chunk, archived_at__isnull=True).update(
+                archived_at=now
+            )
+    return archived
+
+
+def _link_resolve(*, link: Link, connection: Connection, since: datetime) -> None:
+    """Point `link.field` at the row whose remote id the record named (one UPDATE).
+
+    Only rows written in this run or still unresolved are touched: a re-sync of unchanged data
+    rewrites nothing.
+    """
+    target = link.target.objects.filter(
+        connection=connection, remote_id=OuterRef(link.remote_field)
+    ).values("pk")[:1]
+    rows = link.model.objects.filter(connection=connection)
+    rows.exclude(**{link.remote_field: ""}).filter(
+        Q(**{f"{link.field}__isnull": True}) | Q(synced_at__gte=since)
+    ).update(**{link.field: Subquery(target)})
+    rows.filter(**{link.remote_field: "", f"{link.field}__isnull": False}).update(
+        **{link.field: None}
+    )
+
+
+def _base_currency_store(*, connection: Connection) -> None:
+    from refs.models import Currency
+
+    base = (
+        Currency.objects.filter(connection=connection, is_base_currency=True)
+        .active()
+        .values_list("code", flat=True)
+        .first()
+    )
+    if base and base != connection.base_currency:
+        Connection.objects.filter(pk=connection.pk).update(base_currency=base)
+        connection.base_currency = base
+
+
+def _run_finish(
+    run: SyncRun, *, status: str, error: str = "", retry_at: datetime | None = None
+) -> SyncRun:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.retry_at = retry_at
+    if run.skipped:
+        listed = "; ".join(
+            f"{entry['id'] or '(no id)'}: {entry['reason']}" for entry in run.skipped_records[:5]
+        )
+        more = f" and {run.skipped - 5} more" if run.skipped > 5 else ""
+        note = f"{run.skipped} records were skipped ({listed}{more})."
+        error = f"{error} {note}".strip()
+    run.error = error
+    run.save()
+    return run
+
+
+def _retry_schedule(*, connection: Connection, data_type: str, at: datetime) -> None:
+    from refs.tasks import retry_schedule
+
+    transaction.on_commit(
+        lambda: retry_schedule(connection_id=connection.pk, data_type=data_type, at=at)
+    )
+
+
+def connections_sync_enqueue(*, connections: Iterable[Connection]) -> int:
+    """Queue a background sync of every reference type of each connection; returns how many.
+
+    The tasks are sent when the current transaction commits, so a worker never looks for rows
+    that are not visible yet.
+    """
+    from refs.tasks import enqueue_connection_sync
+
+    ids = [connection.pk for connection in connections]
+    for connection_id in ids:
+        transaction.on_commit(
+            lambda connection_id=connection_id: enqueue_connection_sync(connection_id=connection_id)
+        )
+    return len(ids)
