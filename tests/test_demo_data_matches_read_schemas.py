@@ -325,6 +325,10 @@ def test_tracking_categories_follow_each_provider():
     assert not supports(sage, "trackingCategories")
     assert list(records(sage, "trackingCategories")) == []
     assert not supports(xero, "paymentMethods")
+    # The emulator asks by provider for connections of any business, demo or not.
+    assert not supports("xero", "paymentMethods")
+    assert supports("quickbooks", "paymentMethods")
+    assert supports(netsuite["connection_uuid"], "trackingCategories")
 
 
 @pytest.mark.parametrize("connection", DEMO_CONNECTIONS, ids=CONNECTION_IDS)

@@ -98,10 +98,17 @@ _UNSUPPORTED = {
 }
 
 
-def supports(conn: Mapping[str, Any] | str, data_type: str) -> bool:
-    """Whether the connection's provider offers `data_type` at all (else Railz answers 404)."""
+def supports(provider: Mapping[str, Any] | str, data_type: str) -> bool:
+    """Whether a provider offers `data_type` at all (else Railz answers 404).
+
+    `provider` is a service name ("xero"), a demo connection or its connection_uuid.
+    """
     _check_type(data_type)
-    return (_connection(conn)["service_name"], data_type) not in _UNSUPPORTED
+    if isinstance(provider, str) and not provider.startswith("CON-"):
+        service_name = provider
+    else:
+        service_name = _connection(provider)["service_name"]
+    return (service_name, data_type) not in _UNSUPPORTED
 
 
 # --------------------------------------------------------------------------------------------
