@@ -5,6 +5,7 @@ Railz emulator; the scale setup is DATABASE_URL=postgres://…, REDIS_URL=redis:
 credentials. See README.md.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "railzpush.emulator",
     "refs",
     "pushes",
+    "railzpush.api",
 ]
 
 MIDDLEWARE = [
@@ -205,19 +207,44 @@ LOGIN_URL = "admin:login"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "railzpush.api.schema.ApiAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "railzpush.api.filters.SafeSearchFilter",
+    ],
+    # Tokens first: their scheme is what a 401 names (the session alone would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "railzpush.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_THROTTLE_CLASSES": ["railzpush.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "railzpush.api.pagination.PagePagination",
+    "EXCEPTION_HANDLER": "railzpush.api.errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "railzpush API",
     "DESCRIPTION": "Compose accounting records and push them through Railz.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "railzpush.api.schema.add_error_answers",
+    ],
+    # Swagger UI's assets come from drf-spectacular's default CDN (the sidecar package that
+    # would serve them locally is not a dependency).
 }
+# Requests per token (per user on the session) and period: "600/min", "10/s", "20000/day".
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE must look like 600/min (a count, then s, min, hour or day); "
+        f"got {API_THROTTLE_RATE!r}"
+    )
 
 # --- Production hardening (all on unless DEBUG) ---------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("railzpush.api.urls")),
 ]
 
 if settings.RAILZ_EMULATOR:
