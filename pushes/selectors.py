@@ -1,0 +1,172 @@
+"""Reads about invoices: totals, push state, and which connections an invoice can be for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from pushes.models import CURRENCY_MINOR_UNITS, Invoice, PushableStatus
+from refs.models import Connection
+
+__all__ = [
+    "ConnectionChoice",
+    "InvoiceTotals",
+    "PushState",
+    "connections_for_invoice",
+    "invoice_push_state",
+    "invoice_totals",
+    "invoices_in_push_state",
+    "line_amounts",
+]
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    amount: Decimal  # quantity times unit amount, rounded to the currency
+    discount: Decimal
+    tax: Decimal | None  # None when the line's tax rate has no known percentage
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    """What the invoice comes to, rounded the way the accounting system rounds: per line."""
+
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal  # of the lines whose tax rate is known
+    total: Decimal
+    # False when a line has a tax rate whose percentage is unknown: its tax is not included.
+    tax_complete: bool
+
+
+def _places(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-CURRENCY_MINOR_UNITS.get((currency or "").upper(), 2))
+
+
+def line_amounts(
+    *,
+    quantity: Decimal | None,
+    unit_amount: Decimal | None,
+    discount_percentage: Decimal | None,
+    tax_rate: Any,
+    currency: str,
+) -> LineAmounts:
+    """One line's amount, discount and tax (amounts exclusive of tax), rounded half up."""
+    places = _places(currency)
+    gross = (quantity or ZERO) * (unit_amount or ZERO)
+    amount = gross.quantize(places, ROUND_HALF_UP)
+    discount = (gross * (discount_percentage or ZERO) / HUNDRED).quantize(places, ROUND_HALF_UP)
+    tax: Decimal | None = ZERO
+    if tax_rate is not None:
+        rate = tax_rate.rate
+        tax = (
+            None
+            if rate is None
+            else ((amount - discount) * rate / HUNDRED).quantize(places, ROUND_HALF_UP)
+        )
+    return LineAmounts(amount=amount, discount=discount, tax=tax)
+
+
+def invoice_totals(*, lines: Iterable[Any], currency: str) -> InvoiceTotals:
+    """Subtotal, discount, tax and total of `lines` (InvoiceLine rows or anything shaped so)."""
+    subtotal = discount = tax = ZERO
+    complete = True
+    for line in lines:
+        amounts = line_amounts(
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            discount_percentage=line.discount_percentage,
+            tax_rate=line.tax_rate,
+            currency=currency,
+        )
+        subtotal += amounts.amount
+        discount += amounts.discount
+        if amounts.tax is None:
+            complete = False
+        else:
+            tax += amounts.tax
+    return InvoiceTotals(
+        currency=currency,
+        subtotal=subtotal,
+        discount=discount,
+        tax=tax,
+        total=subtotal - discount + tax,
+        tax_complete=complete,
+    )
+
+
+class PushState(Enum):
+    """Where an invoice stands with the accounting system. Label first: never colour alone."""
+
+    DRAFT = ("draft", "Draft", "grey")
+    READY = ("ready", "Ready to push", "blue")
+    PUSHED = ("pushed", "Pushed", "green")
+    CHANGED = ("changed", "Changed since push", "orange")
+
+    def __init__(self, key: str, label: str, colour: str) -> None:
+        self.key = key
+        self.label = label
+        self.colour = colour
+
+
+def invoice_push_state(invoice: Invoice) -> PushState:
+    """The invoice's push state, from its own fields.
+
+    The one place that decides it: the push pipeline extends it with its requests' states
+    (pushing, failed) without the admin or the API changing.
+    """
+    if invoice.last_pushed_at is not None:
+        return PushState.CHANGED if invoice.changed_since_push else PushState.PUSHED
+    if invoice.status == PushableStatus.READY:
+        return PushState.READY
+    return PushState.DRAFT
+
+
+def invoices_in_push_state(queryset: QuerySet[Invoice], *, state: str) -> QuerySet[Invoice]:
+    """The invoices of `queryset` whose `invoice_push_state` has the key `state`, in SQL."""
+    pushed = Q(last_pushed_at__isnull=False)
+    changed = pushed & ~Q(last_pushed_hash="") & ~Q(payload_hash=F("last_pushed_hash"))
+    conditions = {
+        PushState.DRAFT.key: ~pushed & ~Q(status=PushableStatus.READY),
+        PushState.READY.key: ~pushed & Q(status=PushableStatus.READY),
+        PushState.PUSHED.key: pushed & ~changed,
+        PushState.CHANGED.key: changed,
+    }
+    if state not in conditions:
+        return queryset.none()
+    return queryset.filter(conditions[state])
+
+
+@dataclass(frozen=True)
+class ConnectionChoice:
+    connection: Connection
+    # Why an invoice cannot be composed for it now; "" when it can.
+    reason: str
+
+    @property
+    def choosable(self) -> bool:
+        return not self.reason
+
+
+def connections_for_invoice() -> list[ConnectionChoice]:
+    """Every connection, each with why it cannot take an invoice (blank when it can)."""
+    choices = []
+    for connection in Connection.objects.exclude(status=Connection.Status.REMOVED):
+        reason = ""
+        if not connection.can_push:
+            detail = f" ({connection.disconnect_reason})" if connection.disconnect_reason else ""
+            reason = (
+                f"{connection.status}{detail}: Railz reaches the accounting system only "
+                "through an active connection"
+            )
+        choices.append(ConnectionChoice(connection=connection, reason=reason))
+    return choices
