@@ -177,6 +177,25 @@ RAILZ_PROVIDER_LIMITS = env_json_ints("RAILZ_PROVIDER_LIMITS", {"xero": 60})
 RAILZ_GET_RETRIES = env_int("RAILZ_GET_RETRIES", 4, minimum=0)
 RAILZ_WEBHOOK_TOLERANCE_SECONDS = env_int("RAILZ_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
 
+# --- Railz emulator ---------------------------------------------------------------------------
+# Seconds before an emulated push completes; 0 completes it within the request that made it
+# (the answer still says pending, as Railz's does).
+RAILZ_EMULATOR_PUSH_DELAY_SECONDS = env_float("RAILZ_EMULATOR_PUSH_DELAY_SECONDS", 2.0, minimum=0)
+# Where the emulator delivers webhooks (signed with RAILZ_WEBHOOK_SECRET); the control endpoint
+# can point a running emulator elsewhere.
+RAILZ_EMULATOR_WEBHOOK_URL = env_str("RAILZ_EMULATOR_WEBHOOK_URL", f"{SITE_URL}/webhooks/railz")
+RAILZ_EMULATOR_WEBHOOK_RETRY_SECONDS = env_float(
+    "RAILZ_EMULATOR_WEBHOOK_RETRY_SECONDS", 1.0, minimum=0
+)
+RAILZ_EMULATOR_WEBHOOK_TIMEOUT_SECONDS = env_float(
+    "RAILZ_EMULATOR_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1
+)
+# The budgets the emulator enforces (Railz's team limit, and provider limits per connection).
+RAILZ_EMULATOR_RATE_LIMIT_PER_MINUTE = env_int(
+    "RAILZ_EMULATOR_RATE_LIMIT_PER_MINUTE", 1000, minimum=1
+)
+RAILZ_EMULATOR_PROVIDER_LIMITS = env_json_ints("RAILZ_EMULATOR_PROVIDER_LIMITS", {"xero": 60})
+
 # --- Reference data -------------------------------------------------------------------------
 # How often the mirrored customers, accounts, tax rates... of every active connection are
 # refreshed from Railz (written to django-q2 by `manage.py setup_schedules`).
