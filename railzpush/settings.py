@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "railzpush.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "railzpush.api.filters.SafeSearchFilter",
+        "railzpush.api.filters.NamedSearchFilter",
     ],
     # Tokens first: their scheme is what a 401 names (the session alone would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -91,7 +91,9 @@ def _flatten(details: Any, path: str = "") -> Iterable[dict[str, str]]:
             yield error(path, rule_name(details["code"]), details["message"])
             return
         for key, value in details.items():
-            yield from _flatten(value, _join(path, str(key)))
+            # A ListSerializer reports only its failing items, keyed by their index.
+            child = f"{path}[{key}]" if isinstance(key, int) else _join(path, str(key))
+            yield from _flatten(value, child)
     elif isinstance(details, list):
         leafs = all(isinstance(d, Mapping) and set(d) == {"message", "code"} for d in details)
         for index, value in enumerate(details):
