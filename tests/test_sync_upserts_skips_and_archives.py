@@ -23,7 +23,7 @@ def customer(n, **extra):
 
 @pytest.fixture
 def synced(fake_railz, refs_connection):
-    fake_railz.set_records(CUSTOMERS, [customer(n) for n in range(1, 6)], page_size=2)
+    fake_railz.set_records(CUSTOMERS, [customer(n) for n in range(1, 6)])
     return refs_sync(
         connection=refs_connection, data_type="customers", client=fake_railz, page_size=2
     )
@@ -95,7 +95,6 @@ def test_sub_customer_points_at_its_parent_even_when_the_parent_comes_later(
     fake_railz.set_records(
         CUSTOMERS,
         [customer(1, parentRef={"id": "2", "name": "Customer 2"}), customer(2)],
-        page_size=1,
     )
     refs_sync(connection=refs_connection, data_type="customers", client=fake_railz, page_size=1)
     child = Customer.objects.get(remote_id="1")
