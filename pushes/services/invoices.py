@@ -612,6 +612,8 @@ def _write(invoice: Invoice, checked: _Checked, *, user: Any) -> Invoice:
     fresh = Invoice.objects.select_related("connection", "customer").get(pk=invoice.pk)
     fresh.payload_hash = payload_hash(invoice_build_payload(fresh))
     Invoice.objects.filter(pk=fresh.pk).update(payload_hash=fresh.payload_hash)
+    # Callers read the lines afresh, not the copy the payload was built from.
+    fresh._prefetched_objects_cache = {}
     return fresh
 
 
