@@ -5,390 +5,880 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('connection_uuid', models.CharField(max_length=64, unique=True)),
-                ('business_uuid', models.CharField(blank=True, max_length=64)),
-                ('business_name', models.CharField(blank=True, max_length=500)),
-                ('service_name', models.CharField(max_length=40)),
-                ('status', models.CharField(max_length=20)),
-                ('disconnect_reason', models.CharField(blank=True, max_length=200)),
-                ('base_currency', models.CharField(blank=True, max_length=10)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('discovered_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_synced_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("connection_uuid", models.CharField(max_length=64, unique=True)),
+                ("business_uuid", models.CharField(blank=True, max_length=64)),
+                ("business_name", models.CharField(blank=True, max_length=500)),
+                ("service_name", models.CharField(max_length=40)),
+                ("status", models.CharField(max_length=20)),
+                ("disconnect_reason", models.CharField(blank=True, max_length=200)),
+                ("base_currency", models.CharField(blank=True, max_length=10)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("discovered_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("last_synced_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['business_name', 'connection_uuid'],
+                "ordering": ["business_name", "connection_uuid"],
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('code', models.CharField(blank=True, help_text='Railz nominalCode.', max_length=100)),
-                ('account_type', models.CharField(blank=True, help_text='Railz type.', max_length=100)),
-                ('classification', models.CharField(blank=True, max_length=100)),
-                ('section', models.CharField(blank=True, max_length=100)),
-                ('fully_qualified_name', models.CharField(blank=True, max_length=1000)),
-                ('currency', models.CharField(blank=True, max_length=10)),
-                ('is_bank_account', models.BooleanField(default=False)),
-                ('is_posting', models.BooleanField(default=True)),
-                ('parent_remote_id', models.CharField(blank=True, max_length=255)),
-                ('tax_rate_remote_id', models.CharField(blank=True, max_length=255)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='refs.account')),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "code",
+                    models.CharField(blank=True, help_text="Railz nominalCode.", max_length=100),
+                ),
+                (
+                    "account_type",
+                    models.CharField(blank=True, help_text="Railz type.", max_length=100),
+                ),
+                ("classification", models.CharField(blank=True, max_length=100)),
+                ("section", models.CharField(blank=True, max_length=100)),
+                ("fully_qualified_name", models.CharField(blank=True, max_length=1000)),
+                ("currency", models.CharField(blank=True, max_length=10)),
+                ("is_bank_account", models.BooleanField(default=False)),
+                ("is_posting", models.BooleanField(default=True)),
+                ("parent_remote_id", models.CharField(blank=True, max_length=255)),
+                ("tax_rate_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="refs.account",
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code', 'name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["code", "name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Subsidiary',
+            name="Subsidiary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('parent_remote_id', models.CharField(blank=True, max_length=255)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='refs.subsidiary')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("parent_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="refs.subsidiary",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'subsidiaries',
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "verbose_name_plural": "subsidiaries",
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('subsidiary_remote_id', models.CharField(blank=True, max_length=255)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
-                ('subsidiary', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locations', to='refs.subsidiary')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("subsidiary_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
+                (
+                    "subsidiary",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locations",
+                        to="refs.subsidiary",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data_type', models.CharField(max_length=40)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('not_ready', 'not ready, retry scheduled'), ('unsupported', 'not offered by this accounting system')], default='running', max_length=20)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('pages', models.PositiveIntegerField(default=0)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('archived', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('skipped_records', models.JSONField(blank=True, default=list)),
-                ('retry_at', models.DateTimeField(blank=True, null=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("data_type", models.CharField(max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("not_ready", "not ready, retry scheduled"),
+                            ("unsupported", "not offered by this accounting system"),
+                        ],
+                        default="running",
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("pages", models.PositiveIntegerField(default=0)),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("archived", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("skipped_records", models.JSONField(blank=True, default=list)),
+                ("retry_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_runs",
+                        to="refs.connection",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TaxRate',
+            name="TaxRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('code', models.CharField(blank=True, max_length=100)),
-                ('effective_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True)),
-                ('total_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True)),
-                ('is_sales_tax', models.BooleanField(blank=True, null=True)),
-                ('is_purchases_tax', models.BooleanField(blank=True, null=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("code", models.CharField(blank=True, max_length=100)),
+                (
+                    "effective_rate",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True),
+                ),
+                (
+                    "total_rate",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True),
+                ),
+                ("is_sales_tax", models.BooleanField(blank=True, null=True)),
+                ("is_purchases_tax", models.BooleanField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('code', models.CharField(blank=True, max_length=100)),
-                ('item_type', models.CharField(blank=True, help_text='inventory, nonInventory, service', max_length=40)),
-                ('is_invoice_item', models.BooleanField(default=True)),
-                ('is_bill_item', models.BooleanField(default=True)),
-                ('description', models.TextField(blank=True)),
-                ('unit_price', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
-                ('account_remote_id', models.CharField(blank=True, max_length=255)),
-                ('tax_rate_remote_id', models.CharField(blank=True, max_length=255)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='refs.account')),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
-                ('tax_rate', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='refs.taxrate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("code", models.CharField(blank=True, max_length=100)),
+                (
+                    "item_type",
+                    models.CharField(
+                        blank=True, help_text="inventory, nonInventory, service", max_length=40
+                    ),
+                ),
+                ("is_invoice_item", models.BooleanField(default=True)),
+                ("is_bill_item", models.BooleanField(default=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "unit_price",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True),
+                ),
+                ("account_remote_id", models.CharField(blank=True, max_length=255)),
+                ("tax_rate_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="refs.account",
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
+                (
+                    "tax_rate",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="refs.taxrate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='account',
-            name='tax_rate',
-            field=models.ForeignKey(blank=True, help_text="The account's default tax rate (taxRateRef).", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='refs.taxrate'),
+            model_name="account",
+            name="tax_rate",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The account's default tax rate (taxRateRef).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="refs.taxrate",
+            ),
         ),
         migrations.CreateModel(
-            name='TrackingCategory',
+            name="TrackingCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('category_type', models.CharField(choices=[('class', 'Class'), ('department', 'Department'), ('location', 'Location'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "category_type",
+                    models.CharField(
+                        choices=[
+                            ("class", "Class"),
+                            ("department", "Department"),
+                            ("location", "Location"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'tracking categories',
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "verbose_name_plural": "tracking categories",
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='TrackingOption',
+            name="TrackingOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('category_remote_id', models.CharField(blank=True, max_length=255)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='options', to='refs.trackingcategory')),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("category_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="options",
+                        to="refs.trackingcategory",
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Vendor',
+            name="Vendor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('contact_name', models.CharField(blank=True, max_length=500)),
-                ('email', models.CharField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=100)),
-                ('currency', models.CharField(blank=True, max_length=10)),
-                ('parent_remote_id', models.CharField(blank=True, max_length=255)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='refs.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("contact_name", models.CharField(blank=True, max_length=500)),
+                ("email", models.CharField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=100)),
+                ("currency", models.CharField(blank=True, max_length=10)),
+                ("parent_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="refs.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Currency',
+            name="Currency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('code', models.CharField(blank=True, help_text='ISO code (Railz symbol).', max_length=10)),
-                ('is_base_currency', models.BooleanField(default=False)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True, help_text="ISO code (Railz symbol).", max_length=10
+                    ),
+                ),
+                ("is_base_currency", models.BooleanField(default=False)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'currencies',
-                'ordering': ['code', 'remote_id'],
-                'abstract': False,
-                'indexes': [models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_currency_pick')],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_currency_unique_remote')],
+                "verbose_name_plural": "currencies",
+                "ordering": ["code", "remote_id"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("archived_at__isnull", True)),
+                        fields=["connection", "name"],
+                        name="refs_currency_pick",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "remote_id"), name="refs_currency_unique_remote"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('contact_name', models.CharField(blank=True, max_length=500)),
-                ('email', models.CharField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=100)),
-                ('currency', models.CharField(blank=True, max_length=10)),
-                ('parent_remote_id', models.CharField(blank=True, max_length=255)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='refs.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("contact_name", models.CharField(blank=True, max_length=500)),
+                ("email", models.CharField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=100)),
+                ("currency", models.CharField(blank=True, max_length=10)),
+                ("parent_remote_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="refs.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
-                'indexes': [models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_customer_pick')],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_customer_unique_remote')],
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("archived_at__isnull", True)),
+                        fields=["connection", "name"],
+                        name="refs_customer_pick",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "remote_id"), name="refs_customer_unique_remote"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentMethod',
+            name="PaymentMethod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(help_text="The record's id in Railz.", max_length=255)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('synced_at', models.DateTimeField()),
-                ('method_type', models.CharField(blank=True, max_length=40)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='refs.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "remote_id",
+                    models.CharField(help_text="The record's id in Railz.", max_length=255),
+                ),
+                ("name", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("archived", "Archived"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("synced_at", models.DateTimeField()),
+                ("method_type", models.CharField(blank=True, max_length=40)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="refs.connection"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'remote_id'],
-                'abstract': False,
-                'indexes': [models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_paymentmethod_pick')],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_paymentmethod_unique_remote')],
+                "ordering": ["name", "remote_id"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("archived_at__isnull", True)),
+                        fields=["connection", "name"],
+                        name="refs_paymentmethod_pick",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "remote_id"), name="refs_paymentmethod_unique_remote"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='subsidiary',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_subsidiary_pick'),
+            model_name="subsidiary",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_subsidiary_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subsidiary',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_subsidiary_unique_remote'),
+            model_name="subsidiary",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_subsidiary_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='location',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_location_pick'),
+            model_name="location",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_location_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_location_unique_remote'),
+            model_name="location",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_location_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['connection', 'data_type', '-started_at'], name='refs_syncrun_latest'),
+            model_name="syncrun",
+            index=models.Index(
+                fields=["connection", "data_type", "-started_at"], name="refs_syncrun_latest"
+            ),
         ),
         migrations.AddIndex(
-            model_name='taxrate',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_taxrate_pick'),
+            model_name="taxrate",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_taxrate_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_taxrate_unique_remote'),
+            model_name="taxrate",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_taxrate_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_item_pick'),
+            model_name="item",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_item_pick",
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(fields=['connection', 'code'], name='refs_item_code'),
+            model_name="item",
+            index=models.Index(fields=["connection", "code"], name="refs_item_code"),
         ),
         migrations.AddConstraint(
-            model_name='item',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_item_unique_remote'),
+            model_name="item",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_item_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_account_pick'),
+            model_name="account",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_account_pick",
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['connection', 'code'], name='refs_account_code'),
+            model_name="account",
+            index=models.Index(fields=["connection", "code"], name="refs_account_code"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_account_unique_remote'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_account_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trackingcategory',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_trackingcategory_pick'),
+            model_name="trackingcategory",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_trackingcategory_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trackingcategory',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_trackingcategory_unique_remote'),
+            model_name="trackingcategory",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_trackingcategory_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trackingoption',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_trackingoption_pick'),
+            model_name="trackingoption",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_trackingoption_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trackingoption',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_trackingoption_unique_remote'),
+            model_name="trackingoption",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_trackingoption_unique_remote"
+            ),
         ),
         migrations.AddIndex(
-            model_name='vendor',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['connection', 'name'], name='refs_vendor_pick'),
+            model_name="vendor",
+            index=models.Index(
+                condition=models.Q(("archived_at__isnull", True)),
+                fields=["connection", "name"],
+                name="refs_vendor_pick",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vendor',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='refs_vendor_unique_remote'),
+            model_name="vendor",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="refs_vendor_unique_remote"
+            ),
         ),
     ]

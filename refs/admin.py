@@ -1,0 +1,297 @@
+"""Read-only admin of the reference-data mirror: the data belongs to the accounting system.
+
+Autocomplete for a composer's dropdown: Django's autocomplete view
+`/admin/autocomplete/?app_label=…&model_name=…&field_name=…&term=…` also reads
+`connection=<Connection id or connection_uuid>`; with it, only that connection's active rows
+(not archived here, not archived in Railz) are offered. Without it, active rows of every
+connection are offered.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from refs.models import (
+    Account,
+    Connection,
+    Currency,
+    Customer,
+    Item,
+    Location,
+    PaymentMethod,
+    Subsidiary,
+    SyncRun,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    Vendor,
+)
+from refs.selectors import connection_ref_counts, sync_runs_latest
+from refs.services import connections_sync_enqueue
+
+# Beyond this many rows a changelist says "10,000+" instead of counting the whole table.
+COUNT_CAP = 10_000
+AUTOCOMPLETE_CONNECTION_PARAM = "connection"
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows: `SELECT COUNT(*) FROM (… LIMIT n)` stays cheap on a
+    100,000-row table, and nobody pages past page 100 instead of searching."""
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return (("no", "Live"), ("yes", "No longer returned by Railz"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "remote_id", "status", "connection", "archived_at", "synced_at")
+    list_filter = ("connection", "status", ArchivedFilter)
+    list_select_related = ("connection",)
+    search_fields = ("name", "=remote_id")
+    ordering = ("name",)
+    readonly_fields = ("raw_pretty",)
+    exclude = ("raw",)
+
+    @admin.display(description="Railz record")
+    def raw_pretty(self, obj):
+        import json
+
+        return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, sort_keys=True))
+
+    def get_search_results(self, request, queryset, search_term):
+        if _is_autocomplete(request):
+            queryset = queryset.active()
+            connection = request.GET.get(AUTOCOMPLETE_CONNECTION_PARAM, "").strip()
+            if connection:
+                queryset = queryset.filter(**_connection_lookup(connection))
+        return super().get_search_results(request, queryset, search_term)
+
+
+def _is_autocomplete(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.url_name == "autocomplete"
+
+
+def _connection_lookup(value: str) -> dict:
+    if value.upper().startswith("CON-"):
+        return {"connection__connection_uuid": value}
+    if not value.isdigit():
+        raise BadRequest(
+            f"{AUTOCOMPLETE_CONNECTION_PARAM} must be a connection id (a whole number) or a "
+            f"connection_uuid (CON-…); got {value[:60]!r}"
+        )
+    return {"connection_id": int(value)}
+
+
+@admin.register(Customer, Vendor)
+class PartyAdmin(RefAdmin):
+    list_display = ("name", "email", "currency", "remote_id", "status", "connection", "archived_at")
+    search_fields = ("name", "=remote_id", "email")
+    autocomplete_fields = ()
+
+
+@admin.register(Account)
+class AccountAdmin(RefAdmin):
+    list_display = ("code", "name", "account_type", "classification", "status", "connection")
+    list_filter = ("connection", "status", ArchivedFilter, "classification", "account_type")
+    search_fields = ("name", "^code", "=remote_id")
+    ordering = ("code", "name")
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(RefAdmin):
+    list_display = ("__str__", "code", "effective_rate", "total_rate", "status", "connection")
+    search_fields = ("name", "^code", "=remote_id")
+
+
+@admin.register(Item)
+class ItemAdmin(RefAdmin):
+    list_display = ("code", "name", "item_type", "unit_price", "status", "connection")
+    list_filter = ("connection", "status", ArchivedFilter, "item_type")
+    search_fields = ("name", "^code", "=remote_id")
+
+
+@admin.register(TrackingCategory)
+class TrackingCategoryAdmin(RefAdmin):
+    list_display = ("name", "category_type", "remote_id", "status", "connection")
+    list_filter = ("connection", "status", ArchivedFilter, "category_type")
+
+
+@admin.register(TrackingOption)
+class TrackingOptionAdmin(RefAdmin):
+    list_display = ("__str__", "remote_id", "status", "connection", "archived_at")
+    list_filter = ("connection", "status", ArchivedFilter, "category__category_type")
+    list_select_related = ("connection", "category")
+    search_fields = ("name", "=remote_id", "category__name")
+
+    def get_queryset(self, request):
+        # The dropdown label names the category too.
+        return super().get_queryset(request).select_related("category")
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(RefAdmin):
+    list_display = ("name", "method_type", "remote_id", "status", "connection")
+    list_filter = ("connection", "status", ArchivedFilter, "method_type")
+
+
+@admin.register(Subsidiary, Location)
+class BusinessInfoRefAdmin(RefAdmin):
+    pass
+
+
+@admin.register(Currency)
+class CurrencyAdmin(RefAdmin):
+    list_display = ("code", "name", "is_base_currency", "status", "connection")
+    search_fields = ("name", "^code", "=remote_id")
+    ordering = ("code",)
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "business_name",
+        "connection_uuid",
+        "service_name",
+        "status",
+        "pushable",
+        "last_synced_at",
+        "last_run",
+    )
+    list_filter = ("status", "service_name")
+    search_fields = ("business_name", "=connection_uuid", "business_uuid")
+    actions = ("sync_now",)
+    fields = (
+        "business_name",
+        "connection_uuid",
+        "business_uuid",
+        "service_name",
+        "status",
+        "disconnect_reason",
+        "base_currency",
+        "last_synced_at",
+        "reference_data",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-started_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_run_type=Subquery(latest.values("data_type")[:1]),
+                last_run_status=Subquery(latest.values("status")[:1]),
+            )
+        )
+
+    @admin.display(boolean=True, description="can push")
+    def pushable(self, obj):
+        return obj.can_push
+
+    @admin.display(description="last sync run")
+    def last_run(self, obj):
+        if not getattr(obj, "last_run_type", None):
+            return "never synced"
+        status = SyncRun.Status(obj.last_run_status).label
+        return f"{obj.last_run_type}: {status}"
+
+    @admin.display(description="reference data")
+    def reference_data(self, obj):
+        runs = {run.data_type: run for run in sync_runs_latest(connection=obj)}
+        run_rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} new, {} changed, {} unchanged, "
+            "{} archived, {} skipped</td><td>{}</td></tr>",
+            (
+                (
+                    run.data_type,
+                    run.get_status_display(),
+                    f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                    run.created,
+                    run.updated,
+                    run.unchanged,
+                    run.archived,
+                    run.skipped,
+                    run.error,
+                )
+                for run in runs.values()
+            ),
+        )
+        count_rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            connection_ref_counts(connection=obj),
+        )
+        return format_html(
+            '<table class="refs-runs"><thead><tr><th>type</th><th>last run</th><th>started</th>'
+            "<th>rows</th><th>error</th></tr></thead><tbody>{}</tbody></table>"
+            '<table class="refs-counts"><thead><tr><th>rows</th><th>live</th><th>archived</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            run_rows or format_html("<tr><td colspan=5>never synced</td></tr>"),
+            count_rows,
+        )
+
+    @admin.action(description="Sync now (in the background)")
+    def sync_now(self, request, queryset):
+        queued = connections_sync_enqueue(connections=queryset)
+        self.message_user(
+            request,
+            f"Queued a sync of the reference data of {queued} connection(s).",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "connection",
+        "data_type",
+        "status",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "archived",
+        "skipped",
+        "finished_at",
+    )
+    list_filter = ("status", "data_type", "connection")
+    list_select_related = ("connection",)
+    search_fields = ("=connection__connection_uuid", "error")
