@@ -29,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from pushes.models import Invoice, InvoiceLine, PushableStatus
+from pushes.models import Invoice, InvoiceLine, ProviderPushOptions, PushableStatus
 from pushes.payloads import invoice_lines_prefetch
 from pushes.selectors import (
     PushState,
@@ -47,7 +47,9 @@ from pushes.services.invoices import (
     invoice_save_problems,
     invoice_update,
     invoice_validate,
+    push_options_refresh,
 )
+from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection
 
@@ -315,6 +317,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("customer", "subsidiaries")
+    actions = ("refresh_push_options",)
     change_form_template = "admin/pushes/invoice/change_form.html"
     readonly_fields = (
         "connection_name",
@@ -323,6 +326,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         "provider_record_id",
         "last_pushed_at",
         "ready_to_push",
+        "provider_rules",
         "payload_preview",
         "created_at",
         "created_by",
@@ -347,6 +351,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
                     "provider_record_id",
                     "last_pushed_at",
                     "ready_to_push",
+                    "provider_rules",
                     "payload_preview",
                 )
             },
@@ -465,6 +470,23 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
 
+    @admin.action(description="Fetch the accounting system's push rules again (pushOptions)")
+    def refresh_push_options(self, request, queryset):
+        connections = Connection.objects.filter(pk__in=queryset.values("connection_id").distinct())
+        for connection in connections:
+            try:
+                cached = push_options_refresh(connection=connection)
+            except RailzError as error:
+                self.message_user(
+                    request, f"{connection}: push rules not refreshed. {error}", messages.ERROR
+                )
+                continue
+            self.message_user(
+                request,
+                f"{connection}: push rules fetched ({len(cached.options)} entries for invoices).",
+                messages.SUCCESS,
+            )
+
     # --- read-only fields -----------------------------------------------------------------
 
     @admin.display(description="connection")
@@ -510,6 +532,18 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
                 "", "<li><code>{}</code> {}</li>", ((p.field, p.message) for p in problems)
             ),
         )
+
+    @admin.display(description="provider rules")
+    def provider_rules(self, obj):
+        cached = ProviderPushOptions.objects.filter(
+            connection=obj.connection_id, data_type="invoices"
+        ).first()
+        if cached is None:
+            return (
+                "Not fetched yet: only Railz's own rules are checked. Use the list's "
+                '"Fetch the accounting system\'s push rules again" action.'
+            )
+        return f"pushOptions fetched {cached.fetched_at:%Y-%m-%d %H:%M} UTC."
 
     @admin.display(description="request body (POST /v2/accounting/invoices)")
     def payload_preview(self, obj):
