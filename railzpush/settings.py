@@ -250,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`; each choice set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStatusEnum": "refs.models.Connection.Status",
+        "RefStatusEnum": "refs.models.RefRecord.Status",
+        "InvoiceStatusEnum": "pushes.models.PushableStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "railzpush.api.schema.add_error_answers",

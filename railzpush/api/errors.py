@@ -103,6 +103,11 @@ def _flatten(details: Any, path: str = "") -> Iterable[dict[str, str]]:
             yield from _flatten(value, path if leafs else f"{path}[{index}]")
 
 
+def errors_from_details(details: Any) -> list[dict[str, str]]:
+    """DRF's `get_full_details()` (of a serializer, say) as a flat list of named errors."""
+    return list(_flatten(details))
+
+
 def errors_from_django(exc: DjangoValidationError) -> list[dict[str, str]]:
     """A model or service ValidationError in the API's shape."""
     found = []

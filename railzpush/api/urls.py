@@ -4,10 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from pushes.api import ROUTES as PUSHES_ROUTES
 from refs.api import ROUTES as REFS_ROUTES
 
 router = DefaultRouter()
-for prefix, viewset in REFS_ROUTES:
+for prefix, viewset in (*REFS_ROUTES, *PUSHES_ROUTES):
     router.register(prefix, viewset, basename=prefix.rstrip("s").replace("-", "_"))
 
 urlpatterns = [
