@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from refs.mapping import REF_TYPES
 from refs.models import Connection, SyncRun
@@ -17,7 +16,7 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: OutputWrapper) -> None:
         self.stream = stream
         self.started: dict[int, float] = {}
         self.rows: dict[int, int] = {}
@@ -34,14 +33,14 @@ class ProgressBar:
             f"{done:,}/{total:,} {rate:,.0f} rows/s"
         )
         if self.interactive:
-            self.stream.write(f"\r{line}\x1b[K")
+            self.stream.write(f"\r{line}\x1b[K", ending="")
         elif done >= total:
-            self.stream.write(line + "\n")
+            self.stream.write(line)
         self.stream.flush()
 
     def end_line(self, run: SyncRun) -> None:
         if self.interactive and run.pk in self.rows:
-            self.stream.write("\n")
+            self.stream.write("")
             self.stream.flush()
 
 
@@ -79,7 +78,7 @@ class Command(BaseCommand):
                 )
         else:
             selected = list(Connection.objects.active())
-        progress = None if no_progress else ProgressBar(sys.stderr)
+        progress = None if no_progress else ProgressBar(self.stderr)
         failed = 0
         for item in selected:
             for run in connection_sync(
