@@ -144,8 +144,13 @@ class InvoiceForm(forms.ModelForm):
             "subsidiaries",
         )
 
+    # The connection chosen before the form opened (InvoiceAdmin.get_form sets it on add).
+    connection: Connection | None = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.connection_id is None and self.connection is not None:
+            self.instance.connection = self.connection
         # The line formset checks the whole invoice, and needs this form to do it.
         self.instance._invoice_form = self
 
@@ -270,18 +275,7 @@ class InvoiceLineInline(ConnectionScopedFields, admin.TabularInline):
         kwargs["formfield_callback"] = partial(
             self.formfield_for_dbfield, request=request, connection=connection
         )
-        formset = super().get_formset(request, obj, **kwargs)
-        if connection is not None:
-            # Unsaved invoices get their connection here; the lines' check needs it.
-            init = formset.__init__
-
-            def __init__(self, *args, **kw):
-                init(self, *args, **kw)
-                if self.instance.connection_id is None:
-                    self.instance.connection = connection
-
-            formset.__init__ = __init__
-        return formset
+        return super().get_formset(request, obj, **kwargs)
 
 
 class PushStateFilter(admin.SimpleListFilter):
@@ -435,17 +429,9 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
             self.formfield_for_dbfield, request=request, connection=connection
         )
         form = super().get_form(request, obj, change, **kwargs)
-        if obj is None and connection is not None:
-            # The connection was chosen on the previous page and stays in the URL; it is not
-            # a form field a person could change halfway.
-            init = form.__init__
-
-            def __init__(self, *args, **kw):
-                init(self, *args, **kw)
-                self.instance.connection = connection
-
-            form.__init__ = __init__
-        return form
+        # The connection was chosen on the previous page and stays in the URL; it is not a
+        # form field a person could change halfway.
+        return type(form.__name__, (form,), {"connection": connection})
 
     def save_model(self, request, obj, form, change):
         # Written with its lines in save_related, through the services, in one transaction.

@@ -66,12 +66,25 @@
     }).join(" · ") + (complete ? "" : " (tax of lines with an unknown rate excluded)");
   }
 
+  function currencyFromCustomer(event) {
+    // A customer's label ends with its currency ("Bean There Cafe · CAD"); an empty currency
+    // takes it, as the server does when saving.
+    if (!event.target || event.target.id !== "id_customer") return;
+    var currency = document.querySelector("#id_currency");
+    var option = event.target.options[event.target.selectedIndex];
+    var match = option && option.text.match(/ · ([A-Z]{3})$/);
+    if (currency && !currency.value && match) currency.value = match[1];
+  }
+
   document.addEventListener("input", recompute);
   document.addEventListener("change", recompute);
   document.addEventListener("DOMContentLoaded", recompute);
   if (window.django && window.django.jQuery) {
     // select2 (autocomplete) announces choices through jQuery events only.
     window.django.jQuery(document).on("select2:select select2:unselect formset:added " +
-      "formset:removed", recompute);
+      "formset:removed", function (event) {
+        currencyFromCustomer(event);
+        recompute();
+      });
   }
 })();
