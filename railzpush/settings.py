@@ -201,6 +201,30 @@ RAILZ_EMULATOR_PROVIDER_LIMITS = env_json_ints("RAILZ_EMULATOR_PROVIDER_LIMITS",
 # refreshed from Railz (written to django-q2 by `manage.py setup_schedules`).
 REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1)
 
+# --- Push pipeline ---------------------------------------------------------------------------
+# How many times a push that Railz answered with 5xx/unreachable (before accepting it) is sent.
+PUSH_MAX_ATTEMPTS = env_int("PUSH_MAX_ATTEMPTS", 6, minimum=1)
+# Backoff between those attempts: base * 2^(attempt-1), capped, with jitter.
+PUSH_RETRY_BASE_SECONDS = env_int("PUSH_RETRY_BASE_SECONDS", 15, minimum=1)
+PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
+# The longest a worker waits for the shared rate budget; beyond it the push is requeued.
+PUSH_RATE_LIMIT_WAIT_SECONDS = env_float("PUSH_RATE_LIMIT_WAIT_SECONDS", 2.0, minimum=0)
+# A push Railz keeps pending longer than this is flagged as stuck for staff.
+PUSH_STUCK_AFTER_MINUTES = env_int("PUSH_STUCK_AFTER_MINUTES", 30, minimum=1)
+# A row left in `submitting` longer than this lost its worker (a task never outlives the
+# cluster's timeout); it becomes `unknown` and is reconciled, never resent.
+PUSH_LEASE_SECONDS = env_int("PUSH_LEASE_SECONDS", Q_CLUSTER["timeout"] + 60, minimum=1)
+# Clock difference allowed between us and Railz when matching a lost answer to Railz's list.
+PUSH_RECONCILE_SKEW_SECONDS = env_int("PUSH_RECONCILE_SKEW_SECONDS", 10, minimum=0)
+# How long one run of the poll task keeps polling young pushes (every 5 s, 15 s...).
+PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
+# A queued push nobody has sent by then is enqueued again by the dispatcher.
+PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
+if PUSH_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("PUSH_LEASE_SECONDS must be longer than Q_TIMEOUT")
+if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("PUSH_POLL_LOOP_SECONDS must be shorter than Q_TIMEOUT")
+
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("pushes.urls")),
     path("api/", include("railzpush.api.urls")),
 ]
 

@@ -1,0 +1,999 @@
+"""Writes of the push pipeline: creating pushes, sending them, and learning their outcome.
+
+Every change of a push's `state` goes through `_transition`, a conditional UPDATE from the
+states the target may be reached from (ALLOWED_FROM). Terminal states appear in no "from" set,
+so nothing moves a finished push again, whichever worker, poll, webhook or person tries.
+
+The send is written as a work log: the row is claimed (queued -> submitting) and committed
+before the request leaves, and Railz's answer is written back afterwards. A request that may
+have reached Railz without an answer becomes `unknown` and is never sent again: it is
+reconciled against GET /v2/data/pushStatus instead, because Railz has no idempotency key and a
+resend could create a second record in the accounting system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from pushes.models import PushEvent, PushRequest, WebhookEvent
+from pushes.payloads import payload_hash
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+from railzpush.railz import (
+    Exchange,
+    RailzClient,
+    RailzError,
+    RailzOutcomeUnknown,
+    RailzRateLimited,
+    get_client,
+)
+from refs.models import Connection
+
+logger = logging.getLogger("pushes")
+
+State = PushRequest.State
+Source = PushEvent.Source
+
+# The only ways a push may change state. Terminal states are never a "from".
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    State.SUBMITTING: frozenset({State.QUEUED}),
+    # Railz answered 429/5xx/unreachable before accepting: safe to send again later.
+    State.QUEUED: frozenset({State.SUBMITTING}),
+    # The worker's own answer, or an adoption of a lost one (reconciliation, late answer).
+    State.PENDING: frozenset({State.SUBMITTING, State.UNKNOWN}),
+    State.UNKNOWN: frozenset({State.SUBMITTING}),
+    State.REJECTED: frozenset({State.SUBMITTING}),
+    State.SUCCESS: frozenset({State.SUBMITTING, State.PENDING, State.UNKNOWN}),
+    State.FAILED: frozenset({State.SUBMITTING, State.PENDING, State.UNKNOWN}),
+    State.CANCELLED: frozenset({State.QUEUED}),
+}
+
+# How often a pending push is asked about, by its age: (younger than, every) in seconds.
+POLL_INTERVALS: tuple[tuple[float | None, int], ...] = (
+    (30, 5),
+    (120, 15),
+    (900, 60),
+    (None, 300),
+)
+
+SOURCE_OF_REQUEST = {
+    PushRequest.Source.STAFF: Source.STAFF,
+    PushRequest.Source.API: Source.API,
+    PushRequest.Source.SYSTEM: Source.SYSTEM,
+}
+
+
+class PushRefused(Exception):
+    """A push (or retry, cancel) that cannot be done; the message says why, for a person."""
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = parse_datetime(value.replace("Z", "+00:00"))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.utc)
+    return parsed
+
+
+def _validation_errors(item: dict[str, Any]) -> list[dict[str, str]]:
+    validation = item.get("validation")
+    errors = validation.get("errors") if isinstance(validation, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [
+        {"field": str(e.get("field") or ""), "message": str(e.get("message") or "")}
+        for e in errors
+        if isinstance(e, dict)
+    ]
+
+
+def _client(client: RailzClient | None) -> RailzClient:
+    # A worker never sits out a long rate-limit pause: it requeues the push instead.
+    return client or get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
+
+
+def _exchange_event(push_id: int, exchange: Exchange, *, source: str, at: datetime) -> PushEvent:
+    return PushEvent(
+        push_request_id=push_id,
+        at=at,
+        kind=PushEvent.Kind.EXCHANGE,
+        source=source,
+        method=exchange.method,
+        path=exchange.path[:500],
+        query=exchange.query or None,
+        status_code=exchange.status_code,
+        duration_ms=exchange.duration_ms,
+        request_body=exchange.request_body,
+        response_body=exchange.response_body,
+        message=exchange.error or "",
+    )
+
+
+def push_note(*, push: PushRequest, message: str, source: str) -> PushEvent:
+    """Add a plain-words line to the push's timeline."""
+    return PushEvent.objects.create(
+        push_request=push,
+        at=timezone.now(),
+        kind=PushEvent.Kind.NOTE,
+        source=source,
+        message=message,
+    )
+
+
+# --- the one place a push changes state ------------------------------------------------------
+
+
+def _transition(
+    push: PushRequest,
+    *,
+    to: str,
+    source: str,
+    message: str = "",
+    fields: dict[str, Any] | None = None,
+    then: Callable[[PushRequest], None] | None = None,
+) -> bool:
+    """Move `push` to `to` if its current state allows it; False (and no change) otherwise.
+
+    The UPDATE is conditional on the state it leaves, so of two racing callers exactly one
+    wins. `then` runs in the same transaction, only for the winner (e.g. writing the record's
+    provider id). `push` is refreshed in memory on success.
+    """
+    allowed = ALLOWED_FROM[to]
+    now = timezone.now()
+    values = {**(fields or {}), "state": to, "updated_at": now}
+    expected = push.state
+    with transaction.atomic():
+        for _ in range(3):
+            if expected in allowed and (
+                PushRequest.objects.filter(pk=push.pk, state=expected).update(**values)
+            ):
+                break
+            # Someone else moved it (or our copy is old): decide from the state it is in now.
+            current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
+            if current == expected and current not in allowed:
+                return False
+            expected = current
+        else:
+            return False
+        for name, value in values.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(push, name, value)
+        PushEvent.objects.create(
+            push_request=push,
+            at=now,
+            kind=PushEvent.Kind.STATE,
+            source=source,
+            from_state=expected,
+            to_state=to,
+            message=message,
+        )
+        if then is not None:
+            then(push)
+    if any(hasattr(v, "resolve_expression") for v in values.values()):
+        push.refresh_from_db(
+            fields=[k for k, v in values.items() if hasattr(v, "resolve_expression")]
+        )
+    return True
+
+
+# --- creating pushes --------------------------------------------------------------------------
+
+
+def push_request_create(
+    *,
+    record: Any,
+    user: Any = None,
+    source: str = PushRequest.Source.STAFF,
+    operation: str | None = None,
+    retry_of: PushRequest | None = None,
+) -> PushRequest:
+    """Queue one push of `record` (create, or update if it is already in the accounting system).
+
+    Raises PushRefused with the reason when it cannot be pushed (no permission, draft, invalid,
+    provider cannot update, a push already in flight). The send is enqueued on commit.
+    """
+    from pushes import registry
+
+    plan = push_plan_for(record=record, operation=operation, user=user)
+    if plan.refused:
+        raise PushRefused(plan.reason)
+    pushable = registry.for_model(record)
+    data = pushable.build_payload(record)
+    connection = record.connection
+    op = plan.operation
+    body = {"connectionUuid": connection.connection_uuid, "data": data}
+    now = timezone.now()
+    push = PushRequest(
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        connection=connection,
+        data_type=pushable.data_type,
+        operation=op,
+        provider_record_id=record.provider_record_id if op != "create" else "",
+        body=body,
+        payload_hash=payload_hash(data),
+        state=State.QUEUED,
+        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
+        requested_by=user if getattr(user, "pk", None) else None,
+        source=source,
+        retry_of=retry_of,
+    )
+    try:
+        with transaction.atomic():
+            push.save()
+            PushEvent.objects.create(
+                push_request=push,
+                at=now,
+                kind=PushEvent.Kind.STATE,
+                source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
+                to_state=State.QUEUED,
+                message=plan.reason
+                + (f" Retry of push #{retry_of.pk}." if retry_of is not None else ""),
+            )
+    except IntegrityError:
+        # The partial unique constraint: someone queued a push of this record a moment ago.
+        raise PushRefused(
+            f"{pushable.describe(record)} already has a push in progress; wait for its outcome."
+        ) from None
+    transaction.on_commit(lambda: _enqueue_submit(push.pk))
+    return push
+
+
+def _enqueue_submit(push_request_id: int) -> None:
+    from pushes.tasks import enqueue_push_submit
+
+    try:
+        enqueue_push_submit(push_request_id)
+    except Exception:
+        # The row stays queued; the dispatcher enqueues it again once next_attempt_at passes.
+        logger.exception("could not enqueue push %s; the dispatcher will retry", push_request_id)
+
+
+@dataclass
+class BulkPushResult:
+    created: list[PushRequest] = field(default_factory=list)
+    refused: list[tuple[Any, str]] = field(default_factory=list)
+
+
+def pushes_request_bulk(
+    *,
+    records: Iterable[Any],
+    user: Any = None,
+    source: str = PushRequest.Source.STAFF,
+    operation: str | None = None,
+) -> BulkPushResult:
+    """Queue a push of each record; the ones refused come back with their reason."""
+    result = BulkPushResult()
+    for record in records:
+        try:
+            result.created.append(
+                push_request_create(record=record, user=user, source=source, operation=operation)
+            )
+        except PushRefused as exc:
+            result.refused.append((record, str(exc)))
+    return result
+
+
+def push_request_retry(
+    *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
+) -> PushRequest:
+    """A new attempt of a push that did not succeed, built from the record as it is now."""
+    if user is not None and not user.has_perm(PUSH_PERMISSION):
+        raise PushRefused("You do not have permission to push records.")
+    if push.state in (State.PENDING, State.UNKNOWN, State.SUBMITTING, State.QUEUED):
+        raise PushRefused(
+            f"Push #{push.pk} is still {push.state}; it cannot be retried until its outcome "
+            "is known."
+        )
+    if push.state == State.SUCCESS:
+        raise PushRefused(f"Push #{push.pk} succeeded; there is nothing to retry.")
+    record = push.record
+    if record is None:
+        raise PushRefused(f"The record of push #{push.pk} no longer exists.")
+    operation = PushRequest.Operation.UPDATE if push.operation == "update" else None
+    return push_request_create(
+        record=record, user=user, source=source, operation=operation, retry_of=push
+    )
+
+
+def push_request_cancel(
+    *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
+) -> bool:
+    """Cancel a push nobody has sent yet; False if it already left (or finished)."""
+    if user is not None and not user.has_perm(PUSH_PERMISSION):
+        raise PushRefused("You do not have permission to push records.")
+    who = getattr(user, "get_username", lambda: "")()
+    return _transition(
+        push,
+        to=State.CANCELLED,
+        source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
+        message=f"Cancelled by {who}." if who else "Cancelled.",
+        fields={"next_attempt_at": None},
+    )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def _retry_delay(attempts: int) -> float:
+    base = settings.PUSH_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    delay = min(settings.PUSH_RETRY_MAX_SECONDS, base)
+    # Jitter so pushes that failed together do not come back together.
+    return delay * (0.5 + random.random() / 2)
+
+
+def push_request_submit(
+    *, push_request_id: int, client: RailzClient | None = None
+) -> PushRequest | None:
+    """Send one queued push to Railz and record its answer (the worker's job).
+
+    Returns None if the push was not queued (another worker has it, or it was cancelled).
+    """
+    now = timezone.now()
+    claimed = PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED).update(
+        state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return None
+    push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    exchanges: list[PushEvent] = []
+
+    def record_exchange(exchange: Exchange) -> None:
+        exchanges.append(
+            _exchange_event(push.pk, exchange, source=Source.WORKER, at=timezone.now())
+        )
+
+    PushEvent.objects.create(
+        push_request=push,
+        at=now,
+        kind=PushEvent.Kind.STATE,
+        source=Source.WORKER,
+        from_state=State.QUEUED,
+        to_state=State.SUBMITTING,
+        message=f"Attempt {push.attempts}.",
+    )
+    try:
+        answer = _send(push, _client(client), record_exchange)
+    except RailzError as exc:
+        PushEvent.objects.bulk_create(exchanges)
+        _record_error(push, exc)
+        return push
+    PushEvent.objects.bulk_create(exchanges)
+    _record_answer(push, answer)
+    return push
+
+
+def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict[str, Any]:
+    connection = push.connection
+    common = {
+        "connection_uuid": connection.connection_uuid,
+        "service_name": connection.service_name,
+        "on_exchange": on_exchange,
+    }
+    if push.operation == PushRequest.Operation.CREATE:
+        return client.create(push.data_type, data=push.body["data"], **common)
+    if push.operation == PushRequest.Operation.UPDATE:
+        return client.update(
+            push.data_type,
+            record_id=push.provider_record_id,
+            data=push.body["data"],
+            **common,
+        )
+    return client.delete(push.data_type, record_id=push.provider_record_id, **common)
+
+
+def _record_answer(push: PushRequest, answer: dict[str, Any]) -> None:
+    communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
+    now = timezone.now()
+    if not isinstance(communication_id, str) or not communication_id:
+        _transition(
+            push,
+            to=State.UNKNOWN,
+            source=Source.WORKER,
+            message="Railz accepted the request but did not say which push it became.",
+            fields={"last_error": "Railz's answer had no pushCommunicationId."},
+        )
+        return
+    moved = _transition(
+        push,
+        to=State.PENDING,
+        source=Source.WORKER,
+        message=f"Railz accepted it as push {communication_id}.",
+        fields={
+            "push_communication_id": communication_id,
+            "requested_on": _parse_time(answer.get("requestedOn")) or now,
+            "next_poll_at": now + timedelta(seconds=POLL_INTERVALS[0][1]),
+            "last_error": "",
+            "reconcile_note": "",
+        },
+    )
+    if moved:
+        # Its webhook may have arrived before we wrote the id down.
+        webhook_events_apply_waiting(push_communication_id=communication_id)
+
+
+def _record_error(push: PushRequest, exc: RailzError) -> None:
+    now = timezone.now()
+    if exc.outcome_unknown or isinstance(exc, RailzOutcomeUnknown):
+        moved = _transition(
+            push,
+            to=State.UNKNOWN,
+            source=Source.WORKER,
+            message=str(exc),
+            fields={"last_error": str(exc), "response_code": exc.status_code},
+        )
+        if moved:
+            transaction.on_commit(lambda: _enqueue_reconcile(push.pk))
+        return
+    if isinstance(exc, RailzRateLimited):
+        # Not processed by Railz: it does not count as an attempt.
+        wait = exc.retry_after if exc.retry_after is not None else _retry_delay(1)
+        _transition(
+            push,
+            to=State.QUEUED,
+            source=Source.WORKER,
+            message=str(exc),
+            fields={
+                "last_error": str(exc),
+                "attempts": F("attempts") - 1,
+                "next_attempt_at": now + timedelta(seconds=wait + random.random()),
+            },
+        )
+        return
+    if exc.retryable:
+        if push.attempts >= settings.PUSH_MAX_ATTEMPTS:
+            _transition(
+                push,
+                to=State.FAILED,
+                source=Source.WORKER,
+                message=f"Gave up after {push.attempts} attempts: {exc}",
+                fields={"last_error": str(exc), "response_code": exc.status_code},
+            )
+            return
+        _transition(
+            push,
+            to=State.QUEUED,
+            source=Source.WORKER,
+            message=str(exc),
+            fields={
+                "last_error": str(exc),
+                "next_attempt_at": now + timedelta(seconds=_retry_delay(push.attempts)),
+            },
+        )
+        return
+    # Refused before anything was created: Railz's own messages, in plain words.
+    _transition(
+        push,
+        to=State.REJECTED,
+        source=Source.WORKER,
+        message=str(exc),
+        fields={
+            "last_error": str(exc),
+            "response_code": exc.status_code,
+            "completed_on": now,
+            "validation_errors": [{"field": "", "message": m} for m in exc.messages]
+            or [{"field": "", "message": str(exc)}],
+        },
+    )
+
+
+def _enqueue_reconcile(push_request_id: int) -> None:
+    from pushes.tasks import enqueue_push_reconcile
+
+    try:
+        enqueue_push_reconcile(push_request_id)
+    except Exception:
+        logger.exception("could not enqueue reconciliation of push %s", push_request_id)
+
+
+# --- learning the outcome ---------------------------------------------------------------------
+
+
+def _record_written(push: PushRequest) -> None:
+    """The record learns its provider id and what was pushed (same transaction)."""
+    model = push.content_type.model_class()
+    if model is None:
+        return
+    when = push.completed_on or timezone.now()
+    if push.operation == PushRequest.Operation.DELETE:
+        values = {"provider_record_id": "", "last_pushed_hash": "", "last_pushed_at": when}
+    else:
+        values = {"last_pushed_at": when, "last_pushed_hash": push.payload_hash}
+        ids = [str(i) for i in push.source_object_ids or [] if i not in (None, "")]
+        if push.operation == PushRequest.Operation.CREATE and ids:
+            values["provider_record_id"] = ids[0]
+    model._default_manager.filter(pk=push.object_id).update(**values)
+
+
+def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -> bool:
+    """Apply one Railz status (pushStatus item or webhook payload) to its push.
+
+    Idempotent and monotonic: a repeated, late or out-of-order status that would move the
+    push backwards changes nothing. Returns whether the push changed state.
+    """
+    status = item.get("status")
+    communication_id = item.get("pushCommunicationId") or item.get("deleteCommunicationId") or ""
+    fields: dict[str, Any] = {}
+    if communication_id and push.push_communication_id != communication_id:
+        fields["push_communication_id"] = communication_id
+    requested_on = _parse_time(item.get("requestedOn"))
+    if requested_on and not push.requested_on:
+        fields["requested_on"] = requested_on
+    try:
+        if status == "pending":
+            if push.state == State.PENDING:
+                return False
+            return _transition(
+                push,
+                to=State.PENDING,
+                source=source,
+                message=f"Railz reports push {communication_id} pending.",
+                fields={**fields, "reconcile_note": ""},
+            )
+        if status not in ("success", "failed"):
+            return False
+        ids = item.get("sourceObjectIds")
+        fields.update(
+            completed_on=_parse_time(item.get("completedOn")) or timezone.now(),
+            response_code=item.get("responseCode")
+            if isinstance(item.get("responseCode"), int)
+            else None,
+            validation_errors=_validation_errors(item),
+            source_object_ids=[str(i) for i in ids] if isinstance(ids, list) else [],
+            next_poll_at=None,
+            reconcile_note="",
+        )
+        success = status == "success"
+        if success:
+            message = (
+                "The accounting system created it."
+                if push.operation == "create"
+                else ("The accounting system applied it.")
+            )
+            if fields["source_object_ids"]:
+                message += f" Its id there: {', '.join(fields['source_object_ids'])}."
+        else:
+            errors = fields["validation_errors"]
+            message = "The accounting system refused it" + (
+                ": "
+                + "; ".join(
+                    f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+                )
+                if errors
+                else "."
+            )
+        return _transition(
+            push,
+            to=State.SUCCESS if success else State.FAILED,
+            source=source,
+            message=message,
+            fields=fields,
+            then=_record_written if success else None,
+        )
+    except IntegrityError:
+        # The id already belongs to another push: never adopt it twice.
+        logger.warning("push %s: %s is already another push's", push.pk, communication_id)
+        return False
+
+
+def _poll_interval(age_seconds: float) -> int:
+    for younger_than, every in POLL_INTERVALS:
+        if younger_than is None or age_seconds < younger_than:
+            return every
+    return POLL_INTERVALS[-1][1]
+
+
+@dataclass
+class PollResult:
+    connections: int = 0
+    changed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def pushes_poll_connection(
+    *,
+    connection: Connection,
+    client: RailzClient | None = None,
+    source: str = Source.POLL,
+    push_ids: Iterable[int] | None = None,
+) -> int:
+    """One GET /v2/data/pushStatus for the connection; applies it to every pending push.
+
+    Returns how many pushes changed state. `push_ids` limits which pushes are looked at.
+    """
+    waiting = PushRequest.objects.filter(connection=connection, state=State.PENDING).exclude(
+        push_communication_id=""
+    )
+    if push_ids is not None:
+        waiting = waiting.filter(pk__in=list(push_ids))
+    pushes = list(waiting.select_related("content_type"))
+    if not pushes:
+        return 0
+    client = _client(client)
+    items: dict[str, dict] = {}
+    if any(p.operation != "delete" for p in pushes):
+        body = client.push_status(connection_uuid=connection.connection_uuid)
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and item.get("pushCommunicationId"):
+                items[item["pushCommunicationId"]] = item
+    if any(p.operation == "delete" for p in pushes):
+        body = client.delete_status(connection_uuid=connection.connection_uuid)
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and item.get("deleteCommunicationId"):
+                items[item["deleteCommunicationId"]] = item
+    now = timezone.now()
+    changed = 0
+    still_pending: dict[int, list[int]] = {}
+    for push in pushes:
+        item = items.get(push.push_communication_id)
+        if item is not None and push_apply_status(push=push, item=item, source=source):
+            changed += 1
+            # The poll's answer, as far as it concerns this push, goes on its timeline.
+            PushEvent.objects.create(
+                push_request=push,
+                at=now,
+                kind=PushEvent.Kind.EXCHANGE,
+                source=source,
+                method="GET",
+                path="/v2/data/deleteStatus"
+                if push.operation == "delete"
+                else "/v2/data/pushStatus",
+                query={"connectionUuid": connection.connection_uuid},
+                status_code=200,
+                response_body=item,
+            )
+            continue
+        age = (now - (push.sent_at or push.created_at)).total_seconds()
+        still_pending.setdefault(_poll_interval(age), []).append(push.pk)
+    for every, ids in still_pending.items():
+        PushRequest.objects.filter(pk__in=ids, state=State.PENDING).update(
+            last_polled_at=now, next_poll_at=now + timedelta(seconds=every)
+        )
+    return changed
+
+
+def pushes_poll_due(
+    *, client: RailzClient | None = None, now: datetime | None = None
+) -> PollResult:
+    """Poll each connection that has a pending push due for a look (one call per connection)."""
+    now = now or timezone.now()
+    connection_ids = (
+        PushRequest.objects.filter(state=State.PENDING)
+        .filter(Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True))
+        .values_list("connection_id", flat=True)
+        .distinct()
+    )
+    result = PollResult()
+    client = _client(client)
+    for connection in Connection.objects.filter(pk__in=list(connection_ids)):
+        result.connections += 1
+        try:
+            result.changed += pushes_poll_connection(connection=connection, client=client)
+        except RailzError as exc:
+            # The next run asks again; one connection's trouble does not stop the others.
+            result.errors.append(f"{connection}: {exc}")
+            logger.warning("polling push status of %s failed: %s", connection, exc)
+    return result
+
+
+def pushes_next_poll_at() -> datetime | None:
+    """When the next pending push is due for a look, if any."""
+    return (
+        PushRequest.objects.filter(state=State.PENDING, next_poll_at__isnull=False)
+        .order_by("next_poll_at")
+        .values_list("next_poll_at", flat=True)
+        .first()
+    )
+
+
+# --- unknown outcomes -------------------------------------------------------------------------
+
+
+def pushes_expire_leases(*, now: datetime | None = None) -> int:
+    """Move pushes stuck in `submitting` past the lease to `unknown` (never back to queued).
+
+    A worker killed mid-send leaves its row in `submitting`; the request may have gone out, so
+    it is reconciled against Railz, never sent again.
+    """
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.PUSH_LEASE_SECONDS)
+    moved = 0
+    for push in PushRequest.objects.filter(state=State.SUBMITTING, sent_at__lt=limit):
+        if _transition(
+            push,
+            to=State.UNKNOWN,
+            source=Source.SYSTEM,
+            message=(
+                "The worker sending this push stopped before recording Railz's answer; the "
+                "request may have reached Railz, so it will be checked, not sent again."
+            ),
+            fields={"last_error": "The worker stopped while sending this push."},
+        ):
+            moved += 1
+    return moved
+
+
+def _window(push: PushRequest) -> tuple[datetime, datetime]:
+    skew = timedelta(seconds=settings.PUSH_RECONCILE_SKEW_SECONDS)
+    sent_at = push.sent_at or push.created_at
+    # Railz recorded the request after we sent it and before our read timeout ran out.
+    return sent_at - skew, sent_at + timedelta(seconds=settings.RAILZ_READ_TIMEOUT) + skew
+
+
+def push_reconcile(
+    *,
+    push: PushRequest,
+    client: RailzClient | None = None,
+    source: str = Source.SYSTEM,
+    status_items: list[dict[str, Any]] | None = None,
+) -> str:
+    """Settle an `unknown` push from Railz's push list; returns what was concluded.
+
+    Adopts the one push Railz has of the same data type, requested inside this attempt's
+    window and not already another push's. With none or several, the push stays unknown and
+    `reconcile_note` tells a person why.
+    """
+    if push.state != State.UNKNOWN:
+        return f"Push #{push.pk} is {push.state}; nothing to reconcile."
+    connection = push.connection
+    if status_items is None:
+        body = _client(client).push_status(connection_uuid=connection.connection_uuid)
+        status_items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+    if push.push_communication_id:
+        own = [
+            i for i in status_items if i.get("pushCommunicationId") == push.push_communication_id
+        ]
+        if own:
+            push_apply_status(push=push, item=own[0], source=source)
+            return f"Push #{push.pk}: Railz reports it {own[0].get('status')}."
+    start, end = _window(push)
+    ids = [i.get("pushCommunicationId") for i in status_items if i.get("pushCommunicationId")]
+    known = set(
+        PushRequest.objects.filter(push_communication_id__in=ids)
+        .exclude(pk=push.pk)
+        .values_list("push_communication_id", flat=True)
+    )
+    candidates = []
+    for item in status_items:
+        requested_on = _parse_time(item.get("requestedOn"))
+        if (
+            item.get("dataType") == push.data_type
+            and item.get("pushCommunicationId")
+            and item["pushCommunicationId"] not in known
+            and requested_on is not None
+            and start <= requested_on <= end
+        ):
+            targets = item.get("sourceObjectIds") or []
+            if push.provider_record_id and targets and push.provider_record_id not in targets:
+                continue  # an update or delete of another record
+            candidates.append(item)
+    if len(candidates) == 1:
+        item = candidates[0]
+        push_note(
+            push=push,
+            source=source,
+            message=(
+                f"Reconciled: Railz has exactly one matching push, {item['pushCommunicationId']}"
+                f" (requested {item.get('requestedOn')}); adopted it."
+            ),
+        )
+        push_apply_status(push=push, item=item, source=source)
+        return f"Push #{push.pk}: adopted Railz push {item['pushCommunicationId']}."
+    when = f"between {start:%Y-%m-%d %H:%M:%S} and {end:%H:%M:%S} UTC"
+    if not candidates:
+        note = (
+            f"Railz lists no {push.data_type} push on this connection requested {when} that "
+            "is not already accounted for: the request probably never arrived. Check the "
+            "accounting system before deciding; it is not sent again automatically."
+        )
+    else:
+        listed = ", ".join(i["pushCommunicationId"] for i in candidates[:5])
+        note = (
+            f"Railz lists {len(candidates)} {push.data_type} pushes on this connection "
+            f"requested {when} ({listed}); which one is this push cannot be told apart "
+            "automatically. Check the accounting system and decide."
+        )
+    if note != push.reconcile_note:
+        PushRequest.objects.filter(pk=push.pk, state=State.UNKNOWN).update(
+            reconcile_note=note, updated_at=timezone.now()
+        )
+        push.reconcile_note = note
+        push_note(push=push, source=source, message=note)
+    return f"Push #{push.pk}: {note}"
+
+
+def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> list[str]:
+    """Expire lost leases, then reconcile every unknown push (one call per connection)."""
+    pushes_expire_leases()
+    outcomes: list[str] = []
+    unknown = list(PushRequest.objects.filter(state=State.UNKNOWN).select_related("connection"))
+    by_connection: dict[int, list[PushRequest]] = {}
+    for push in unknown:
+        by_connection.setdefault(push.connection_id, []).append(push)
+    client = _client(client) if unknown else client
+    for pushes in by_connection.values():
+        connection = pushes[0].connection
+        try:
+            body = client.push_status(connection_uuid=connection.connection_uuid)
+        except RailzError as exc:
+            outcomes.append(f"{connection}: {exc}")
+            continue
+        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        for push in sorted(pushes, key=lambda p: p.sent_at or p.created_at):
+            outcomes.append(push_reconcile(push=push, status_items=items))
+    return outcomes
+
+
+def push_resolve_not_received(*, push: PushRequest, user: Any = None) -> bool:
+    """A person checked the accounting system: the unknown push never arrived (so it can be
+    retried)."""
+    if user is not None and not user.has_perm(PUSH_PERMISSION):
+        raise PushRefused("You do not have permission to push records.")
+    who = getattr(user, "get_username", lambda: "")()
+    return _transition(
+        push,
+        to=State.FAILED,
+        source=Source.STAFF,
+        message=f"{who or 'Staff'} checked the accounting system: it never arrived.",
+        fields={"completed_on": timezone.now()},
+    )
+
+
+# --- dispatching ------------------------------------------------------------------------------
+
+
+def pushes_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Enqueue queued pushes whose next attempt is due (backoffs, rate limits, lost enqueues)."""
+    now = now or timezone.now()
+    ids = list(
+        PushRequest.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return []
+    # Pushed forward so the next run does not enqueue them again while they wait in the queue.
+    PushRequest.objects.filter(pk__in=ids, state=State.QUEUED).update(
+        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
+    )
+    for push_id in ids:
+        _enqueue_submit(push_id)
+    return ids
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def _dedupe_key(payload: dict[str, Any], raw_body: bytes) -> str:
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    event = str(data.get("event") or "")
+    communication_id = (
+        data.get("pushCommunicationId") or data.get("deleteCommunicationId") or data.get("batchId")
+    )
+    if event in ("push", "delete", "batchPush") and communication_id:
+        # The same outcome of the same push is one event, however often it is delivered.
+        status = data.get("status") or ""
+        if event == "batchPush":
+            status = ",".join(
+                str(i.get("status")) for i in data.get("batch") or [] if isinstance(i, dict)
+            )
+        return f"{event}:{communication_id}:{status}"[:200]
+    request_id = payload.get("requestId")
+    if isinstance(request_id, str) and request_id:
+        return f"request:{request_id}"[:200]
+    return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+def webhook_event_store(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
+    """Keep a verified webhook as received; (event, created). A repeat is not stored again.
+
+    Raises ValueError when the body is not a JSON object with a `data` object.
+    """
+    payload = json.loads(raw_body)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise ValueError("the body must be a JSON object with a data object")
+    data = payload["data"]
+    key = _dedupe_key(payload, raw_body)
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                dedupe_key=key,
+                event=str(data.get("event") or "")[:40],
+                connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[
+                    :64
+                ],
+                push_communication_id=str(
+                    data.get("pushCommunicationId")
+                    or data.get("deleteCommunicationId")
+                    or data.get("batchId")
+                    or ""
+                )[:64],
+                status=str(data.get("status") or "")[:20],
+                raw_body=raw_body.decode("utf-8", errors="replace"),
+                received_at=timezone.now(),
+            )
+    except IntegrityError:
+        return WebhookEvent.objects.get(dedupe_key=key), False
+    return event, True
+
+
+def _webhook_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if data.get("event") == "batchPush":
+        return [i for i in data.get("batch") or [] if isinstance(i, dict)]
+    return [data]
+
+
+def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
+    """Apply a stored webhook to the pushes it names; returns (and stores) what it did.
+
+    A push not known yet (its webhook came before the worker wrote the answer down) leaves the
+    event waiting: the worker applies it when it records the push's id.
+    """
+    data = json.loads(webhook_event.raw_body).get("data") or {}
+    event = data.get("event")
+    now = timezone.now()
+    if event not in ("push", "batchPush", "delete"):
+        outcome = f"ignored: {event or 'unnamed'} events do not concern pushes"
+        WebhookEvent.objects.filter(pk=webhook_event.pk).update(processed_at=now, outcome=outcome)
+        return outcome
+    connection_uuid = data.get("connectionId") or data.get("connectionUuid")
+    items = _webhook_items(data)
+    ids = [
+        i.get("pushCommunicationId") or i.get("deleteCommunicationId")
+        for i in items
+        if i.get("pushCommunicationId") or i.get("deleteCommunicationId")
+    ]
+    pushes = {
+        p.push_communication_id: p
+        for p in PushRequest.objects.filter(push_communication_id__in=ids).select_related(
+            "connection", "content_type"
+        )
+    }
+    applied = missing = 0
+    for item in items:
+        communication_id = item.get("pushCommunicationId") or item.get("deleteCommunicationId")
+        push = pushes.get(communication_id)
+        if push is None:
+            missing += 1
+            continue
+        if connection_uuid and push.connection.connection_uuid != connection_uuid:
+            logger.warning("webhook names push %s on another connection", communication_id)
+            continue
+        if push_apply_status(push=push, item=item, source=Source.WEBHOOK):
+            applied += 1
+    outcome = f"{applied} push(es) changed"
+    if missing:
+        outcome += f"; {missing} not known yet"
+    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+        processed_at=None if missing else now, outcome=outcome[:300]
+    )
+    return outcome
+
+
+def webhook_events_apply_waiting(*, push_communication_id: str) -> int:
+    """Apply webhooks that arrived for this push before its id was known here."""
+    waiting = list(
+        WebhookEvent.objects.filter(
+            push_communication_id=push_communication_id, processed_at__isnull=True
+        )
+    )
+    for event in waiting:
+        webhook_event_apply(webhook_event=event)
+    return len(waiting)

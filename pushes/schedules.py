@@ -1,0 +1,25 @@
+"""The periodic jobs of the push pipeline, written to django-q2 by `setup_schedules`."""
+
+from __future__ import annotations
+
+from refs.schedules import DeclaredSchedule
+
+
+def schedules() -> list[DeclaredSchedule]:
+    return [
+        DeclaredSchedule(
+            name="pushes: poll push status",
+            func="pushes.tasks.pushes_poll_task",
+            minutes=1,
+        ),
+        DeclaredSchedule(
+            name="pushes: dispatch due pushes",
+            func="pushes.tasks.pushes_dispatch_task",
+            minutes=1,
+        ),
+        DeclaredSchedule(
+            name="pushes: reconcile unknown pushes",
+            func="pushes.tasks.pushes_reconcile_task",
+            minutes=5,
+        ),
+    ]

@@ -1,0 +1,99 @@
+"""Background entry points (django-q2): each takes ids, loads rows and calls a service.
+
+Every task is safe to run twice (the services claim rows with conditional updates), which is
+what lets Q_CLUSTER's `max_attempts` hand a task lost with its worker to another one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from pushes.models import PushRequest, WebhookEvent
+from pushes.services import push_requests as services
+
+logger = logging.getLogger("pushes")
+
+GROUP = "pushes"
+SUBMIT_TASK = "pushes.tasks.push_submit_task"
+RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
+WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
+
+
+def push_submit_task(push_request_id: int) -> str:
+    """Send one queued push and record Railz's answer."""
+    push = services.push_request_submit(push_request_id=push_request_id)
+    return f"push {push_request_id}: {push.state if push else 'not queued, skipped'}"
+
+
+def push_reconcile_task(push_request_id: int) -> str:
+    """Settle one unknown push against Railz's list of pushes."""
+    push = PushRequest.objects.select_related("connection").filter(pk=push_request_id).first()
+    if push is None:
+        return f"push {push_request_id} no longer exists"
+    return services.push_reconcile(push=push)
+
+
+def webhook_event_apply_task(webhook_event_id: int) -> str:
+    """Apply one stored webhook."""
+    event = WebhookEvent.objects.filter(pk=webhook_event_id).first()
+    if event is None:
+        return f"webhook event {webhook_event_id} no longer exists"
+    return services.webhook_event_apply(webhook_event=event)
+
+
+def pushes_poll_task() -> str:
+    """The periodic poll: one pushStatus call per connection with pushes due for a look.
+
+    The schedule wakes it every minute, but young pushes are due every 5 or 15 seconds, so it
+    keeps polling while the next look falls inside PUSH_POLL_LOOP_SECONDS (kept below the
+    cluster's timeout), then returns.
+    """
+    deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
+    runs = changed = 0
+    while True:
+        result = services.pushes_poll_due()
+        runs += 1
+        changed += result.changed
+        due = services.pushes_next_poll_at()
+        if due is None:
+            break
+        wait = max(0.0, (due - timezone.now()).total_seconds())
+        if time.monotonic() + wait >= deadline:
+            break
+        time.sleep(wait)
+    return f"{runs} poll round(s), {changed} push(es) changed"
+
+
+def pushes_dispatch_task() -> str:
+    """Enqueue queued pushes whose backoff or rate-limit wait is over."""
+    ids = services.pushes_dispatch_due()
+    return f"{len(ids)} push(es) enqueued"
+
+
+def pushes_reconcile_task() -> str:
+    """Expire lost leases, then reconcile unknown pushes."""
+    outcomes = services.pushes_reconcile_unknown()
+    return f"{len(outcomes)} unknown push(es) looked at"
+
+
+def enqueue_push_submit(push_request_id: int) -> str:
+    return async_task(
+        SUBMIT_TASK, push_request_id, task_name=f"push {push_request_id}", group=GROUP
+    )
+
+
+def enqueue_push_reconcile(push_request_id: int) -> str:
+    return async_task(
+        RECONCILE_TASK, push_request_id, task_name=f"reconcile {push_request_id}", group=GROUP
+    )
+
+
+def enqueue_webhook_apply(webhook_event_id: int) -> str:
+    return async_task(
+        WEBHOOK_TASK, webhook_event_id, task_name=f"webhook {webhook_event_id}", group=GROUP
+    )

@@ -1,0 +1,47 @@
+"""POST /webhooks/railz: Railz's signed push outcomes.
+
+The view only checks the signature, keeps the raw event and answers; the event is applied by a
+background task, so Railz (which gives up after 60 seconds and retries twice) always gets a
+quick 2xx, and a repeat of an event already stored is acknowledged without doing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from pushes.services.push_requests import webhook_event_store
+from railzpush.railz.errors import RailzSignatureError
+from railzpush.railz.signatures import HEADER, verify
+
+logger = logging.getLogger("pushes.webhooks")
+
+
+@csrf_exempt
+@require_POST
+def railz_webhook(request: HttpRequest) -> JsonResponse:
+    body = request.body
+    try:
+        verify(
+            body,
+            request.headers.get(HEADER),
+            settings.RAILZ_WEBHOOK_SECRET,
+            tolerance_seconds=settings.RAILZ_WEBHOOK_TOLERANCE_SECONDS,
+        )
+    except RailzSignatureError as exc:
+        logger.warning("webhook refused: %s", exc.reason)
+        return JsonResponse({"error": str(exc)}, status=401)
+    try:
+        event, created = webhook_event_store(raw_body=body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return JsonResponse({"error": f"The webhook body could not be read: {exc}."}, status=400)
+    if created:
+        from pushes.tasks import enqueue_webhook_apply
+
+        transaction.on_commit(lambda: enqueue_webhook_apply(event.pk))
+    return JsonResponse({"received": True, "duplicate": not created}, status=200)
