@@ -1,0 +1,381 @@
+"""Push requests in the admin: read-only history with the timeline, and the staff verbs.
+
+Everyone with view access sees every push, its body and timeline; only holders of
+`pushes.push_records` see (and can run) the actions, and the services refuse them anyway.
+The record admins (invoices, later bills) plug in `push_records_action` and
+`push_update_action`, which show what will happen to each selected record before pushing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from pushes.models import PushEvent, PushRequest
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, pushes_stuck
+from pushes.services.push_requests import (
+    PushRefused,
+    push_reconcile,
+    push_request_cancel,
+    push_request_retry,
+    push_resolve_not_received,
+    pushes_poll_connection,
+    pushes_request_bulk,
+)
+from railzpush.railz import RailzError, get_client
+
+State = PushRequest.State
+LISTED_REASONS = 10
+
+
+def has_push_permission(self, request: HttpRequest) -> bool:
+    """`allowed_permissions = ("push",)` on any admin: holders of pushes.push_records only."""
+    return request.user.has_perm(PUSH_PERMISSION)
+
+
+def _report(request, *, did: str, done: int, skipped: list[str]) -> None:
+    """One message with what was done, one with what was skipped and why."""
+    if done:
+        messages.success(request, f"{did}: {done}.")
+    else:
+        messages.info(request, f"{did}: none.")
+    if skipped:
+        listed = " ".join(skipped[:LISTED_REASONS])
+        more = (
+            f" (and {len(skipped) - LISTED_REASONS} more)" if len(skipped) > LISTED_REASONS else ""
+        )
+        messages.warning(request, f"Skipped {len(skipped)}: {listed}{more}")
+
+
+# --- actions on records (invoices...) ---------------------------------------------------------
+
+
+def _push_action(modeladmin, request, queryset, *, operation: str | None, title: str):
+    records = list(queryset.select_related("connection"))
+    if request.POST.get("confirm") != "yes":
+        plans = [push_plan_for(record=r, operation=operation, user=request.user) for r in records]
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "opts": modeladmin.model._meta,
+            "plans": plans,
+            "will_push": sum(not p.refused for p in plans),
+            "refused": sum(p.refused for p in plans),
+            "action": request.POST.get("action"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": [r.pk for r in records],
+        }
+        return TemplateResponse(request, "admin/pushes/pushrequest/push_confirmation.html", context)
+    result = pushes_request_bulk(
+        records=records,
+        user=request.user,
+        source=PushRequest.Source.STAFF,
+        operation=operation,
+    )
+    creates = sum(p.operation == "create" for p in result.created)
+    updates = len(result.created) - creates
+    _report(
+        request,
+        did=f"Queued {len(result.created)} push(es) ({creates} create, {updates} update)",
+        done=len(result.created),
+        skipped=[reason for _, reason in result.refused],
+    )
+    return None
+
+
+@admin.action(description="Push to the accounting system", permissions=["push"])
+def push_records_action(modeladmin, request, queryset):
+    return _push_action(
+        modeladmin, request, queryset, operation=None, title="Push to the accounting system"
+    )
+
+
+@admin.action(description="Push update to the accounting system", permissions=["push"])
+def push_update_action(modeladmin, request, queryset):
+    return _push_action(
+        modeladmin,
+        request,
+        queryset,
+        operation=PushRequest.Operation.UPDATE,
+        title="Push update to the accounting system",
+    )
+
+
+# --- the push request admin -------------------------------------------------------------------
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("stuck", "Pending too long"),
+            ("unknown", "Outcome unknown"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stuck":
+            return queryset.filter(pk__in=pushes_stuck().values("pk"))
+        if self.value() == "unknown":
+            return queryset.filter(state=State.UNKNOWN)
+        return queryset
+
+
+def _errors_in_words(errors) -> str:
+    return "; ".join(
+        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
+        for e in errors or []
+        if isinstance(e, dict)
+    )
+
+
+@admin.register(PushRequest)
+class PushRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "record_link",
+        "connection",
+        "operation",
+        "state",
+        "attempts",
+        "push_communication_id",
+        "created_at",
+        "completed_on",
+        "problem",
+    )
+    list_filter = (StuckFilter, "state", "operation", "data_type", "source", "connection")
+    list_select_related = ("connection", "content_type", "requested_by")
+    search_fields = ("=push_communication_id", "=object_id", "=provider_record_id")
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    actions = (
+        "retry_pushes",
+        "refresh_status",
+        "reconcile_pushes",
+        "cancel_queued",
+        "mark_never_received",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "record_link",
+                    "connection",
+                    "data_type",
+                    "operation",
+                    "provider_record_id",
+                    "state",
+                    "outcome_in_words",
+                    "reconcile_note",
+                    "push_communication_id",
+                    "source_object_ids",
+                    "response_code",
+                    "requested_on",
+                    "completed_on",
+                )
+            },
+        ),
+        (
+            "Attempts",
+            {
+                "fields": (
+                    "attempts",
+                    "sent_at",
+                    "next_attempt_at",
+                    "last_error",
+                    "requested_by",
+                    "source",
+                    "retry_of",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+        ("Body sent", {"fields": ("body_pretty",)}),
+        ("Timeline", {"fields": ("timeline",)}),
+    )
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    has_push_permission = has_push_permission
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The history is never edited by hand; the actions go through the services.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- display ------------------------------------------------------------------------------
+
+    @admin.display(description="record")
+    def record_link(self, obj: PushRequest):
+        model = obj.content_type.model_class()
+        label = f"{obj.content_type.name} #{obj.object_id}"
+        if model is None:
+            return label
+        try:
+            url = reverse(
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[obj.object_id],
+            )
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="why")
+    def problem(self, obj: PushRequest) -> str:
+        text = obj.reconcile_note or _errors_in_words(obj.validation_errors) or obj.last_error
+        return text[:120] + ("…" if len(text) > 120 else "")
+
+    @admin.display(description="outcome")
+    def outcome_in_words(self, obj: PushRequest) -> str:
+        words = {
+            State.QUEUED: "Waiting to be sent.",
+            State.SUBMITTING: "Being sent to Railz.",
+            State.PENDING: "Railz accepted it; waiting for the accounting system.",
+            State.SUCCESS: "Done in the accounting system.",
+            State.FAILED: "The accounting system did not take it.",
+            State.REJECTED: "Railz refused the request; nothing was created.",
+            State.UNKNOWN: "It may or may not have reached Railz; it is not sent again until "
+            "this is settled.",
+            State.CANCELLED: "Cancelled before it was sent.",
+        }[obj.state]
+        errors = _errors_in_words(obj.validation_errors)
+        return f"{words} {errors}" if errors else words
+
+    @admin.display(description="body")
+    def body_pretty(self, obj: PushRequest):
+        return format_html(
+            '<pre style="white-space: pre-wrap">{}</pre>', json.dumps(obj.body, indent=2)
+        )
+
+    @admin.display(description="timeline")
+    def timeline(self, obj: PushRequest):
+        rows = []
+        for event in obj.events.order_by("at", "pk"):
+            if event.kind == PushEvent.Kind.EXCHANGE:
+                what = f"{event.method} {event.path} → {event.status_code or 'no answer'}"
+                if event.duration_ms is not None:
+                    what += f" in {event.duration_ms} ms"
+                detail = json.dumps(event.response_body)[:400] if event.response_body else ""
+                detail = event.message or detail
+            elif event.kind == PushEvent.Kind.STATE:
+                what = f"{event.from_state or '—'} → {event.to_state}"
+                detail = event.message
+            else:
+                what, detail = "note", event.message
+            rows.append((f"{event.at:%Y-%m-%d %H:%M:%S}", event.source, what, detail))
+        return format_html(
+            "<table><thead><tr><th>when (UTC)</th><th>from</th><th>what</th><th>detail</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    # --- actions ------------------------------------------------------------------------------
+
+    @admin.action(description="Retry (a new attempt linked to this one)", permissions=["push"])
+    def retry_pushes(self, request, queryset: QuerySet[PushRequest]):
+        done, skipped = 0, []
+        for push in queryset.select_related("connection", "content_type"):
+            try:
+                push_request_retry(push=push, user=request.user)
+                done += 1
+            except PushRefused as exc:
+                skipped.append(str(exc))
+        _report(request, did="Retried", done=done, skipped=skipped)
+
+    @admin.action(description="Refresh status now", permissions=["push"])
+    def refresh_status(self, request, queryset: QuerySet[PushRequest]):
+        by_connection: dict = defaultdict(list)
+        skipped = []
+        for push in queryset.select_related("connection"):
+            if push.state == State.PENDING and push.push_communication_id:
+                by_connection[push.connection].append(push.pk)
+            else:
+                skipped.append(f"#{push.pk} is {push.state}, not pending.")
+        changed = 0
+        client = get_client()
+        for connection, ids in by_connection.items():
+            try:
+                changed += pushes_poll_connection(
+                    connection=connection,
+                    client=client,
+                    source=PushEvent.Source.STAFF,
+                    push_ids=ids,
+                )
+            except RailzError as exc:
+                skipped.append(f"{connection}: {exc}")
+        _report(
+            request,
+            did=f"Asked Railz about {sum(map(len, by_connection.values()))} pending push(es) "
+            f"in {len(by_connection)} call(s); outcome known now",
+            done=changed,
+            skipped=skipped,
+        )
+
+    @admin.action(description="Reconcile unknown outcome", permissions=["push"])
+    def reconcile_pushes(self, request, queryset: QuerySet[PushRequest]):
+        by_connection: dict = defaultdict(list)
+        skipped = []
+        for push in queryset.select_related("connection"):
+            if push.state == State.UNKNOWN:
+                by_connection[push.connection].append(push)
+            else:
+                skipped.append(f"#{push.pk} is {push.state}; only unknown pushes are reconciled.")
+        settled, notes = 0, []
+        client = get_client()
+        for connection, pushes in by_connection.items():
+            try:
+                body = client.push_status(connection_uuid=connection.connection_uuid)
+            except RailzError as exc:
+                skipped.append(f"{connection}: {exc}")
+                continue
+            items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+            for push in pushes:
+                push_reconcile(push=push, status_items=items, source=PushEvent.Source.STAFF)
+                push.refresh_from_db(fields=["state", "reconcile_note"])
+                if push.state == State.UNKNOWN:
+                    notes.append(f"#{push.pk}: {push.reconcile_note}")
+                else:
+                    settled += 1
+        _report(request, did="Reconciled", done=settled, skipped=skipped + notes)
+
+    @admin.action(description="Cancel queued pushes", permissions=["push"])
+    def cancel_queued(self, request, queryset: QuerySet[PushRequest]):
+        done, skipped = 0, []
+        for push in queryset:
+            if push.state == State.QUEUED and push_request_cancel(push=push, user=request.user):
+                done += 1
+            else:
+                skipped.append(f"#{push.pk} is {push.state}; only queued pushes can be cancelled.")
+        _report(request, did="Cancelled", done=done, skipped=skipped)
+
+    @admin.action(
+        description="Mark as never received (checked in the accounting system)",
+        permissions=["push"],
+    )
+    def mark_never_received(self, request, queryset: QuerySet[PushRequest]):
+        done, skipped = 0, []
+        for push in queryset:
+            if push.state == State.UNKNOWN and push_resolve_not_received(
+                push=push, user=request.user
+            ):
+                done += 1
+            else:
+                skipped.append(f"#{push.pk} is {push.state}; only unknown pushes can be marked.")
+        _report(
+            request, did="Marked as never received (can be retried now)", done=done, skipped=skipped
+        )
