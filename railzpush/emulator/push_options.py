@@ -70,7 +70,7 @@ def _properties(node, prefix: str, into: dict) -> None:
         }
         inner = child.items if isinstance(child, schema.Array) else child
         # A reference is {"id"}: describing its id adds nothing.
-        if isinstance(inner, schema.Object) and set(inner.fields) - {"id", "type"}:
+        if isinstance(inner, schema.Object) and set(inner.fields) != {"id"}:
             _properties(inner, f"{path}.", into)
 
 

@@ -261,12 +261,20 @@ def _lose_answer(request: HttpRequest, faults: Faults) -> None:
 
 
 def _request_socket(request: HttpRequest) -> socket.socket | None:
-    stream = request.META.get("wsgi.input")
-    for attribute in ("stream", "raw", "_sock"):
-        stream = getattr(stream, attribute, None) if stream is not None else None
-        if isinstance(stream, socket.socket):
-            return stream
-    return stream if isinstance(stream, socket.socket) else None
+    # wsgi.input is Django's LimitedStream over the handler's buffered socket file:
+    # LimitedStream._read.__self__ -> BufferedReader.raw -> SocketIO._sock.
+    node = request.META.get("wsgi.input")
+    for _ in range(6):
+        if node is None or isinstance(node, socket.socket):
+            break
+        read = getattr(node, "_read", None)
+        node = (
+            getattr(read, "__self__", None)
+            or getattr(node, "stream", None)
+            or getattr(node, "raw", None)
+            or getattr(node, "_sock", None)
+        )
+    return node if isinstance(node, socket.socket) else None
 
 
 @csrf_exempt
