@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from refs.models import (
@@ -41,8 +42,16 @@ class MalformedRecord(ValueError):
     """A Railz record that cannot be stored; the message names the field and the rule."""
 
 
-def content_hash(record: Any) -> str:
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def record_json(raw: Any) -> str:
+    """The record as stored in `raw`; also what its content hash is taken of.
+
+    Keys keep Railz's order (no sort: it costs more than the hashing); a provider that
+    reorders keys only causes one extra rewrite of unchanged rows.
+    """
+    return json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(text: str) -> str:
     return hashlib.blake2b(
         (MAPPING_VERSION + text).encode(), digest_size=16, usedforsecurity=False
     ).hexdigest()
@@ -53,13 +62,14 @@ def record_id(record: Any) -> str | None:
     if isinstance(record, Mapping):
         value = record.get("id")
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return str(value)
+            return str(value).strip() or None
     return None
 
 
 # --- field readers --------------------------------------------------------------------------
 
 
+@cache
 def _max_length(model: type[RefRecord], field: str) -> int:
     return model._meta.get_field(field).max_length
 
@@ -133,6 +143,9 @@ def _ref_id(record: Mapping, key: str) -> str:
     return str(value).strip()
 
 
+_STATUSES = frozenset(RefRecord.Status.values)
+
+
 def _status(record: Mapping) -> str:
     value = record.get("status")
     if value in (None, ""):
@@ -140,7 +153,7 @@ def _status(record: Mapping) -> str:
     if not isinstance(value, str):
         raise MalformedRecord("status must be a string")
     value = value.strip().lower()
-    return value if value in RefRecord.Status.values else RefRecord.Status.UNKNOWN
+    return value if value in _STATUSES else RefRecord.Status.UNKNOWN
 
 
 def _name(model: type[RefRecord], record: Mapping, *keys: str) -> str:

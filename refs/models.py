@@ -100,7 +100,8 @@ class RefRecord(models.Model):
         ARCHIVED = "archived"
         UNKNOWN = "unknown"
 
-    connection = models.ForeignKey(Connection, on_delete=models.PROTECT)
+    # No index of its own: the (connection, remote_id) unique index starts with it.
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, db_index=False)
     remote_id = models.CharField(max_length=255, help_text="The record's id in Railz.")
     name = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNKNOWN)
@@ -159,8 +160,15 @@ class Party(RefRecord):
 class Customer(Party):
     """CustomerRef (and EntityRef of type "customer"); `parent` is the ParentRef (sub-customer)."""
 
+    # Unindexed: rows are archived, never deleted, so nothing looks children up by parent, and
+    # an index of mostly NULLs would slow every write of a 100,000-customer sync.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        db_index=False,
     )
 
     class Meta(Party.Meta):
@@ -170,8 +178,13 @@ class Customer(Party):
 class Vendor(Party):
     """VendorRef (and EntityRef with type "vendor"); `parent` is the ParentRef."""
 
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    parent = models.ForeignKey(  # unindexed, as Customer.parent
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        db_index=False,
     )
 
     class Meta(Party.Meta):

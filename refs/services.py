@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection as db
+from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from refs.mapping import (
     RefType,
     content_hash,
     record_id,
+    record_json,
     ref_type_get,
 )
 from refs.models import Connection, RefRecord, SyncRun
@@ -375,10 +377,34 @@ def _page_store(
     *, run: SyncRun, ref_type: RefType, connection: Connection, page: Page, progress: _Progress
 ) -> None:
     now = timezone.now()
+    items = page.items
+    stored: dict[type[RefRecord], dict[str, tuple[int, str, datetime | None]]] = {}
+    hashed: dict[str, tuple[str, str]] = {}
+    if len(ref_type.models) == 1:
+        # One row per record, keeping the record whole: an unchanged record is recognised by
+        # its hash before it is even read, so a re-sync of unchanged data maps nothing.
+        model = ref_type.models[0]
+        ids = [record_id(item) for item in items]
+        stored[model] = _stored(model=model, connection=connection, remote_ids=ids)
+        seen = progress.seen[model]
+        changed = []
+        for item, remote_id in zip(items, ids, strict=True):
+            if remote_id is not None:
+                text = record_json(item)
+                digest = content_hash(text)
+                previous = stored[model].get(remote_id)
+                if previous is not None and previous[1] == digest and previous[2] is None:
+                    seen.add(previous[0])
+                    run.unchanged += 1
+                    continue
+                hashed[remote_id] = (text, digest)
+            changed.append(item)
+        items = changed
+
     rows: dict[type[RefRecord], dict[str, tuple[dict[str, Any], Any]]] = {
         model: {} for model in ref_type.models
     }
-    for item in page.items:
+    for item in items:
         try:
             read = list(ref_type.read(item))
         except MalformedRecord as exc:
@@ -390,17 +416,17 @@ def _page_store(
     for model, by_id in rows.items():
         if not by_id:
             continue
-        stored = {
-            remote_id: (pk, stored_hash, archived_at)
-            for remote_id, pk, stored_hash, archived_at in model.objects.filter(
-                connection=connection, remote_id__in=list(by_id)
-            ).values_list("remote_id", "pk", "content_hash", "archived_at")
-        }
+        if model not in stored:
+            stored[model] = _stored(model=model, connection=connection, remote_ids=by_id)
         seen = progress.seen[model]
         writes = []
         for remote_id, (fields, raw) in by_id.items():
-            digest = content_hash(raw)
-            previous = stored.get(remote_id)
+            if remote_id in hashed:
+                text, digest = hashed[remote_id]
+            else:
+                text = record_json(raw)
+                digest = content_hash(text)
+            previous = stored[model].get(remote_id)
             if previous is not None:
                 seen.add(previous[0])
                 if previous[1] == digest and previous[2] is None:
@@ -409,24 +435,9 @@ def _page_store(
                 run.updated += 1
             else:
                 run.created += 1
-            writes.append(
-                model(
-                    connection=connection,
-                    remote_id=remote_id,
-                    raw=raw,
-                    content_hash=digest,
-                    synced_at=now,
-                    archived_at=None,
-                    **fields,
-                )
-            )
+            writes.append((remote_id, fields, text, digest))
         if writes:
-            model.objects.bulk_create(
-                writes,
-                update_conflicts=True,
-                unique_fields=["connection", "remote_id"],
-                update_fields=_update_fields(model),
-            )
+            _upsert(model=model, connection=connection, writes=writes, now=now)
     run.pages += 1
     SyncRun.objects.filter(pk=run.pk).update(
         pages=run.pages,
@@ -438,17 +449,103 @@ def _page_store(
     )
 
 
-_UPDATE_FIELDS: dict[type[RefRecord], list[str]] = {}
+def _stored(
+    *, model: type[RefRecord], connection: Connection, remote_ids: Iterable[str | None]
+) -> dict[str, tuple[int, str, datetime | None]]:
+    """remote_id -> (pk, content_hash, archived_at) of the page's rows already stored."""
+    wanted = [remote_id for remote_id in remote_ids if remote_id is not None]
+    if not wanted:
+        return {}
+    return {
+        remote_id: (pk, digest, archived_at)
+        for remote_id, pk, digest, archived_at in model.objects.filter(
+            connection=connection, remote_id__in=wanted
+        )
+        .order_by()
+        .values_list("remote_id", "pk", "content_hash", "archived_at")
+    }
 
 
-def _update_fields(model: type[RefRecord]) -> list[str]:
-    if model not in _UPDATE_FIELDS:
-        _UPDATE_FIELDS[model] = [
-            f.name
+@dataclass(frozen=True)
+class _UpsertStatement:
+    sql: str
+    fields: tuple[models.Field, ...]
+    # Fields whose Python value is already what the database driver takes.
+    plain: frozenset[str]
+
+
+_UPSERTS: dict[tuple[str, type[RefRecord]], _UpsertStatement] = {}
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField)
+
+
+def _upsert_statement(model: type[RefRecord]) -> _UpsertStatement:
+    """INSERT … ON CONFLICT (connection, remote_id) DO UPDATE of every data column.
+
+    Written by hand rather than bulk_create(update_conflicts=True): on SQLite Django splits a
+    500-row page into 999-parameter batches and spends more time preparing each value than
+    the database spends storing it; one executemany does the page in one statement.
+    Foreign keys between reference rows (parent, category…) are left out: they are resolved
+    after the run, and an update must not clear them.
+    """
+    key = (db.vendor, model)
+    if key not in _UPSERTS:
+        fields = tuple(
+            f
             for f in model._meta.concrete_fields
-            if not f.primary_key and f.name not in ("connection", "remote_id") and not f.is_relation
-        ]
-    return _UPDATE_FIELDS[model]
+            if not f.primary_key and (not f.is_relation or f.name == "connection")
+        )
+        quote = db.ops.quote_name
+        json_marker = "%s::jsonb" if db.vendor == "postgresql" else "%s"
+        placeholders = ", ".join(
+            json_marker if isinstance(f, models.JSONField) else "%s" for f in fields
+        )
+        updates = ", ".join(
+            f"{quote(f.column)} = EXCLUDED.{quote(f.column)}"
+            for f in fields
+            if f.name not in ("connection", "remote_id")
+        )
+        # Only quoted names from the model's own metadata go into the text; values are bound.
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in fields)
+        conflict = f"{quote('connection_id')}, {quote('remote_id')}"
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        _UPSERTS[key] = _UpsertStatement(
+            sql=sql,
+            fields=fields,
+            plain=frozenset(f.name for f in fields if isinstance(f, _PLAIN_FIELDS)),
+        )
+    return _UPSERTS[key]
+
+
+def _upsert(
+    *,
+    model: type[RefRecord],
+    connection: Connection,
+    writes: list[tuple[str, dict[str, Any], str, str]],
+    now: datetime,
+) -> None:
+    statement = _upsert_statement(model)
+    fixed = {
+        "connection": connection.pk,
+        "synced_at": db.ops.adapt_datetimefield_value(now),
+        "archived_at": None,
+    }
+    defaults = {f.name: f.get_default() for f in statement.fields}
+    rows = []
+    for remote_id, fields, text, digest in writes:
+        values = {**defaults, **fields, **fixed, "remote_id": remote_id, "raw": text}
+        values["content_hash"] = digest
+        rows.append(
+            [
+                values[f.name]
+                if f.name in statement.plain or f.name in fixed or f.name == "raw"
+                else f.get_db_prep_save(values[f.name], db)
+                for f in statement.fields
+            ]
+        )
+    with db.cursor() as cursor:
+        cursor.executemany(statement.sql, rows)
 
 
 def _skip(run: SyncRun, remote_id: str | None, reason: str) -> None:

@@ -1,7 +1,6 @@
 """A page of 500 records costs a handful of statements, never one per record."""
 
 import pytest
-from django.db import connection as db
 
 from refs.services import refs_sync
 
@@ -24,11 +23,9 @@ def customers(count, *, renamed=()):
 
 
 def per_page_limit(first_sync: bool) -> int:
-    # SAVEPOINT, SELECT of the page's stored rows, the upsert, the run's counters, RELEASE.
-    # SQLite binds at most 999 parameters a statement, so Django splits a 500-row upsert of
-    # 14 columns into 8 INSERTs there; PostgreSQL takes it in one.
-    inserts = -(-PAGE * 14 // 999) if db.vendor == "sqlite" else 1
-    return 4 + (inserts if first_sync else 0)
+    # SAVEPOINT, SELECT of the page's stored rows, one upsert of the new and changed rows (on
+    # a re-sync of unchanged data, none), the run's counters, RELEASE.
+    return 4 + (1 if first_sync else 0)
 
 
 # Starting a run (stale-run check, the running row, the snapshot of live ids) and finishing it
