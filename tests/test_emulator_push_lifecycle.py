@@ -14,6 +14,7 @@ from tests.fixtures.emulator import (
     DEMO_XERO,
     demo_ref,
     invoice_data,
+    minimal_push_data,
 )
 
 
@@ -381,30 +382,6 @@ def test_with_a_delay_a_push_completes_lazily_once_due(emulator_client, settings
     assert done["status"] == "success"
 
 
-def _minimal(node, connection_uuid, name=""):
-    """The smallest valid value for a schema node, references pointing at seeded records."""
-    from railzpush.emulator.rules import REF_TARGETS
-    from railzpush.railz import schema
-
-    if isinstance(node, schema.Object):
-        if set(node.fields) >= {"id"} and name in REF_TARGETS:
-            return {"id": demo_ref(connection_uuid, REF_TARGETS[name][0])}
-        return {
-            field: _minimal(child, connection_uuid, field)
-            for field, child in node.fields.items()
-            if child.required
-        }
-    if isinstance(node, schema.Array):
-        return [_minimal(node.items, connection_uuid, name)]
-    if isinstance(node, schema.String):
-        if node.enum:
-            return node.enum[0]
-        return "2024-11-01" if node.format else "1"
-    if isinstance(node, schema.Boolean):
-        return True
-    return 1
-
-
 def _create_cases():
     from railzpush.railz.datatypes import DATA_TYPES, Op
 
@@ -423,15 +400,8 @@ def _create_cases():
 
 @pytest.mark.parametrize(("data_type", "connection_uuid"), list(_create_cases()))
 def test_every_registry_data_type_can_be_created(emulator_client, data_type, connection_uuid):
-    from railzpush.railz.datatypes import DATA_TYPES, Op
 
-    operation = DATA_TYPES[data_type].operations[Op.CREATE]
-    data = _minimal(operation.data, connection_uuid)
-    if data_type in ("invoices", "bills"):
-        data.setdefault("subsidiaryRefs", invoice_data(connection_uuid).get("subsidiaryRefs", []))
-    if data_type in ("invoices", "invoiceCreditNotes"):
-        for line in data.get("lines", []):
-            line["accountRef"] = {"id": demo_ref(connection_uuid, "accounts")}
+    data = minimal_push_data(data_type, connection_uuid)
 
     answer = emulator_client.create(data_type, connection_uuid=connection_uuid, data=data)
 

@@ -119,6 +119,13 @@ def read_shape(*, data_type: str, data: dict, remote_id: str, previous: dict | N
     item["sourceModifiedDate"] = records.iso(timezone.now())
     if data_type in DOCUMENT_TYPES:
         lines = [line for line in item.get("lines") or [] if isinstance(line, dict)]
+        for number, line in enumerate(lines, start=1):
+            # Read back, every line has its own id and amount (GET bill lines require them).
+            line.setdefault("id", str(number))
+            if "amount" not in line:
+                line["amount"] = round(
+                    _number(line.get("quantity", 1)) * _number(line.get("unitAmount")), 2
+                )
         sub_total = round(
             sum(_number(ln.get("quantity", 1)) * _number(ln.get("unitAmount")) for ln in lines), 2
         )
