@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -49,9 +50,10 @@ def webhook_event_apply_task(webhook_event_id: int) -> str:
 def pushes_poll_task() -> str:
     """The periodic poll: one pushStatus call per connection with pushes due for a look.
 
-    The schedule wakes it every minute, but young pushes are due every 5 or 15 seconds, so it
-    keeps polling while the next look falls inside PUSH_POLL_LOOP_SECONDS (kept below the
-    cluster's timeout), then returns.
+    The schedule wakes it every minute, but young pushes are due every 5 or 15 seconds. While
+    webhooks are arriving they carry the outcomes and one pass is enough; when none came in
+    the last minute, it keeps polling while the next look falls inside PUSH_POLL_LOOP_SECONDS
+    (kept below the cluster's timeout), so a missing webhook costs seconds, not minutes.
     """
     deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
     runs = changed = 0
@@ -60,7 +62,8 @@ def pushes_poll_task() -> str:
         runs += 1
         changed += result.changed
         due = services.pushes_next_poll_at()
-        if due is None:
+        recent = timezone.now() - timedelta(minutes=1)
+        if due is None or WebhookEvent.objects.filter(received_at__gte=recent).exists():
             break
         wait = max(0.0, (due - timezone.now()).total_seconds())
         if time.monotonic() + wait >= deadline:
