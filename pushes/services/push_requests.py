@@ -196,6 +196,47 @@ def _transition(
 # --- creating pushes --------------------------------------------------------------------------
 
 
+def _new_push(
+    *,
+    record: Any,
+    plan: Any,
+    user: Any,
+    source: str,
+    retry_of: PushRequest | None,
+    now: datetime,
+) -> tuple[PushRequest, PushEvent]:
+    """The unsaved row of a planned push and the first line of its timeline."""
+    from pushes import registry
+
+    pushable = registry.for_model(record)
+    data = pushable.build_payload(record)
+    connection = record.connection
+    op = plan.operation
+    push = PushRequest(
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        connection=connection,
+        data_type=pushable.data_type,
+        operation=op,
+        provider_record_id=record.provider_record_id if op != "create" else "",
+        body={"connectionUuid": connection.connection_uuid, "data": data},
+        payload_hash=payload_hash(data),
+        state=State.QUEUED,
+        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
+        requested_by=user if getattr(user, "pk", None) else None,
+        source=source,
+        retry_of=retry_of,
+    )
+    event = PushEvent(
+        at=now,
+        kind=PushEvent.Kind.STATE,
+        source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
+        to_state=State.QUEUED,
+        message=plan.reason + (f" Retry of push #{retry_of.pk}." if retry_of is not None else ""),
+    )
+    return push, event
+
+
 def push_request_create(
     *,
     record: Any,
@@ -209,67 +250,49 @@ def push_request_create(
     Raises PushRefused with the reason when it cannot be pushed (no permission, draft, invalid,
     provider cannot update, a push already in flight). The send is enqueued on commit.
     """
-    from pushes import registry
-
     plan = push_plan_for(record=record, operation=operation, user=user)
     if plan.refused:
         raise PushRefused(plan.reason)
-    pushable = registry.for_model(record)
-    data = pushable.build_payload(record)
-    connection = record.connection
-    op = plan.operation
-    body = {"connectionUuid": connection.connection_uuid, "data": data}
-    now = timezone.now()
-    push = PushRequest(
-        content_type=ContentType.objects.get_for_model(type(record)),
-        object_id=record.pk,
-        connection=connection,
-        data_type=pushable.data_type,
-        operation=op,
-        provider_record_id=record.provider_record_id if op != "create" else "",
-        body=body,
-        payload_hash=payload_hash(data),
-        state=State.QUEUED,
-        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
-        requested_by=user if getattr(user, "pk", None) else None,
-        source=source,
-        retry_of=retry_of,
+    push, event = _new_push(
+        record=record, plan=plan, user=user, source=source, retry_of=retry_of, now=timezone.now()
     )
     try:
         with transaction.atomic():
             push.save()
-            PushEvent.objects.create(
-                push_request=push,
-                at=now,
-                kind=PushEvent.Kind.STATE,
-                source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
-                to_state=State.QUEUED,
-                message=plan.reason
-                + (f" Retry of push #{retry_of.pk}." if retry_of is not None else ""),
-            )
+            event.push_request = push
+            event.save()
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
-            f"{pushable.describe(record)} already has a push in progress; wait for its outcome."
+            f"{plan.reason.split(' will ')[0]} already has a push in progress; wait for its "
+            "outcome."
         ) from None
-    transaction.on_commit(lambda: _enqueue_submit(push.pk))
+    transaction.on_commit(lambda: _enqueue_submits([push.pk]))
     return push
 
 
-def _enqueue_submit(push_request_id: int) -> None:
+def _enqueue_submits(push_request_ids: list[int]) -> None:
     from pushes.tasks import enqueue_push_submit
 
     try:
-        enqueue_push_submit(push_request_id)
+        # With the ORM broker, one commit for the whole batch instead of one per task.
+        with transaction.atomic():
+            for push_request_id in push_request_ids:
+                enqueue_push_submit(push_request_id)
     except Exception:
-        # The row stays queued; the dispatcher enqueues it again once next_attempt_at passes.
-        logger.exception("could not enqueue push %s; the dispatcher will retry", push_request_id)
+        # The rows stay queued; the dispatcher enqueues them again once next_attempt_at passes.
+        logger.exception(
+            "could not enqueue %d push(es); the dispatcher will retry", len(push_request_ids)
+        )
 
 
 @dataclass
 class BulkPushResult:
     created: list[PushRequest] = field(default_factory=list)
     refused: list[tuple[Any, str]] = field(default_factory=list)
+
+
+BULK_BATCH = 100
 
 
 def pushes_request_bulk(
@@ -279,15 +302,47 @@ def pushes_request_bulk(
     source: str = PushRequest.Source.STAFF,
     operation: str | None = None,
 ) -> BulkPushResult:
-    """Queue a push of each record; the ones refused come back with their reason."""
+    """Queue a push of each record; the ones refused come back with their reason.
+
+    Pushes are written BULK_BATCH at a time in one transaction (a thousand invoices are ten
+    writes, not a thousand); a batch that meets a push queued meanwhile by someone else falls
+    back to one record at a time, so only that record is refused.
+    """
     result = BulkPushResult()
-    for record in records:
-        try:
-            result.created.append(
-                push_request_create(record=record, user=user, source=source, operation=operation)
+    records = list(records)
+    for start in range(0, len(records), BULK_BATCH):
+        chunk = records[start : start + BULK_BATCH]
+        now = timezone.now()
+        planned: list[tuple[Any, PushRequest, PushEvent]] = []
+        for record in chunk:
+            plan = push_plan_for(record=record, operation=operation, user=user)
+            if plan.refused:
+                result.refused.append((record, plan.reason))
+                continue
+            push, event = _new_push(
+                record=record, plan=plan, user=user, source=source, retry_of=None, now=now
             )
-        except PushRefused as exc:
-            result.refused.append((record, str(exc)))
+            planned.append((record, push, event))
+        try:
+            with transaction.atomic():
+                pushes = PushRequest.objects.bulk_create([push for _, push, _ in planned])
+                for push, (_, _, event) in zip(pushes, planned, strict=True):
+                    event.push_request = push
+                PushEvent.objects.bulk_create([event for _, _, event in planned])
+        except IntegrityError:
+            for record, _, _ in planned:
+                try:
+                    result.created.append(
+                        push_request_create(
+                            record=record, user=user, source=source, operation=operation
+                        )
+                    )
+                except PushRefused as exc:
+                    result.refused.append((record, str(exc)))
+            continue
+        ids = [push.pk for push in pushes]
+        transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
+        result.created.extend(pushes)
     return result
 
 
@@ -347,11 +402,21 @@ def push_request_submit(
     Returns None if the push was not queued (another worker has it, or it was cancelled).
     """
     now = timezone.now()
-    claimed = PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED).update(
-        state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    if not claimed:
-        return None
+    with transaction.atomic():
+        claimed = PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED).update(
+            state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        if not claimed:
+            return None
+        PushEvent.objects.create(
+            push_request_id=push_request_id,
+            at=now,
+            kind=PushEvent.Kind.STATE,
+            source=Source.WORKER,
+            from_state=State.QUEUED,
+            to_state=State.SUBMITTING,
+        )
+    # Committed before anything leaves: a worker that dies from here on leaves `submitting`.
     push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
     exchanges: list[PushEvent] = []
 
@@ -360,23 +425,19 @@ def push_request_submit(
             _exchange_event(push.pk, exchange, source=Source.WORKER, at=timezone.now())
         )
 
-    PushEvent.objects.create(
-        push_request=push,
-        at=now,
-        kind=PushEvent.Kind.STATE,
-        source=Source.WORKER,
-        from_state=State.QUEUED,
-        to_state=State.SUBMITTING,
-        message=f"Attempt {push.attempts}.",
-    )
     try:
         answer = _send(push, _client(client), record_exchange)
     except RailzError as exc:
-        PushEvent.objects.bulk_create(exchanges)
-        _record_error(push, exc)
+        with transaction.atomic():
+            PushEvent.objects.bulk_create(exchanges)
+            _record_error(push, exc)
         return push
-    PushEvent.objects.bulk_create(exchanges)
-    _record_answer(push, answer)
+    with transaction.atomic():
+        PushEvent.objects.bulk_create(exchanges)
+        moved = _record_answer(push, answer)
+    if moved:
+        # Its webhook may have arrived before we wrote the id down.
+        webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
     return push
 
 
@@ -399,7 +460,7 @@ def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict
     return client.delete(push.data_type, record_id=push.provider_record_id, **common)
 
 
-def _record_answer(push: PushRequest, answer: dict[str, Any]) -> None:
+def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
     communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
     now = timezone.now()
     if not isinstance(communication_id, str) or not communication_id:
@@ -410,8 +471,8 @@ def _record_answer(push: PushRequest, answer: dict[str, Any]) -> None:
             message="Railz accepted the request but did not say which push it became.",
             fields={"last_error": "Railz's answer had no pushCommunicationId."},
         )
-        return
-    moved = _transition(
+        return False
+    return _transition(
         push,
         to=State.PENDING,
         source=Source.WORKER,
@@ -424,9 +485,6 @@ def _record_answer(push: PushRequest, answer: dict[str, Any]) -> None:
             "reconcile_note": "",
         },
     )
-    if moved:
-        # Its webhook may have arrived before we wrote the id down.
-        webhook_events_apply_waiting(push_communication_id=communication_id)
 
 
 def _record_error(push: PushRequest, exc: RailzError) -> None:
@@ -873,8 +931,7 @@ def pushes_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     PushRequest.objects.filter(pk__in=ids, state=State.QUEUED).update(
         next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
     )
-    for push_id in ids:
-        _enqueue_submit(push_id)
+    _enqueue_submits(ids)
     return ids
 
 
@@ -946,6 +1003,12 @@ def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
     A push not known yet (its webhook came before the worker wrote the answer down) leaves the
     event waiting: the worker applies it when it records the push's id.
     """
+    # One write transaction for the push, its record and the event's outcome.
+    with transaction.atomic():
+        return _webhook_event_apply(webhook_event)
+
+
+def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     data = json.loads(webhook_event.raw_body).get("data") or {}
     event = data.get("event")
     now = timezone.now()
