@@ -5,22 +5,62 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from pushes import filters, serializers
-from pushes.models import Invoice, InvoiceLine
+from pushes.models import Invoice, InvoiceLine, PushEvent, PushRequest
 from pushes.services.invoices import (
     InvoiceInvalid,
     invoice_create,
     invoice_update,
     invoice_validate,
 )
+from pushes.services.push_requests import (
+    PushRefused,
+    push_reconcile,
+    push_request_cancel,
+    push_request_create,
+    push_request_retry,
+    pushes_poll_connection,
+)
 from railzpush.api.errors import ApiError, ProblemsError
 from railzpush.api.idempotency import idempotent
+from railzpush.api.pagination import NewestFirstCursorPagination
+from railzpush.api.permissions import CanPushRecords
+from railzpush.railz import RailzError
+
+API = PushRequest.Source.API
+PUSH_ACTIONS = {"push", "push_update", "retry", "refresh", "reconcile", "cancel"}
+
+
+def _conflict(message: str, rule: str) -> ApiError:
+    return ApiError(message, rule=rule, status_code=status.HTTP_409_CONFLICT)
+
+
+def _railz_unavailable(exc: RailzError) -> ApiError:
+    return ApiError(str(exc), rule="railzUnavailable", status_code=status.HTTP_502_BAD_GATEWAY)
+
+
+class PushPermissionMixin:
+    """Staff for everything; the push actions also need `pushes.push_records`."""
+
+    def get_permissions(self):
+        if self.action in PUSH_ACTIONS:
+            return [IsAdminUser(), CanPushRecords()]
+        return super().get_permissions()
+
+
+def _push_answer(request, push: PushRequest, status_code: int) -> Response:
+    push = PushRequest.objects.select_related("content_type", "requested_by").get(pk=push.pk)
+    body = serializers.PushRequestSerializer(push, context={"request": request}).data
+    location = reverse("push-detail", args=[push.pk])
+    return Response(body, status=status_code, headers={"Location": location})
 
 
 def _problems(exc: InvoiceInvalid) -> ProblemsError:
@@ -28,6 +68,7 @@ def _problems(exc: InvoiceInvalid) -> ProblemsError:
 
 
 class InvoiceViewSet(
+    PushPermissionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -86,14 +127,19 @@ class InvoiceViewSet(
         invoice = self.get_object()
         with transaction.atomic():
             locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-            # An invoice the accounting system holds must stay: it is what the push history
-            # and provider_record_id refer to.
-            if locked.last_pushed_at is not None or locked.provider_record_id:
-                raise ApiError(
-                    f"Invoice {locked} has been pushed to the accounting system and cannot be "
-                    "deleted here.",
-                    rule="invoicePushed",
-                    status_code=status.HTTP_409_CONFLICT,
+            pushes = PushRequest.objects.for_record(locked)
+            if pushes.in_flight().exists():
+                raise _conflict(
+                    f"Invoice {locked} has a push in progress; it cannot be deleted.",
+                    "pushInFlight",
+                )
+            # An invoice the accounting system holds, or one with a push history, must stay:
+            # the history (deleted with it) is what explains what happened to it.
+            if locked.last_pushed_at is not None or locked.provider_record_id or pushes.exists():
+                raise _conflict(
+                    f"Invoice {locked} has been pushed to the accounting system; only drafts "
+                    "never pushed can be deleted.",
+                    "invoicePushed",
                 )
             locked.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -107,5 +153,123 @@ class InvoiceViewSet(
             {"valid": not problems, "errors": serializers.problem_errors(problems)},
         )
 
+    def _push(self, request, operation: str | None) -> Response:
+        invoice = self.get_object()
+        try:
+            push = push_request_create(
+                record=invoice, user=request.user, source=API, operation=operation
+            )
+        except PushRefused as exc:
+            # The pipeline decided; the answer says which kind of refusal it was.
+            if PushRequest.objects.for_record(invoice).in_flight().exists():
+                raise _conflict(str(exc), "pushInFlight") from None
+            problems = invoice_validate(invoice=invoice) if invoice.status == "ready" else []
+            if problems:
+                raise ProblemsError(serializers.problem_errors(problems)) from None
+            raise _conflict(str(exc), "pushRefused") from None
+        return _push_answer(request, push, status.HTTP_202_ACCEPTED)
 
-ROUTES = (("invoices", InvoiceViewSet),)
+    @extend_schema(request=None, responses={202: serializers.PushRequestSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def push(self, request, pk=None):
+        """Queue a push of the invoice (an update if it is already in the accounting system and
+        changed). The outcome arrives later: follow the push at its Location."""
+        return self._push(request, operation=None)
+
+    @extend_schema(request=None, responses={202: serializers.PushRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="push-update")
+    @idempotent
+    def push_update(self, request, pk=None):
+        """Queue an update of the invoice already in the accounting system, changed or not."""
+        return self._push(request, operation=PushRequest.Operation.UPDATE)
+
+
+class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
+    """Pushes, newest first, and what can be done with one that did not go as planned."""
+
+    filterset_class = filters.PushRequestFilter
+    pagination_class = NewestFirstCursorPagination
+    search_fields = ("=push_communication_id", "=provider_record_id")
+
+    def get_queryset(self):
+        queryset = PushRequest.objects.select_related("content_type", "requested_by")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                Prefetch("events", queryset=PushEvent.objects.order_by("at", "pk"))
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.PushRequestDetailSerializer
+        return serializers.PushRequestSerializer
+
+    def _detail(self, push: PushRequest) -> dict:
+        fresh = self.get_queryset().prefetch_related("events").get(pk=push.pk)
+        return serializers.PushRequestDetailSerializer(
+            fresh, context=self.get_serializer_context()
+        ).data
+
+    @extend_schema(request=None, responses={201: serializers.PushRequestSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def retry(self, request, pk=None):
+        """A new attempt of a push that failed, was rejected or was cancelled, built from the
+        record as it is now."""
+        try:
+            push = push_request_retry(push=self.get_object(), user=request.user, source=API)
+        except PushRefused as exc:
+            raise _conflict(str(exc), "pushNotRetryable") from None
+        return _push_answer(request, push, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Ask Railz now for the outcome of a pending push."""
+        push = self.get_object()
+        if push.state != PushRequest.State.PENDING or not push.push_communication_id:
+            raise _conflict(f"Push #{push.pk} is {push.state}, not pending.", "pushNotPending")
+        try:
+            pushes_poll_connection(
+                connection=push.connection, source=PushEvent.Source.API, push_ids=[push.pk]
+            )
+        except RailzError as exc:
+            raise _railz_unavailable(exc) from None
+        return Response(self._detail(push))
+
+    @extend_schema(request=None, responses={200: serializers.PushReconcileSerializer})
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request, pk=None):
+        """Settle a push whose outcome is unknown from Railz's list of pushes."""
+        push = self.get_object()
+        if push.state != PushRequest.State.UNKNOWN:
+            raise _conflict(
+                f"Push #{push.pk} is {push.state}; only unknown pushes are reconciled.",
+                "pushNotUnknown",
+            )
+        try:
+            outcome = push_reconcile(push=push, source=PushEvent.Source.API)
+        except RailzError as exc:
+            raise _railz_unavailable(exc) from None
+        return Response({"outcome": outcome, "push": self._detail(push)})
+
+    @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a push nobody has sent yet."""
+        push = self.get_object()
+        try:
+            cancelled = push_request_cancel(push=push, user=request.user, source=API)
+        except PushRefused as exc:
+            raise _conflict(str(exc), "pushNotCancellable") from None
+        if not cancelled:
+            push.refresh_from_db(fields=["state"])
+            raise _conflict(
+                f"Push #{push.pk} is {push.state}; only queued pushes can be cancelled.",
+                "pushNotCancellable",
+            )
+        return Response(self._detail(push))
+
+
+ROUTES = (("invoices", InvoiceViewSet), ("pushes", PushRequestViewSet))

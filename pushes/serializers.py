@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from pushes.models import Invoice, InvoiceLine, PushableStatus
+from pushes.models import Invoice, InvoiceLine, PushableStatus, PushEvent, PushRequest
 from pushes.registry import FieldProblem
 from pushes.selectors import invoice_push_state, invoice_totals
 from pushes.services.invoices import InvoiceData, InvoiceLineData
@@ -434,3 +434,84 @@ class InvoiceValidationSerializer(serializers.Serializer):
         child=serializers.DictField(child=serializers.CharField()),
         help_text="Every problem: field (Railz path), rule and message, as the admin shows them.",
     )
+
+
+# --- pushes -----------------------------------------------------------------------------------
+
+
+class PushEventSerializer(serializers.ModelSerializer):
+    """One line of a push's timeline: an HTTP exchange with Railz (secrets removed) or a change
+    of state, with where it came from."""
+
+    class Meta:
+        model = PushEvent
+        fields = (
+            "at",
+            "kind",
+            "source",
+            "from_state",
+            "to_state",
+            "message",
+            "method",
+            "path",
+            "query",
+            "status_code",
+            "duration_ms",
+            "request_body",
+            "response_body",
+        )
+        read_only_fields = fields
+
+
+class PushRequestSerializer(serializers.ModelSerializer):
+    """One attempt to create or update one record in the accounting system."""
+
+    record_type = serializers.CharField(
+        source="content_type.model", read_only=True, help_text="e.g. invoice"
+    )
+    record_id = serializers.IntegerField(source="object_id", read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.get_username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = PushRequest
+        fields = (
+            "id",
+            "record_type",
+            "record_id",
+            "connection",
+            "data_type",
+            "operation",
+            "state",
+            "provider_record_id",
+            "push_communication_id",
+            "source_object_ids",
+            "validation_errors",
+            "response_code",
+            "attempts",
+            "last_error",
+            "reconcile_note",
+            "requested_by",
+            "source",
+            "retry_of",
+            "created_at",
+            "updated_at",
+            "sent_at",
+            "requested_on",
+            "completed_on",
+        )
+        read_only_fields = fields
+
+
+class PushRequestDetailSerializer(PushRequestSerializer):
+    events = PushEventSerializer(many=True, read_only=True)
+
+    class Meta(PushRequestSerializer.Meta):
+        fields = (*PushRequestSerializer.Meta.fields, "body", "events")
+        read_only_fields = fields
+
+
+class PushReconcileSerializer(serializers.Serializer):
+    outcome = serializers.CharField(help_text="What reconciliation concluded, in words.")
+    push = PushRequestDetailSerializer()

@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "ConnectionStatusEnum": "refs.models.Connection.Status",
         "RefStatusEnum": "refs.models.RefRecord.Status",
         "InvoiceStatusEnum": "pushes.models.PushableStatus",
+        "PushRequestSourceEnum": "pushes.models.PushRequest.Source",
+        "PushEventSourceEnum": "pushes.models.PushEvent.Source",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

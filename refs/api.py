@@ -44,6 +44,8 @@ class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ConnectionSerializer
     filterset_class = filters.ConnectionFilter
     search_fields = ("business_name", "=connection_uuid", "service_name")
+    # An id or a connection_uuid; anything else is looked up too, and is a 404.
+    lookup_value_regex = "[^/]+"
 
     def get_object(self):
         connection = get_object_or_404(

@@ -40,6 +40,7 @@ WRITE_ANSWERS = {
     "409": "Conflict: a push is already in flight, the record is no longer a draft, or a "
     "request with this Idempotency-Key is in progress.",
     "422": "This Idempotency-Key was used for another request.",
+    "502": "Railz could not be reached or refused to answer; nothing changed here.",
 }
 
 
