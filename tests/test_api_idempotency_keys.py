@@ -158,3 +158,13 @@ def test_an_empty_or_overlong_key_is_a_400_naming_the_header(sync, queued, key):
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
     assert queued == []
+
+
+def test_the_purge_is_declared_as_a_periodic_job(db):
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    call_command("setup_schedules", verbosity=0)
+    schedule = Schedule.objects.get(name="api: purge expired idempotency keys")
+    assert schedule.func == "railzpush.api.tasks.idempotency_keys_purge_task"
+    assert schedule.minutes == 60
