@@ -37,12 +37,22 @@ def _refuse(record: Any, reason: str) -> PushPlan:
     return PushPlan(record=record, operation=None, reason=reason)
 
 
-def push_plan_for(*, record: Any, operation: str | None = None, user: Any = None) -> PushPlan:
+_NOT_GIVEN = object()
+
+
+def push_plan_for(
+    *,
+    record: Any,
+    operation: str | None = None,
+    user: Any = None,
+    in_flight: Any = _NOT_GIVEN,
+) -> PushPlan:
     """Decide create, update or refused for `record` (`operation="update"` asks for an update).
 
     A record already created in the accounting system (it has a `provider_record_id`) is
     updated where the provider supports updates through Railz, and refused where it does not;
-    a record never created cannot be updated.
+    a record never created cannot be updated. `in_flight` is the record's push in flight (or
+    None), when the caller already knows it.
     """
     from pushes import registry
 
@@ -64,7 +74,9 @@ def push_plan_for(*, record: Any, operation: str | None = None, user: Any = None
         )
     if getattr(record, "status", "ready") != "ready":
         return _refuse(record, f"{described} is still a draft; mark it ready before pushing.")
-    in_flight = PushRequest.objects.for_record(record).in_flight().first()
+    if in_flight is _NOT_GIVEN:
+        # Bulk callers look up the pushes in flight of a whole batch at once and pass it.
+        in_flight = PushRequest.objects.for_record(record).in_flight().first()
     if in_flight is not None:
         return _refuse(
             record,
@@ -124,3 +136,23 @@ def pushes_waiting_for_person() -> QuerySet[PushRequest]:
 
 def push_latest_for(*, record: Any) -> PushRequest | None:
     return PushRequest.objects.for_record(record).order_by("-created_at", "-pk").first()
+
+
+def pushes_in_flight_for(*, records: list[Any]) -> dict[tuple[int, int], PushRequest]:
+    """The push in flight of each record, keyed by (content type id, record id): one query."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    if not records:
+        return {}
+    by_type: dict[int, list[int]] = {}
+    for record in records:
+        content_type = ContentType.objects.get_for_model(type(record))
+        by_type.setdefault(content_type.pk, []).append(record.pk)
+    condition = Q()
+    for content_type_id, ids in by_type.items():
+        condition |= Q(content_type_id=content_type_id, object_id__in=ids)
+    return {
+        (push.content_type_id, push.object_id): push
+        for push in PushRequest.objects.in_flight().filter(condition)
+    }

@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, pushes_in_flight_for
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -314,8 +314,12 @@ def pushes_request_bulk(
         chunk = records[start : start + BULK_BATCH]
         now = timezone.now()
         planned: list[tuple[Any, PushRequest, PushEvent]] = []
+        in_flight = pushes_in_flight_for(records=chunk)
         for record in chunk:
-            plan = push_plan_for(record=record, operation=operation, user=user)
+            key = (ContentType.objects.get_for_model(type(record)).pk, record.pk)
+            plan = push_plan_for(
+                record=record, operation=operation, user=user, in_flight=in_flight.get(key)
+            )
             if plan.refused:
                 result.refused.append((record, plan.reason))
                 continue
