@@ -48,6 +48,19 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
 
+class PeekPaginator(Paginator):
+    """For autocomplete: counts only one row past the requested page, which is all "more
+    results?" needs, so a rare search term does not scan the connection twice."""
+
+    def __init__(self, *args, page: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page_wanted = page
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.page_wanted * self.per_page + 1].count()
+
+
 class ArchivedFilter(admin.SimpleListFilter):
     title = "archived"
     parameter_name = "archived"
@@ -92,6 +105,18 @@ class RefAdmin(ReadOnlyAdmin):
         import json
 
         return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, sort_keys=True))
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if _is_autocomplete(request):
+            page = request.GET.get("page", "1")
+            return PeekPaginator(
+                queryset,
+                per_page,
+                orphans,
+                allow_empty_first_page,
+                page=int(page) if page.isdigit() and int(page) > 0 else 1,
+            )
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_search_results(self, request, queryset, search_term):
         if _is_autocomplete(request):

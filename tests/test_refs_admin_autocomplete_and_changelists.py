@@ -205,3 +205,14 @@ def test_connection_admin_shows_the_last_run_of_each_type_and_the_counts(
     changelist = refs_admin.get(reverse("admin:refs_connection_changelist")).content.decode()
     assert "accounts: not ready, retry scheduled" in changelist
     assert "never synced" in changelist  # Beta
+
+
+def test_autocomplete_pages_without_counting_the_whole_connection(refs_admin, two_connections):
+    alpha, _ = two_connections
+    for n in range(25):
+        make(Customer, alpha, f"p{n}", f"Pager {n:02d}")
+    first = autocomplete(refs_admin, "pager", connection=alpha.pk).json()
+    assert len(first["results"]) == 20 and first["pagination"]["more"] is True
+    second = autocomplete(refs_admin, "pager", connection=alpha.pk, page=2).json()
+    assert [r["text"] for r in second["results"]] == [f"Pager {n}" for n in range(20, 25)]
+    assert second["pagination"]["more"] is False

@@ -182,6 +182,9 @@ class Command(BaseCommand):
                 f"{r['max_rss_mb']:>12.0f} {r['rss_growth_mb']:>13.1f}  "
                 f"{r['created']:,} new, {r['updated']:,} changed, {r['unchanged']:,} unchanged"
             )
+        for r in results:
+            for label, ms in (r.get("autocomplete") or {}).items():
+                self.stdout.write(f"admin customer autocomplete, {label}: {ms:.1f} ms")
         self.stdout.write(
             "http s = time inside the client's HTTP requests (emulator + transfer); client s = "
             "time waiting for the next page from the client (http s plus the client's decoding, "
@@ -274,6 +277,8 @@ class Command(BaseCommand):
             "max_rss_mb": _max_rss_mb(),
             "rss_growth_mb": max(0.0, _max_rss_mb() - rss_before),
         }
+        if phase == "resync":
+            result["autocomplete"] = _autocomplete_timings(connection)
         if profiler is not None:
             import io
             import pstats
@@ -282,6 +287,47 @@ class Command(BaseCommand):
             pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(25)
             result["profile"] = f"--- profile of the {phase} sync ---\n" + buffer.getvalue()
         self.stdout.write(RESULT_PREFIX + json.dumps(result))
+
+
+def _autocomplete_timings(connection) -> dict[str, float]:
+    """Milliseconds (median of 5) for the admin's customer autocomplete on this connection."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from refs.models import Customer
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    browser = Client(HTTP_HOST="127.0.0.1")
+    browser.force_login(user)
+    sample = Customer.objects.filter(connection=connection).order_by("remote_id")[500]
+    terms = {
+        "common letters": sample.name[:2],
+        "a whole name": sample.name,
+        "no match (scans all)": "zzqx",
+        "empty (first page)": "",
+    }
+    timings = {}
+    for label, term in terms.items():
+        durations = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = browser.get(
+                "/admin/autocomplete/",
+                {
+                    "app_label": "refs",
+                    "model_name": "customer",
+                    "field_name": "parent",
+                    "term": term,
+                    "connection": connection.pk,
+                },
+            )
+            durations.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise CommandError(f"autocomplete answered {response.status_code}")
+        timings[f"{label} {term!r}"] = sorted(durations)[2]
+    return timings
 
 
 def _cpu_seconds() -> float:
