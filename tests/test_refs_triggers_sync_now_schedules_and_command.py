@@ -10,6 +10,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.signals import pre_enqueue
 
+from refs.management.commands.setup_schedules import declared_schedules
 from refs.models import Connection, Customer, SyncRun
 from refs.schedules import schedules
 from refs.tasks import SYNC_TASK, refs_refresh_task
@@ -32,12 +33,16 @@ def enqueued():
 def test_setup_schedules_twice_leaves_one_schedule_per_declared_job(db, settings):
     call_command("setup_schedules", verbosity=0)
     call_command("setup_schedules", verbosity=0)
-    for job in schedules():
+    declared = declared_schedules()  # every app's, the refresh among them
+    assert schedules()[0] in declared
+    assert schedules()[0].minutes == settings.REFS_SYNC_INTERVAL_MINUTES
+    assert Schedule.objects.count() == len(declared)
+    for job in declared:
         schedule = Schedule.objects.get(name=job.name)
         assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
             job.func,
             Schedule.MINUTES,
-            settings.REFS_SYNC_INTERVAL_MINUTES,
+            job.minutes,
             -1,
         )
 
