@@ -201,6 +201,9 @@ class _Progress:
     before: dict[type[RefRecord], set[int]]
     seen: dict[type[RefRecord], set[int]] = field(default_factory=dict)
     stored_until: int = 0  # offset up to which pages are stored (a retried read skips them)
+    # Railz's total of the list on each page read: a change means records moved between
+    # offsets while the run read them, so one may have been missed.
+    counts: set[int] = field(default_factory=set)
 
 
 def refs_sync(
@@ -287,21 +290,33 @@ def refs_sync(
         raise
 
     now = timezone.now()
+    note = ""
     with transaction.atomic():
-        run.archived = _archive(ref_type=ref_type, progress=progress, now=now)
+        if len(progress.counts) > 1:
+            note = (
+                "The list changed in Railz while it was read (its total went from "
+                f"{min(progress.counts):,} to {max(progress.counts):,}), so nothing was archived "
+                "this time; the next sync will."
+            )
+        else:
+            run.archived = _archive(ref_type=ref_type, progress=progress, now=now)
         for link in ref_type.links:
             _link_resolve(link=link, connection=connection, since=run.started_at)
         if ref_type.data_type == BUSINESS_INFO:
             _base_currency_store(connection=connection)
         Connection.objects.filter(pk=connection.pk).update(last_synced_at=now)
     connection.last_synced_at = now
-    return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+    return _run_finish(run, status=SyncRun.Status.SUCCEEDED, error=note)
 
 
 def _run_start(*, connection: Connection, data_type: str) -> tuple[SyncRun, bool]:
     """(a new running SyncRun, True), or (the run another worker is still running, False)."""
     now = timezone.now()
     with transaction.atomic():
+        # Holds the connection's row until the new run is recorded, so two workers starting
+        # the same sync at once cannot both see "none running" (SQLite's write lock already
+        # serialises this).
+        Connection.objects.select_for_update().filter(pk=connection.pk).first()
         runs = SyncRun.objects.filter(
             connection=connection, data_type=data_type, status=SyncRun.Status.RUNNING
         )
@@ -342,6 +357,8 @@ def _pages(
                     continue
                 yield page
                 progress.stored_until = page.offset + len(page.items)
+                if page.count is not None:
+                    progress.counts.add(page.count)
             return
         except RailzRateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else PAGE_RETRY_DELAY

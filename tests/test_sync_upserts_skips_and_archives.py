@@ -152,3 +152,30 @@ def test_accounts_tax_rates_and_tracking_options_read_as_a_bookkeeper_knows_them
     assert list(Account.objects.active().values_list("remote_id", flat=True)) == ["A0", "A1"]
     option = TrackingOption.objects.select_related("category").get(remote_id="R1")
     assert str(option) == "Region: East"
+
+
+def test_list_that_changes_while_read_archives_nothing_this_time(
+    synced, fake_railz, refs_connection
+):
+    records = [customer(n) for n in range(1, 5)]  # 5 is gone for good
+    fake_railz.set_records(CUSTOMERS, records)
+
+    def record_deleted_meanwhile(run, page):
+        if page.offset == 0:
+            # Railz drops record 1 after our first page: every later record shifts one place
+            # left, and the run would never see record 3 at all.
+            del fake_railz.lists[CUSTOMERS][0]
+
+    run = refs_sync(
+        connection=refs_connection,
+        data_type="customers",
+        client=fake_railz,
+        page_size=2,
+        on_page=record_deleted_meanwhile,
+    )
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.archived == 0
+    assert "changed in Railz while it was read" in run.error
+    assert Customer.objects.active().count() == 5
+    run = refs_sync(connection=refs_connection, data_type="customers", client=fake_railz)
+    assert run.archived == 2  # 1 and 5, once the list holds still
