@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from pushes.models import PushRequest, WebhookEvent
@@ -73,7 +74,15 @@ def pushes_poll_task() -> str:
 
 
 def pushes_dispatch_task() -> str:
-    """Enqueue queued pushes whose backoff or rate-limit wait is over."""
+    """Enqueue queued pushes whose backoff or rate-limit wait is over.
+
+    Skipped while the broker still holds a backlog: a big bulk push may outlast the dispatch
+    grace, and its pushes are already in the queue; anything truly lost is enqueued once the
+    backlog has drained.
+    """
+    backlog = get_broker().queue_size() or 0
+    if backlog > settings.PUSH_DISPATCH_MAX_BACKLOG:
+        return f"{backlog} task(s) still queued; dispatch skipped"
     ids = services.pushes_dispatch_due()
     return f"{len(ids)} push(es) enqueued"
 

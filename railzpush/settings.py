@@ -220,6 +220,8 @@ PUSH_RECONCILE_SKEW_SECONDS = env_int("PUSH_RECONCILE_SKEW_SECONDS", 10, minimum
 PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 # A queued push nobody has sent by then is enqueued again by the dispatcher.
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
+# The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
+PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
 if PUSH_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("PUSH_LEASE_SECONDS must be longer than Q_TIMEOUT")
 if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:

@@ -120,3 +120,34 @@ def test_a_push_pending_too_long_is_flagged_stuck(push_staff, settings):
     fake.statuses[DEMO_QUICKBOOKS] = [status_item(PushRequest.objects.get(pk=push.pk), "success")]
     pushes_poll_connection(connection=push.connection, client=fake)
     assert not pushes_stuck(now=timezone.now() + timedelta(minutes=31)).exists()
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_waits_while_a_bulk_push_is_still_draining(
+    push_staff, monkeypatch, settings
+):
+    from pushes import tasks
+
+    settings.PUSH_DISPATCH_MAX_BACKLOG = 10
+    push = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-P-DISPATCH"),
+        user=push_staff,
+    )
+    PushRequest.objects.filter(pk=push.pk).update(next_attempt_at=timezone.now())
+    enqueued = []
+    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: enqueued.append(args[1]))
+
+    class Broker:
+        size = 50
+
+        def queue_size(self):
+            return self.size
+
+    broker = Broker()
+    monkeypatch.setattr(tasks, "get_broker", lambda: broker)
+    assert "skipped" in tasks.pushes_dispatch_task()
+    assert enqueued == []
+
+    broker.size = 0
+    assert tasks.pushes_dispatch_task() == "1 push(es) enqueued"
+    assert enqueued == [push.pk]

@@ -105,6 +105,8 @@ def test_an_answer_lost_after_railz_accepted_is_adopted_not_resent(
     pushes_reconcile_unknown(client=push_client)
     push = PushRequest.objects.get(pk=push.pk)
     assert push.state == "success" and push.push_communication_id
+    # The webhook that came while the id was unknown here is applied (a no-op) once adopted.
+    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
     assert push.events.filter(kind="note", message__startswith="Reconciled").exists()
     # A webhook that comes again after adoption changes nothing.
     push_emulator.control("complete_due")

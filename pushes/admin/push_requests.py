@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -307,7 +308,7 @@ class PushRequestAdmin(admin.ModelAdmin):
             else:
                 skipped.append(f"#{push.pk} is {push.state}, not pending.")
         changed = 0
-        client = get_client()
+        client = get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
         for connection, ids in by_connection.items():
             try:
                 changed += pushes_poll_connection(
@@ -336,7 +337,7 @@ class PushRequestAdmin(admin.ModelAdmin):
             else:
                 skipped.append(f"#{push.pk} is {push.state}; only unknown pushes are reconciled.")
         settled, notes = 0, []
-        client = get_client()
+        client = get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
         for connection, pushes in by_connection.items():
             try:
                 body = client.push_status(connection_uuid=connection.connection_uuid)

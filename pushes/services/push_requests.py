@@ -856,7 +856,9 @@ def push_reconcile(
                 f" (requested {item.get('requestedOn')}); adopted it."
             ),
         )
-        push_apply_status(push=push, item=item, source=source)
+        if push_apply_status(push=push, item=item, source=source):
+            # Its webhooks came while nobody here knew the id; the later ones apply now.
+            webhook_events_apply_waiting(push_communication_id=item["pushCommunicationId"])
         return f"Push #{push.pk}: adopted Railz push {item['pushCommunicationId']}."
     when = f"between {start:%Y-%m-%d %H:%M:%S} and {end:%H:%M:%S} UTC"
     if not candidates:
