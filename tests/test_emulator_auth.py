@@ -47,9 +47,7 @@ def test_get_access_refuses_wrong_credentials_with_railz_401(emulator, auth):
 
 
 def test_client_with_wrong_secret_raises_auth_error(emulator):
-    from railzpush.railz import get_client
-
-    client = get_client(api_url=emulator.api_url, auth_url=emulator.auth_url, secret_key="nope")
+    client = emulator.client(secret_key="nope")
 
     with pytest.raises(RailzAuthError):
         client.connections()

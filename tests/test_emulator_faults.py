@@ -12,7 +12,6 @@ from railzpush.railz import (
     RailzOutcomeUnknown,
     RailzRateLimited,
     RailzServerError,
-    get_client,
 )
 from tests.fixtures.emulator import DEMO_QUICKBOOKS, DEMO_XERO, invoice_data
 
@@ -89,9 +88,7 @@ def test_latency_delays_every_answer(emulator):
     exchanges = []
     emulator.set_faults(latency_ms=120)
 
-    client = get_client(
-        api_url=emulator.api_url, auth_url=emulator.auth_url, on_exchange=exchanges.append
-    )
+    client = emulator.client(on_exchange=exchanges.append)
     client.connections()
 
     api_calls = [e for e in exchanges if e.path == "/v2/connections"]
@@ -167,7 +164,7 @@ def test_a_dropped_answer_leaves_the_push_recorded_and_completing(emulator, emul
 
 
 def test_a_stalled_answer_times_out_the_client_but_the_push_is_recorded(emulator):
-    client = get_client(api_url=emulator.api_url, auth_url=emulator.auth_url, read_timeout=0.3)
+    client = emulator.client(read_timeout=0.3)
     client.connections()
     emulator.set_faults(connection_uuid=DEMO_QUICKBOOKS, lose_answer="stall", stall_seconds=1)
 

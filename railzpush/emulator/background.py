@@ -122,7 +122,7 @@ def _tick_forever() -> None:
             if due is None or due > time.time():
                 continue
             cache.delete(NEXT_DUE_KEY)
-            next_due = pushes_complete_due()
+            next_due = pushes_complete_due(report_next=True)
             if next_due is not None:
                 next_due_note(next_due)
         except Exception:

@@ -222,14 +222,22 @@ def push_complete(*, push: EmuPush) -> bool:
     return True
 
 
-def pushes_complete_due() -> float | None:
-    """Complete every push whose time has come; the Unix time of the next one due, if any."""
+def pushes_complete_due(*, report_next: bool = False) -> float | None:
+    """Complete every push whose time has come (one indexed query when none is).
+
+    With `report_next`, returns the Unix time of the next push due, if any (for the ticker).
+    """
     now = timezone.now()
-    due = EmuPush.objects.filter(status=EmuPush.PENDING, due_at__lte=now).select_related(
-        "connection"
+    due_ids = list(
+        EmuPush.objects.filter(status=EmuPush.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:COMPLETE_BATCH]
     )
-    for push in due.order_by("due_at")[:COMPLETE_BATCH]:
-        push_complete(push=push)
+    if due_ids:
+        for push in EmuPush.objects.filter(pk__in=due_ids).select_related("connection"):
+            push_complete(push=push)
+    if not (report_next or due_ids):
+        return None
     following = (
         EmuPush.objects.filter(status=EmuPush.PENDING, due_at__isnull=False)
         .order_by("due_at")

@@ -1,5 +1,6 @@
 """Switch the Railz emulator's faults on and off from the shell (for demos and load tests)."""
 
+import argparse
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,9 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--error-status", type=int)
         parser.add_argument("--storm-requests", type=int, help="next N requests answer 429")
         parser.add_argument("--storm-seconds", type=float, help="429 for this many seconds")
-        parser.add_argument("--stay-pending", action=_Flag, help="pushes never complete")
-        parser.add_argument("--duplicate-webhooks", action=_Flag)
-        parser.add_argument("--out-of-order-webhooks", action=_Flag)
+        parser.add_argument(
+            "--stay-pending", action=argparse.BooleanOptionalAction, help="pushes never complete"
+        )
+        parser.add_argument("--duplicate-webhooks", action=argparse.BooleanOptionalAction)
+        parser.add_argument("--out-of-order-webhooks", action=argparse.BooleanOptionalAction)
         parser.add_argument("--lose-answer", choices=["drop", "stall", "off"])
         parser.add_argument("--stall-seconds", type=float)
         parser.add_argument("--show", action="store_true", help="print the emulator's state")
@@ -64,12 +67,3 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from None
         if show or not (reset or clear or body):
             self.stdout.write(json.dumps(control.state()["faults"], indent=2))
-
-
-class _Flag:
-    """--flag / --flag=off: a boolean fault switched on or off."""
-
-    def __new__(cls, option_strings, dest, **kwargs):
-        import argparse
-
-        return argparse.BooleanOptionalAction(option_strings, dest, **kwargs)
