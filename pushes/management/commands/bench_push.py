@@ -118,7 +118,8 @@ class Command(BaseCommand):
         parser.add_argument("--invoices", type=int, default=1000)
         parser.add_argument("--connections", type=int, default=5)
         parser.add_argument("--workers", type=int, default=2, help="django-q2 workers")
-        parser.add_argument("--server-threads", type=int, default=16)
+        parser.add_argument("--server-processes", type=int, default=2)
+        parser.add_argument("--server-threads", type=int, default=8)
         parser.add_argument("--timeout", type=float, default=900, help="seconds to wait")
         parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
         # Internal: the steps run inside the scratch environment.
@@ -192,7 +193,7 @@ class Command(BaseCommand):
                     "-k",
                     "gthread",
                     "-w",
-                    "1",
+                    str(options["server_processes"]),
                     "--threads",
                     str(options["server_threads"]),
                     "--access-logfile",
