@@ -1,6 +1,8 @@
 """A push goes queued -> submitting -> pending -> success against the emulator, the outcome
 arriving by its signed webhook at /webhooks/railz, and the invoice learns its provider id."""
 
+import json
+
 import pytest
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
@@ -50,6 +52,11 @@ def test_a_pushed_invoice_is_created_once_and_learns_its_provider_id(
     exchange = push.events.get(kind=PushEvent.Kind.EXCHANGE, method="POST")
     assert exchange.path == "/v2/accounting/invoices" and exchange.status_code == 200
     assert exchange.request_body["data"]["invoiceNumber"] == "INV-E2E-1"
+    # The timeline keeps every exchange, the token fetch included, with no secret in it.
+    token = push_client.tokens.get()
+    for event in push.events.filter(kind=PushEvent.Kind.EXCHANGE):
+        stored = json.dumps([event.query, event.request_body, event.response_body, event.message])
+        assert token not in stored and "SB_emulator-secret" not in stored
 
 
 def test_pushing_again_after_a_change_sends_an_update_with_the_provider_id(
