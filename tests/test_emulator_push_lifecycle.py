@@ -408,3 +408,27 @@ def test_every_registry_data_type_can_be_created(emulator_client, data_type, con
     status = _status(emulator_client, connection_uuid, answer["pushCommunicationId"])
     assert status["status"] == "success", status
     assert status["dataType"] == data_type
+
+
+def test_completing_a_push_twice_applies_it_once(emulator, settings):
+    from railzpush.emulator import pushes
+    from railzpush.emulator.models import EmuConnection, EmuPush, EmuRecord
+
+    settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 60
+    connection = EmuConnection.objects.get(connection_uuid=DEMO_QUICKBOOKS)
+    (push,) = pushes.pushes_accept(
+        connection=connection,
+        data_type="invoices",
+        operation="create",
+        items=[invoice_data(DEMO_QUICKBOOKS)],
+        record_ids=[""],
+        batch=False,
+        hold=False,
+    )
+    stale_copy = EmuPush.objects.get(pk=push.pk)
+
+    first = pushes.push_complete(push=push)
+    second = pushes.push_complete(push=stale_copy)
+
+    assert (first, second) == (True, False)
+    assert EmuRecord.objects.filter(connection=connection, data_type="invoices").count() == 1

@@ -83,3 +83,13 @@ def test_writes_past_the_providers_budget_are_429_for_that_connection(
     # Reads and other providers' connections are not held back by Xero's budget.
     assert emulator.get("/v2/accounting/customers", token=token, connectionUuid=DEMO_XERO).ok
     assert push(DEMO_QUICKBOOKS).status_code == 200
+
+
+def test_a_reset_gives_back_the_minutes_budget(emulator, settings):
+    settings.RAILZ_EMULATOR_RATE_LIMIT_PER_MINUTE = 2
+    token = emulator.token()
+    [emulator.get("/v2/connections", token=token) for _ in range(3)]
+
+    emulator.control("reset")
+
+    assert emulator.get("/v2/connections", token=token).status_code == 200

@@ -29,7 +29,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from railzpush.emulator import pushes, records, webhooks
-from railzpush.emulator.faults import FAULT_FIELDS, fault_set, fault_state, faults_clear
+from railzpush.emulator.faults import (
+    FAULT_FIELDS,
+    fault_set,
+    fault_state,
+    faults_clear,
+    faults_counters_reset,
+)
 from railzpush.emulator.models import (
     EmuConnection,
     EmuControl,
@@ -46,6 +52,7 @@ RECORD_STATUSES = ("open", "draft", "partiallyPaid", "paid", "void", "unknown")
 
 def emulator_reset(*, counts: dict[str, int] | None = None) -> list[str]:
     """Forget everything and seed the demo businesses again."""
+    faults_counters_reset()
     with transaction.atomic():
         EmuWebhookDelivery.objects.all().delete()
         EmuPush.objects.all().delete()

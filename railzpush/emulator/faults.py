@@ -144,6 +144,22 @@ def team_budget_hit() -> dict[str, str]:
     return headers
 
 
+def _provider_key(connection_uuid: str, window: int) -> str:
+    return f"railz-emulator:provider:{connection_uuid}:{window}"
+
+
+def faults_counters_reset() -> None:
+    """Forget this minute's request counts (fault counters go with their fault rows)."""
+    from railzpush.emulator.models import EmuConnection
+
+    window, _ = _window()
+    keys = [f"railz-emulator:team:{window}"] + [
+        _provider_key(uuid, window)
+        for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True)
+    ]
+    cache.delete_many(keys)
+
+
 def provider_budget_hit(*, connection_uuid: str, service_name: str) -> None:
     """Count one write against the connection's provider budget, or raise its 429."""
     limit = settings.RAILZ_EMULATOR_PROVIDER_LIMITS.get(service_name)
