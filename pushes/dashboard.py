@@ -1,0 +1,658 @@
+"""Reads behind the staff pages: the admin's home dashboard and an invoice's live push state.
+
+Every read here is a fixed number of queries whatever the volume: counts are one GROUP BY over
+push requests, the chart another, the sync freshness two over the sync log, and the failures
+list a bounded slice. The dashboard's JSON refresh endpoint calls the same functions, so the
+page and its self-refresh can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models.functions import TruncHour
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from pushes.models import PushEvent, PushRequest
+from pushes.push_selectors import PUSH_PERMISSION
+from refs.mapping import REF_TYPES
+from refs.models import Connection, SyncRun
+
+State = PushRequest.State
+
+# How many failures the dashboard lists (the total is counted separately).
+FAILURES_LISTED = 20
+# A reference type is stale when its last good sync is older than this many sync intervals.
+STALE_AFTER_INTERVALS = 2
+
+
+# --- badges -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A state as people read it: words first, an icon that differs by shape, then a colour."""
+
+    key: str
+    label: str
+    icon: str
+    tone: str
+
+
+BADGES: dict[str, Badge] = {
+    State.QUEUED: Badge("queued", "Queued", "◷", "blue"),
+    State.SUBMITTING: Badge("submitting", "Sending", "↻", "blue"),
+    State.PENDING: Badge("pending", "Pending", "◷", "blue"),
+    State.SUCCESS: Badge("success", "Success", "✓", "green"),
+    State.FAILED: Badge("failed", "Failed", "✕", "red"),
+    State.REJECTED: Badge("rejected", "Rejected", "⊘", "red"),
+    State.UNKNOWN: Badge("unknown", "Outcome unknown", "?", "red"),
+    State.CANCELLED: Badge("cancelled", "Cancelled", "■", "grey"),
+    "stuck": Badge("stuck", "Pending too long", "⚠", "orange"),
+}
+
+# Icons for the invoice's own push state (pushes.selectors.PushState keys).
+RECORD_ICONS = {
+    "draft": "✎",
+    "ready": "●",
+    "pushing": "↻",
+    "unknown": "?",
+    "failed": "✕",
+    "pushed": "✓",
+    "changed": "△",
+    "deleted": "■",
+}
+
+
+def push_badge(state: str) -> Badge:
+    return BADGES.get(state) or Badge(state, state, "•", "grey")
+
+
+# --- pushes by state, per connection ----------------------------------------------------------
+
+# The columns of the counts table: what a person asks ("how many went through?").
+COUNT_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("in_flight", "In progress", (State.QUEUED, State.SUBMITTING, State.PENDING)),
+    ("success", "Succeeded", (State.SUCCESS,)),
+    ("failed", "Failed", (State.FAILED,)),
+    ("rejected", "Rejected", (State.REJECTED,)),
+    ("unknown", "Outcome unknown", (State.UNKNOWN,)),
+    ("cancelled", "Cancelled", (State.CANCELLED,)),
+)
+COLUMN_OF_STATE = {state: key for key, _, states in COUNT_COLUMNS for state in states}
+COLUMN_BADGE = {
+    "in_flight": BADGES[State.PENDING],
+    "success": BADGES[State.SUCCESS],
+    "failed": BADGES[State.FAILED],
+    "rejected": BADGES[State.REJECTED],
+    "unknown": BADGES[State.UNKNOWN],
+    "cancelled": BADGES[State.CANCELLED],
+}
+
+
+@dataclass
+class ConnectionCounts:
+    connection: Connection
+    today: dict[str, int] = field(default_factory=dict)
+    week: dict[str, int] = field(default_factory=dict)
+
+    def cells(self) -> list[tuple[str, int, int]]:
+        return [(key, self.today.get(key, 0), self.week.get(key, 0)) for key, _, _ in COUNT_COLUMNS]
+
+    @property
+    def total_today(self) -> int:
+        return sum(self.today.values())
+
+    @property
+    def total_week(self) -> int:
+        return sum(self.week.values())
+
+
+def period_starts(*, now: datetime) -> tuple[datetime, datetime]:
+    """Start of today and of this week (Monday), midnight in the site's time zone."""
+    local = timezone.localtime(now)
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today, today - timedelta(days=today.weekday())
+
+
+def pushes_counted_by_connection(
+    *, connections: list[Connection], now: datetime
+) -> list[ConnectionCounts]:
+    """Pushes created today and this week, by state column, for each connection (one query)."""
+    today, week = period_starts(now=now)
+    rows = (
+        PushRequest.objects.filter(created_at__gte=week)
+        .values("connection_id", "state")
+        .annotate(week=Count("pk"), today=Count("pk", filter=Q(created_at__gte=today)))
+        .order_by()
+    )
+    by_id = {c.pk: ConnectionCounts(connection=c) for c in connections}
+    for row in rows:
+        counts = by_id.get(row["connection_id"])
+        if counts is None:
+            continue
+        column = COLUMN_OF_STATE.get(row["state"], row["state"])
+        counts.today[column] = counts.today.get(column, 0) + row["today"]
+        counts.week[column] = counts.week.get(column, 0) + row["week"]
+    return list(by_id.values())
+
+
+# --- reference data freshness -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefFreshness:
+    data_type: str
+    label: str
+    last_synced_at: datetime | None  # last sync that finished without error
+    latest_status: str | None  # status of the newest run (None: never synced)
+    latest_error: str
+    stale: bool
+    unsupported: bool
+
+    @property
+    def reason(self) -> str:
+        if self.unsupported:
+            return "not offered by this accounting system"
+        if self.latest_status is None:
+            return "never synced"
+        if self.latest_status == SyncRun.Status.FAILED:
+            return f"last sync failed: {self.latest_error}" if self.latest_error else "failed"
+        if self.latest_status == SyncRun.Status.RUNNING:
+            return "sync running"
+        if self.stale:
+            return "older than expected"
+        return ""
+
+
+def refs_freshness(
+    *, connections: list[Connection], now: datetime
+) -> dict[int, list[RefFreshness]]:
+    """For each connection, every reference type with its last good sync and a stale flag.
+
+    Two queries over the sync log, grouped on its (connection, data_type, started_at) index.
+    """
+    stale_before = now - timedelta(
+        minutes=settings.REFS_SYNC_INTERVAL_MINUTES * STALE_AFTER_INTERVALS
+    )
+    ids = [c.pk for c in connections]
+    grouped = list(
+        SyncRun.objects.filter(connection_id__in=ids, data_type__in=list(REF_TYPES))
+        .values("connection_id", "data_type")
+        .annotate(
+            latest=Max("pk"),
+            last_ok=Max("finished_at", filter=Q(status=SyncRun.Status.SUCCEEDED)),
+        )
+        .order_by()
+    )
+    latest = {
+        run["pk"]: run
+        for run in SyncRun.objects.filter(pk__in=[g["latest"] for g in grouped]).values(
+            "pk", "status", "error"
+        )
+    }
+    found = {(g["connection_id"], g["data_type"]): g for g in grouped}
+    result: dict[int, list[RefFreshness]] = {}
+    for connection in connections:
+        rows = []
+        for data_type, ref_type in REF_TYPES.items():
+            group = found.get((connection.pk, data_type))
+            run = latest.get(group["latest"]) if group else None
+            status = run["status"] if run else None
+            last_ok = group["last_ok"] if group else None
+            unsupported = status == SyncRun.Status.UNSUPPORTED
+            stale = not unsupported and (
+                last_ok is None or last_ok < stale_before or status == SyncRun.Status.FAILED
+            )
+            rows.append(
+                RefFreshness(
+                    data_type=data_type,
+                    label=ref_type.label,
+                    last_synced_at=last_ok,
+                    latest_status=status,
+                    latest_error=(run["error"] if run else "")[:200],
+                    stale=stale,
+                    unsupported=unsupported,
+                )
+            )
+        result[connection.pk] = rows
+    return result
+
+
+# --- the shared rate budget -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    label: str
+    used: int
+    limit: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.limit)) if self.limit else 0
+
+
+@dataclass(frozen=True)
+class RateUsage:
+    """What the client's shared budget (railzpush.railz.ratelimit.RateBudget) holds now."""
+
+    team: BudgetUse
+    connections: dict[int, BudgetUse]
+    paused_for_seconds: int  # > 0 while Railz said the budget is spent (429 or Remaining: 0)
+    seconds_left_in_window: int
+
+
+def rate_budget_usage(*, connections: list[Connection], clock: float | None = None) -> RateUsage:
+    """This minute's requests against the team limit and each provider's per-connection limit.
+
+    Reads the counters the client's RateBudget keeps in the shared cache (one get_many), so it
+    shows what every web and worker process has spent together.
+    """
+    from railzpush.railz import get_client
+    from railzpush.railz.ratelimit import WINDOW_SECONDS
+
+    client = get_client()
+    budget = client.budget
+    client.session.close()
+    now = time.time() if clock is None else clock
+    window = int(now // WINDOW_SECONDS)
+    limits = settings.RAILZ_PROVIDER_LIMITS
+    # The same key layout as RateBudget._wait_needed.
+    team_key = f"{budget.prefix}:team:{window}"
+    connection_keys = {
+        c.pk: f"{budget.prefix}:connection:{c.connection_uuid}:{window}"
+        for c in connections
+        if c.service_name in limits
+    }
+    values = cache.get_many([team_key, budget.pause_key, *connection_keys.values()])
+    paused_until = values.get(budget.pause_key)
+    return RateUsage(
+        team=BudgetUse(
+            "Railz team budget", int(values.get(team_key) or 0), budget.limit_per_minute
+        ),
+        connections={
+            pk: BudgetUse(
+                f"{c.service_name} limit",
+                int(values.get(connection_keys[pk]) or 0),
+                limits[c.service_name],
+            )
+            for c in connections
+            if (pk := c.pk) in connection_keys
+        },
+        paused_for_seconds=math.ceil(paused_until - now)
+        if paused_until and paused_until > now
+        else 0,
+        seconds_left_in_window=math.ceil((window + 1) * WINDOW_SECONDS - now),
+    )
+
+
+# --- failures that need a person --------------------------------------------------------------
+
+
+def push_problem_in_words(push: PushRequest, *, now: datetime | None = None) -> str:
+    """Why the push needs a person, in the provider's words where it gave any."""
+    errors = "; ".join(
+        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
+        for e in push.validation_errors or []
+        if isinstance(e, dict) and e.get("message")
+    )
+    if errors:
+        return errors
+    if push.reconcile_note:
+        return push.reconcile_note
+    if push.last_error:
+        return push.last_error
+    if push.state == State.PENDING and push.sent_at:
+        minutes = int(((now or timezone.now()) - push.sent_at).total_seconds() // 60)
+        return (
+            f"Railz accepted it {minutes} minutes ago and the accounting system has not "
+            "answered yet."
+        )
+    if push.state == State.UNKNOWN:
+        return "It may or may not have reached Railz; it is not sent again until settled."
+    return ""
+
+
+def record_admin_url(content_type_id: int, object_id: int) -> str:
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    if model is None:
+        return ""
+    try:
+        return reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[object_id]
+        )
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    push: PushRequest
+    badge: Badge
+    message: str
+    record_label: str
+    record_url: str
+    push_url: str
+
+
+def _needs_person_filter(*, now: datetime) -> Q:
+    stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
+    return Q(state__in=(State.FAILED, State.REJECTED, State.UNKNOWN)) | Q(
+        state=State.PENDING, sent_at__lt=stuck_before
+    )
+
+
+def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tuple[list, int]:
+    """The newest pushes a person has to look at, and how many there are in all.
+
+    Failed, rejected, unknown and stuck pending pushes count only while they are the latest
+    push of their record: a failure someone already pushed again is no longer waiting.
+    """
+    newer = PushRequest.objects.filter(
+        content_type_id=OuterRef("content_type_id"),
+        object_id=OuterRef("object_id"),
+        created_at__gt=OuterRef("created_at"),
+    )
+    waiting = (
+        PushRequest.objects.filter(_needs_person_filter(now=now))
+        .annotate(superseded=Exists(newer))
+        .filter(superseded=False)
+    )
+    total = waiting.count()
+    pushes = list(
+        waiting.select_related("connection")
+        .prefetch_related("record")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
+    failures = []
+    for push in pushes:
+        stuck = push.state == State.PENDING and push.sent_at and push.sent_at < stuck_before
+        record = push.record
+        failures.append(
+            Failure(
+                push=push,
+                badge=BADGES["stuck"] if stuck else push_badge(push.state),
+                message=push_problem_in_words(push, now=now),
+                record_label=str(record)
+                if record is not None
+                else f"{push.data_type} #{push.object_id}",
+                record_url=record_admin_url(push.content_type_id, push.object_id)
+                if record is not None
+                else "",
+                push_url=reverse("admin:pushes_pushrequest_change", args=[push.pk]),
+            )
+        )
+    return failures, total
+
+
+# --- pushes per hour --------------------------------------------------------------------------
+
+# Chart series, bottom to top: (key, label, states).
+OUTCOMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("success", "Succeeded", (State.SUCCESS,)),
+    ("failed", "Failed or rejected", (State.FAILED, State.REJECTED)),
+    ("unknown", "Outcome unknown", (State.UNKNOWN,)),
+    ("in_flight", "In progress", (State.QUEUED, State.SUBMITTING, State.PENDING)),
+    ("cancelled", "Cancelled", (State.CANCELLED,)),
+)
+OUTCOME_OF_STATE = {state: key for key, _, states in OUTCOMES for state in states}
+
+
+@dataclass
+class HourBucket:
+    start: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def pushes_per_hour(*, now: datetime, hours: int = 24 * 7) -> list[HourBucket]:
+    """Pushes created in each of the last `hours` hours, by outcome (one GROUP BY query)."""
+    # Hours are cut in UTC: every time zone the site may use then shares the same buckets.
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    first = current - timedelta(hours=hours - 1)
+    starts = [first + timedelta(hours=i) for i in range(hours)]
+    buckets = {start: HourBucket(start=start) for start in starts}
+    rows = (
+        PushRequest.objects.filter(created_at__gte=first)
+        .annotate(hour=TruncHour("created_at", tzinfo=UTC))
+        .values("hour", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        hour = row["hour"]
+        if hour is None:
+            continue
+        bucket = buckets.get(hour.astimezone(UTC) if hour.tzinfo else hour.replace(tzinfo=UTC))
+        if bucket is None:
+            continue
+        outcome = OUTCOME_OF_STATE.get(row["state"], "cancelled")
+        bucket.counts[outcome] = bucket.counts.get(outcome, 0) + row["n"]
+    return list(buckets.values())
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    segments: list[tuple[str, float, float, int]]  # (outcome, y, height, count)
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG stacked bar chart in a 0..width x 0..height box, drawn by the template."""
+
+    title: str
+    width: int
+    height: int
+    bars: list[Bar]
+    maximum: int
+    totals: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+    def summary(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.totals.get(key, 0)) for key, label, _ in OUTCOMES]
+
+
+def chart_build(
+    *, title: str, buckets: list[HourBucket], label_every: int, label_format: str
+) -> Chart:
+    """Lay out stacked bars for `buckets`; every `label_every`-th bar gets an axis label."""
+    height, step = 100, 10
+    width = step * max(1, len(buckets))
+    maximum = max((b.total for b in buckets), default=0)
+    scale = (height - 4) / maximum if maximum else 0
+    totals: dict[str, int] = defaultdict(int)
+    bars = []
+    for index, bucket in enumerate(buckets):
+        y = float(height)
+        segments = []
+        for key, _, _ in OUTCOMES:
+            count = bucket.counts.get(key, 0)
+            if not count:
+                continue
+            totals[key] += count
+            segment = count * scale
+            y -= segment
+            segments.append((key, round(y, 2), round(segment, 2), count))
+        local = timezone.localtime(bucket.start)
+        words = ", ".join(
+            f"{bucket.counts[key]} {label.lower()}"
+            for key, label, _ in OUTCOMES
+            if bucket.counts.get(key)
+        )
+        bars.append(
+            Bar(
+                x=index * step + 1,
+                width=step - 2,
+                segments=segments,
+                title=f"{local:%a %d %b %H:00}: {words or 'no pushes'}",
+                label=f"{local:{label_format}}" if index % label_every == 0 else "",
+            )
+        )
+    return Chart(
+        title=title, width=width, height=height, bars=bars, maximum=maximum, totals=dict(totals)
+    )
+
+
+# --- the whole dashboard ----------------------------------------------------------------------
+
+
+@dataclass
+class ConnectionPanel:
+    counts: ConnectionCounts
+    freshness: list[RefFreshness]
+    budget: BudgetUse | None
+
+    @property
+    def connection(self) -> Connection:
+        return self.counts.connection
+
+    @property
+    def stale(self) -> list[RefFreshness]:
+        return [f for f in self.freshness if f.stale]
+
+
+@dataclass
+class Dashboard:
+    now: datetime
+    panels: list[ConnectionPanel]
+    rate: RateUsage
+    failures: list[Failure]
+    failures_total: int
+    chart_day: Chart
+    chart_week: Chart
+    can_push: bool
+
+    @property
+    def columns(self):
+        return COUNT_COLUMNS
+
+
+def dashboard_connections(*, now: datetime) -> list[Connection]:
+    """Connections worth a panel: every one not removed, plus removed ones pushed this week."""
+    _, week = period_starts(now=now)
+    recent = PushRequest.objects.filter(connection=OuterRef("pk"), created_at__gte=week)
+    return list(
+        Connection.objects.annotate(pushed=Exists(recent)).filter(
+            ~Q(status=Connection.Status.REMOVED) | Q(pushed=True)
+        )
+    )
+
+
+def dashboard_build(*, user: Any = None, now: datetime | None = None) -> Dashboard:
+    """Everything the home dashboard shows, in a fixed number of queries."""
+    now = now or timezone.now()
+    connections = dashboard_connections(now=now)
+    counts = pushes_counted_by_connection(connections=connections, now=now)
+    freshness = refs_freshness(connections=connections, now=now)
+    rate = rate_budget_usage(connections=connections)
+    failures, failures_total = pushes_needing_person(now=now)
+    hours = pushes_per_hour(now=now)
+    return Dashboard(
+        now=now,
+        panels=[
+            ConnectionPanel(
+                counts=c,
+                freshness=freshness[c.connection.pk],
+                budget=rate.connections.get(c.connection.pk),
+            )
+            for c in counts
+        ],
+        rate=rate,
+        failures=failures,
+        failures_total=failures_total,
+        chart_day=chart_build(
+            title="Pushes per hour, last 24 hours",
+            buckets=hours[-24:],
+            label_every=3,
+            label_format="%H:00",
+        ),
+        chart_week=chart_build(
+            title="Pushes per hour, last 7 days",
+            buckets=hours,
+            label_every=24,
+            label_format="%a %d",
+        ),
+        can_push=bool(user is not None and user.has_perm(PUSH_PERMISSION)),
+    )
+
+
+# --- an invoice's (any record's) push state, live ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushHistoryRow:
+    push: PushRequest
+    badge: Badge
+    message: str
+    url: str
+
+
+def record_push_history(*, record: Any, limit: int = 20) -> list[PushHistoryRow]:
+    """The record's pushes, newest first, each with its state and what went wrong if it did."""
+    pushes = PushRequest.objects.for_record(record).order_by("-created_at", "-pk")[:limit]
+    now = timezone.now()
+    return [
+        PushHistoryRow(
+            push=push,
+            badge=push_badge(push.state),
+            message=push_problem_in_words(push, now=now)
+            if push.state not in (State.SUCCESS, State.QUEUED, State.CANCELLED)
+            else "",
+            url=reverse("admin:pushes_pushrequest_change", args=[push.pk]),
+        )
+        for push in pushes
+    ]
+
+
+# --- a push request's timeline and what may be done with it now -----------------------------
+
+# Staff verbs on one push: (name, button label, states it applies to). The names are the push
+# request admin's own actions, so a button runs exactly what the list's action runs.
+PUSH_VERBS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("refresh_status", "Ask Railz for the outcome now", (State.PENDING,)),
+    ("retry_pushes", "Retry", (State.FAILED, State.REJECTED, State.CANCELLED)),
+    ("reconcile_pushes", "Reconcile with Railz", (State.UNKNOWN,)),
+    ("mark_never_received", "Mark as never received", (State.UNKNOWN,)),
+    ("cancel_queued", "Cancel", (State.QUEUED,)),
+)
+
+
+def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[tuple[str, str]]:
+    """The verbs a person may run on `push` now: none without the push permission."""
+    if user is None or not user.has_perm(PUSH_PERMISSION):
+        return []
+    allowed = []
+    for name, label, states in PUSH_VERBS:
+        if push.state not in states:
+            continue
+        if name == "refresh_status" and not push.push_communication_id:
+            continue
+        allowed.append((name, label))
+    return allowed
+
+
+def push_timeline(*, push: PushRequest) -> list[PushEvent]:
+    """The push's events in order (the bodies were stored with secrets already removed)."""
+    return list(push.events.order_by("at", "pk"))

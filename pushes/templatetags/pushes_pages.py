@@ -1,0 +1,68 @@
+"""Template tags of the staff pages: the home dashboard, badges and an invoice's push panel.
+
+They render from `pushes.dashboard`, so the admin's templates need no view of their own: the
+index and the invoice change form include a tag, and the JSON endpoints render the same parts.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+
+from pushes.dashboard import RECORD_ICONS, dashboard_build, push_badge, record_push_history
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("pushes/dashboard/dashboard.html", takes_context=True)
+def pushes_dashboard(context):
+    request = context["request"]
+    return {
+        "dashboard": dashboard_build(user=request.user),
+        "refresh_url": reverse("pushes-dashboard-parts"),
+        "request": request,
+    }
+
+
+@register.inclusion_tag("pushes/badge.html")
+def push_state_badge(state: str):
+    return {"badge": push_badge(state)}
+
+
+def invoice_panel_context(*, invoice, user) -> dict:
+    """What the invoice's push panel shows; the status endpoint renders the same parts."""
+    from pushes.selectors import invoice_push_state
+
+    state = invoice_push_state(invoice)
+    can_push = user.has_perm(PUSH_PERMISSION)
+    buttons = []
+    if can_push:
+        operation = "update" if invoice.provider_record_id else None
+        plan = push_plan_for(record=invoice, operation=operation, user=user)
+        buttons.append(
+            {
+                "label": "Push update" if operation else "Push",
+                "url": reverse("pushes-invoice-push", args=[invoice.pk])
+                + ("?operation=update" if operation else ""),
+                "operation": operation or "",
+                "plan": plan,
+            }
+        )
+    return {
+        "invoice": invoice,
+        "state": state,
+        "state_icon": RECORD_ICONS.get(state.key, "•"),
+        "history": record_push_history(record=invoice),
+        "status_url": reverse("pushes-invoice-push-status", args=[invoice.pk]),
+        "can_push": can_push,
+        "buttons": buttons,
+    }
+
+
+@register.inclusion_tag("pushes/invoice_push_panel.html", takes_context=True)
+def invoice_push_panel(context, invoice):
+    if invoice is None or invoice.pk is None:
+        return {"invoice": None}
+    context_data = invoice_panel_context(invoice=invoice, user=context["request"].user)
+    return {**context_data, "csrf_token": context.get("csrf_token")}

@@ -1,0 +1,172 @@
+"""Staff endpoints behind the live pages: the dashboard's refresh, an invoice's push state,
+pushing one invoice from its page, and running a verb on one push.
+
+Thin shells: reads come from `pushes.dashboard`, writes go through the pipeline's services (or
+the push request admin's own actions), and every endpoint is for staff only. The JSON ones
+answer 403 in JSON instead of redirecting to a login page a script cannot follow.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from pushes.dashboard import dashboard_build, push_verbs_allowed
+from pushes.models import Invoice, PushRequest
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+from pushes.selectors import invoices_with_push_state
+from pushes.services.push_requests import PushRefused, push_request_create
+from pushes.templatetags.pushes_pages import invoice_panel_context
+
+# The parts of the dashboard the refresh swaps, each a template of its own.
+DASHBOARD_PARTS = ("attention", "connections", "budget", "charts")
+
+
+def staff_json(permission: str):
+    """Staff holding `permission` only; anyone else gets a 403 in JSON (never a redirect)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            if not (user.is_active and user.is_staff):
+                return JsonResponse({"error": "Staff login required."}, status=403)
+            if not user.has_perm(permission):
+                return JsonResponse(
+                    {"error": "You do not have permission to see this."}, status=403
+                )
+            return view(request, *args, **kwargs)
+
+        return never_cache(wrapped)
+
+    return decorator
+
+
+@require_GET
+@staff_json("pushes.view_pushrequest")
+def dashboard_parts(request: HttpRequest) -> JsonResponse:
+    """The dashboard's parts as HTML, for the page to swap in place every few seconds."""
+    dashboard = dashboard_build(user=request.user)
+    context = {"dashboard": dashboard, "request": request}
+    return JsonResponse(
+        {
+            "generatedAt": dashboard.now.isoformat(),
+            "failuresTotal": dashboard.failures_total,
+            "parts": {
+                name: render_to_string(f"pushes/dashboard/_{name}.html", context, request)
+                for name in DASHBOARD_PARTS
+            },
+        }
+    )
+
+
+def _invoice(pk: int) -> Invoice:
+    return get_object_or_404(
+        invoices_with_push_state(Invoice.objects.select_related("connection", "customer")), pk=pk
+    )
+
+
+@require_GET
+@staff_json("pushes.view_invoice")
+def invoice_push_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The invoice's push state, provider id and push history, as data and as HTML parts."""
+    invoice = _invoice(pk)
+    context = invoice_panel_context(invoice=invoice, user=request.user)
+    state = context["state"]
+    return JsonResponse(
+        {
+            "state": state.key,
+            "label": state.label,
+            "tone": state.colour,
+            "providerRecordId": invoice.provider_record_id,
+            "pushing": state.key == "pushing",
+            "history": [
+                {
+                    "id": row.push.pk,
+                    "state": row.push.state,
+                    "operation": row.push.operation,
+                    "createdAt": row.push.created_at.isoformat(),
+                    "completedOn": row.push.completed_on.isoformat()
+                    if row.push.completed_on
+                    else None,
+                    "message": row.message,
+                }
+                for row in context["history"]
+            ],
+            "parts": {
+                "state": render_to_string("pushes/_invoice_state.html", context, request),
+                "history": render_to_string("pushes/_invoice_history.html", context, request),
+            },
+        }
+    )
+
+
+def _require_push_permission(request: HttpRequest) -> None:
+    if not request.user.has_perm(PUSH_PERMISSION):
+        raise PermissionDenied("You do not have permission to push records.")
+
+
+def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what pushing the invoice would do, to confirm; POST: queue the push."""
+    _require_push_permission(request)
+    invoice = _invoice(pk)
+    operation = "update" if request.GET.get("operation") == "update" else None
+    change_url = reverse("admin:pushes_invoice_change", args=[invoice.pk])
+    if request.method == "POST":
+        try:
+            push = push_request_create(
+                record=invoice,
+                user=request.user,
+                source=PushRequest.Source.STAFF,
+                operation=operation,
+            )
+        except PushRefused as exc:
+            messages.error(request, f"Not pushed: {exc}")
+        else:
+            messages.success(
+                request,
+                f"Push #{push.pk} queued ({push.operation}); its state updates on this page.",
+            )
+        return HttpResponseRedirect(change_url)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    plan = push_plan_for(record=invoice, operation=operation, user=request.user)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Push update to the accounting system"
+        if operation
+        else "Push to the accounting system",
+        "opts": Invoice._meta,
+        "invoice": invoice,
+        "plan": plan,
+        "change_url": change_url,
+    }
+    return TemplateResponse(request, "pushes/invoice_push_confirm.html", context)
+
+
+@require_POST
+def push_request_verb(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    """Run one of the push request admin's actions on this push, if allowed now."""
+    _require_push_permission(request)
+    push = get_object_or_404(PushRequest, pk=pk)
+    change_url = reverse("admin:pushes_pushrequest_change", args=[push.pk])
+    allowed = dict(push_verbs_allowed(push=push, user=request.user))
+    if verb not in allowed:
+        messages.warning(
+            request,
+            f"Push #{push.pk} is {push.state} now; that action no longer applies to it.",
+        )
+        return HttpResponseRedirect(change_url)
+    model_admin = admin.site._registry[PushRequest]
+    action = getattr(model_admin, verb)
+    action(request, PushRequest.objects.filter(pk=push.pk))
+    return HttpResponseRedirect(change_url)
