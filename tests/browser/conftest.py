@@ -1,0 +1,117 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app on the live server.
+
+The app, the Railz emulator and the webhook endpoint all run on pytest-django's live server;
+django-q2 runs in sync mode, so a push is sent by the request that queued it and its webhook
+is applied by the request that delivers it, as a worker would. Each module gets one browser.
+
+Without /usr/bin/chromium the tests are skipped, except in CI (`CI` set), where they fail:
+CI can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.pushes import *  # noqa: F403
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}
+PASSWORD = "browser-pw"
+# Playwright waits this long for an element or a state before failing the test.
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests")
+        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop open on this thread; Django's ORM (used by the
+    # test body, never concurrently with it) would otherwise refuse to run beside it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_app(push_emulator, live_server, settings, monkeypatch, push_plain_static):
+    """The app on the live server with the seeded emulator, webhooks to itself, and django-q2
+    running tasks inline; pushes complete a moment after they are accepted."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+    # Long enough for the page to show the push pending, short enough to wait for.
+    settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 0.5
+    settings.ALLOWED_HOSTS = ["*"]
+    return live_server
+
+
+@pytest.fixture
+def page(chromium, browser_app) -> Iterator:
+    context = chromium.new_context(viewport=VIEWPORT, base_url=browser_app.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def staff_user(username: str, *, superuser: bool = False, perms: tuple[str, ...] = ()):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user(
+        username, password=PASSWORD, is_staff=True, is_superuser=superuser
+    )
+    user.user_permissions.add(*Permission.objects.filter(codename__in=perms))
+    return user
+
+
+def log_in(page, username: str) -> None:
+    """Log in with the keyboard only: type, Tab, type, Enter."""
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sync_refs(connection_uuid: str) -> None:
+    """Mirror the demo business's reference data from the emulator, as the schedule would."""
+    from refs.models import Connection
+    from refs.services import connection_sync, connections_discover
+
+    connections_discover()
+    connection_sync(connection=Connection.objects.get(connection_uuid=connection_uuid))
