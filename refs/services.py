@@ -68,10 +68,6 @@ sleep: Callable[[float], None] = time.sleep
 OnPage = Callable[[SyncRun, Page], None]
 
 
-class SyncRunFailed(Exception):
-    """The run cannot finish; the message is the reason stored on the SyncRun."""
-
-
 # --- connections ----------------------------------------------------------------------------
 
 
@@ -274,7 +270,7 @@ def refs_sync(
             retry_at=retry_at,
             error=f"{exc} Nothing was archived; a new attempt is scheduled.",
         )
-    except (RailzError, SyncRunFailed) as exc:
+    except RailzError as exc:
         return _run_finish(
             run,
             status=SyncRun.Status.FAILED,
