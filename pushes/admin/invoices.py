@@ -29,6 +29,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from pushes.admin.push_requests import (
+    has_push_permission,
+    push_records_action,
+    push_update_action,
+)
 from pushes.models import Invoice, InvoiceLine, ProviderPushOptions, PushableStatus
 from pushes.payloads import invoice_lines_prefetch
 from pushes.selectors import (
@@ -311,7 +316,8 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("customer", "subsidiaries")
-    actions = ("refresh_push_options",)
+    actions = ("refresh_push_options", push_records_action, push_update_action)
+    has_push_permission = has_push_permission
     change_form_template = "admin/pushes/invoice/change_form.html"
     readonly_fields = (
         "connection_name",
