@@ -287,3 +287,18 @@ def test_a_refused_create_releases_its_key_for_the_corrected_request(api, api_re
     good = api.post(INVOICES, draft_body(api_refs), format="json", headers=headers)
     assert good.status_code == 201
     assert "Idempotent-Replayed" not in good
+
+
+def test_a_body_that_is_not_json_is_a_400_and_another_media_type_a_415(api):
+    response = api.post(INVOICES, '{"connection": ', content_type="application/json")
+    assert response.status_code == 400
+    assert errors_of(response) == [("", "parseError")]
+    response = api.post(INVOICES, "connection=1", content_type="text/plain")
+    assert response.status_code == 415
+    assert errors_of(response) == [("", "unsupportedMediaType")]
+
+
+def test_an_unknown_path_under_the_api_is_a_json_404(api):
+    response = api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert errors_of(response) == [("", "notFound")]
