@@ -44,14 +44,27 @@ class Exchange:
 ExchangeCallback = Callable[[Exchange], None]
 
 
+_NOT_DECODED = object()
+
+
 def decode_body(response: requests.Response) -> Any:
-    """The response's JSON, its text when it is not JSON, or None when there is no body."""
+    """The response's JSON, its text when it is not JSON, or None when there is no body.
+
+    Decoded once per response and kept on it: a 500-row page is large, and the exchange record,
+    the error mapping and the caller all read the same body.
+    """
+    body = getattr(response, "_railz_body", _NOT_DECODED)
+    if body is not _NOT_DECODED:
+        return body
     if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
+        body = None
+    else:
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+    response._railz_body = body
+    return body
 
 
 def _for_debug(body: Any) -> str:
@@ -102,7 +115,12 @@ def perform(
     finally:
         duration_ms = int((time.perf_counter() - started) * 1000)
         status_code = response.status_code if response is not None else None
-        response_body = redact(decode_body(response)) if response is not None else None
+        listeners = [callback for callback in callbacks if callback is not None]
+        debugging = logger.isEnabledFor(logging.DEBUG)
+        # Copying a large page to strip secrets costs more than reading it; only do it when
+        # someone will look at the body.
+        wanted = response is not None and (listeners or debugging)
+        response_body = redact(decode_body(response)) if wanted else None
         if response is not None and describe is not None:
             error = describe(response)
         if response is not None:
@@ -111,7 +129,7 @@ def perform(
             logger.warning(
                 "Railz %s %s -> no answer in %d ms (%s)", method, path, duration_ms, error
             )
-        if logger.isEnabledFor(logging.DEBUG):
+        if debugging:
             logger.debug(
                 "Railz %s %s query=%s request=%s response=%s",
                 method,
@@ -130,6 +148,5 @@ def perform(
             response_body=response_body,
             error=error,
         )
-        for callback in callbacks:
-            if callback is not None:
-                callback(exchange)
+        for callback in listeners:
+            callback(exchange)
