@@ -11,11 +11,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import OperationalError, connections
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _threads: set[threading.Thread] = set()
 _lock = threading.RLock()
@@ -38,6 +40,23 @@ def _borrowable_connection():
         connection.inc_thread_sharing()
         return connection
     return None
+
+
+def retry_when_locked(write: Callable[[], T], *, attempts: int = 8) -> T:
+    """Run a database write from a background thread, again if SQLite reports a locked table.
+
+    The test suite's in-memory SQLite database is one shared-cache connection used by every
+    thread at once, and it answers "database table is locked" instead of waiting; file SQLite
+    (busy timeout) and PostgreSQL wait on their own, so this never loops there.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "table is locked" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.02 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def run_in_background(target: Callable[[], None], *, name: str) -> threading.Thread:
@@ -122,7 +141,7 @@ def _tick_forever() -> None:
             if due is None or due > time.time():
                 continue
             cache.delete(NEXT_DUE_KEY)
-            next_due = pushes_complete_due(report_next=True)
+            next_due = retry_when_locked(lambda: pushes_complete_due(report_next=True))
             if next_due is not None:
                 next_due_note(next_due)
         except Exception:

@@ -157,7 +157,7 @@ def _deliver(
             response_status = response.status_code
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
-        EmuWebhookDelivery.objects.create(
+        delivery = EmuWebhookDelivery(
             request_id=request_id,
             event=event,
             communication_id=communication_id,
@@ -168,6 +168,7 @@ def _deliver(
             error=error,
             body=body,
         )
+        background.retry_when_locked(delivery.save)
         if response_status is not None and 200 <= response_status < 300:
             return
         if attempt < MAX_ATTEMPTS:
