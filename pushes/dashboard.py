@@ -31,7 +31,7 @@ from refs.models import Connection, SyncRun
 State = PushRequest.State
 
 # How many failures the dashboard lists (the total is counted separately).
-FAILURES_LISTED = 20
+FAILURES_LISTED = 10
 # A reference type is stale when its last good sync is older than this many sync intervals.
 STALE_AFTER_INTERVALS = 2
 
@@ -628,29 +628,58 @@ def record_push_history(*, record: Any, limit: int = 20) -> list[PushHistoryRow]
 
 # --- a push request's timeline and what may be done with it now -----------------------------
 
-# Staff verbs on one push: (name, button label, states it applies to). The names are the push
-# request admin's own actions, so a button runs exactly what the list's action runs.
-PUSH_VERBS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("refresh_status", "Ask Railz for the outcome now", (State.PENDING,)),
-    ("retry_pushes", "Retry", (State.FAILED, State.REJECTED, State.CANCELLED)),
-    ("reconcile_pushes", "Reconcile with Railz", (State.UNKNOWN,)),
-    ("mark_never_received", "Mark as never received", (State.UNKNOWN,)),
-    ("cancel_queued", "Cancel", (State.QUEUED,)),
+
+# Staff verbs on one push. The names are the push request admin's own actions, so a button
+# runs exactly what the list's action runs.
+@dataclass(frozen=True)
+class PushVerb:
+    name: str
+    label: str
+    explanation: str  # what it will do, said before it is done
+    states: tuple[str, ...]
+
+
+PUSH_VERBS: tuple[PushVerb, ...] = (
+    PushVerb(
+        "refresh_status",
+        "Ask Railz for the outcome now",
+        "Asks Railz for this push's outcome now instead of waiting for the next poll.",
+        (State.PENDING,),
+    ),
+    PushVerb(
+        "retry_pushes",
+        "Retry",
+        "Queues a new attempt built from the record as it is now, linked to this one.",
+        (State.FAILED, State.REJECTED, State.CANCELLED),
+    ),
+    PushVerb(
+        "reconcile_pushes",
+        "Reconcile with Railz",
+        "Looks for this push in Railz's list of pushes and adopts its outcome if exactly one "
+        "matches; nothing is sent again.",
+        (State.UNKNOWN,),
+    ),
+    PushVerb(
+        "mark_never_received",
+        "Mark as never received",
+        "Only after checking the accounting system: records that Railz never got this push, "
+        "so that it can be retried.",
+        (State.UNKNOWN,),
+    ),
+    PushVerb("cancel_queued", "Cancel", "Cancels the push before it is sent.", (State.QUEUED,)),
 )
 
 
-def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[tuple[str, str]]:
+def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[PushVerb]:
     """The verbs a person may run on `push` now: none without the push permission."""
     if user is None or not user.has_perm(PUSH_PERMISSION):
         return []
-    allowed = []
-    for name, label, states in PUSH_VERBS:
-        if push.state not in states:
-            continue
-        if name == "refresh_status" and not push.push_communication_id:
-            continue
-        allowed.append((name, label))
-    return allowed
+    return [
+        verb
+        for verb in PUSH_VERBS
+        if push.state in verb.states
+        and (verb.name != "refresh_status" or push.push_communication_id)
+    ]
 
 
 def push_timeline(*, push: PushRequest) -> list[PushEvent]:

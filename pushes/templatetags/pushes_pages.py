@@ -6,10 +6,19 @@ index and the invoice change form include a tag, and the JSON endpoints render t
 
 from __future__ import annotations
 
+import json
+
 from django import template
 from django.urls import reverse
 
-from pushes.dashboard import RECORD_ICONS, dashboard_build, push_badge, record_push_history
+from pushes.dashboard import (
+    RECORD_ICONS,
+    dashboard_build,
+    push_badge,
+    push_timeline,
+    push_verbs_allowed,
+    record_push_history,
+)
 from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
 
 register = template.Library()
@@ -66,3 +75,27 @@ def invoice_push_panel(context, invoice):
         return {"invoice": None}
     context_data = invoice_panel_context(invoice=invoice, user=context["request"].user)
     return {**context_data, "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """A stored body as indented JSON (the template escapes it)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+@register.inclusion_tag("pushes/push_request_verbs.html", takes_context=True)
+def push_request_verbs(context, push):
+    """The buttons for what may be done with this push now (none without the permission)."""
+    if push is None:
+        return {"verbs": []}
+    return {
+        "push": push,
+        "verbs": push_verbs_allowed(push=push, user=context["request"].user),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("pushes/push_timeline.html")
+def push_request_timeline(push):
+    """Every event of the push: exchanges with their bodies, state changes and their sources."""
+    return {"push": push, "events": push_timeline(push=push), "badge": push_badge}
