@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from pushes.models import CURRENCY_MINOR_UNITS, Invoice, PushableStatus
 from refs.models import Connection
@@ -21,6 +22,7 @@ __all__ = [
     "invoice_push_state",
     "invoice_totals",
     "invoices_in_push_state",
+    "invoices_with_push_state",
     "line_amounts",
 ]
 
@@ -109,8 +111,12 @@ class PushState(Enum):
 
     DRAFT = ("draft", "Draft", "grey")
     READY = ("ready", "Ready to push", "blue")
+    PUSHING = ("pushing", "Pushing", "blue")
+    UNKNOWN = ("unknown", "Outcome unknown", "red")
+    FAILED = ("failed", "Push failed", "red")
     PUSHED = ("pushed", "Pushed", "green")
     CHANGED = ("changed", "Changed since push", "orange")
+    DELETED = ("deleted", "Deleted in the accounting system", "grey")
 
     def __init__(self, key: str, label: str, colour: str) -> None:
         self.key = key
@@ -118,12 +124,53 @@ class PushState(Enum):
         self.colour = colour
 
 
-def invoice_push_state(invoice: Invoice) -> PushState:
-    """The invoice's push state, from its own fields.
+# What the invoice's latest push request says, when it says more than the invoice's fields.
+_IN_FLIGHT = ("queued", "submitting", "pending")
+_FAILED = ("failed", "rejected")
 
-    The one place that decides it: the push pipeline extends it with its requests' states
-    (pushing, failed) without the admin or the API changing.
+
+def invoices_with_push_state(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """`queryset` with the state and operation of each invoice's latest push request.
+
+    Lists call it once so that `invoice_push_state` reads no more rows per invoice.
     """
+    from pushes.models import PushRequest
+
+    latest = PushRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(Invoice), object_id=OuterRef("pk")
+    ).order_by("-created_at", "-pk")
+    return queryset.annotate(
+        latest_push_state=Subquery(latest.values("state")[:1]),
+        latest_push_operation=Subquery(latest.values("operation")[:1]),
+    )
+
+
+def _latest_push(invoice: Invoice) -> tuple[str | None, str | None]:
+    if hasattr(invoice, "latest_push_state"):
+        return invoice.latest_push_state, invoice.latest_push_operation
+    if invoice.pk is None:
+        return None, None
+    latest = invoice.push_requests.order_by("-created_at", "-pk").values("state", "operation")
+    row = latest.first()
+    return (row["state"], row["operation"]) if row else (None, None)
+
+
+def invoice_push_state(invoice: Invoice) -> PushState:
+    """The one place that decides an invoice's push state.
+
+    The latest push request speaks first (pushing, outcome unknown, failed, deleted); without
+    one, or after a success or a cancellation, the invoice's own fields decide. Reads one row
+    unless the invoice came through `invoices_with_push_state`.
+    """
+    state, operation = _latest_push(invoice)
+    if state in _IN_FLIGHT:
+        return PushState.PUSHING
+    if state == "unknown":
+        return PushState.UNKNOWN
+    if state in _FAILED:
+        return PushState.FAILED
+    if state == "success" and operation == "delete":
+        return PushState.DELETED
     if invoice.last_pushed_at is not None:
         return PushState.CHANGED if invoice.changed_since_push else PushState.PUSHED
     if invoice.status == PushableStatus.READY:
@@ -133,13 +180,27 @@ def invoice_push_state(invoice: Invoice) -> PushState:
 
 def invoices_in_push_state(queryset: QuerySet[Invoice], *, state: str) -> QuerySet[Invoice]:
     """The invoices of `queryset` whose `invoice_push_state` has the key `state`, in SQL."""
+    queryset = invoices_with_push_state(queryset)
+    latest = "latest_push_state"
+    deleted = Q(**{latest: "success", "latest_push_operation": "delete"})
+    # No request, or one that leaves the decision to the invoice's own fields. Written without
+    # negating the annotations: NOT over a NULL subquery would drop invoices never pushed.
+    own = (
+        Q(**{f"{latest}__isnull": True})
+        | Q(**{latest: "cancelled"})
+        | (Q(**{latest: "success"}) & ~Q(latest_push_operation="delete"))
+    )
     pushed = Q(last_pushed_at__isnull=False)
     changed = pushed & ~Q(last_pushed_hash="") & ~Q(payload_hash=F("last_pushed_hash"))
     conditions = {
-        PushState.DRAFT.key: ~pushed & ~Q(status=PushableStatus.READY),
-        PushState.READY.key: ~pushed & Q(status=PushableStatus.READY),
-        PushState.PUSHED.key: pushed & ~changed,
-        PushState.CHANGED.key: changed,
+        PushState.DRAFT.key: own & ~pushed & ~Q(status=PushableStatus.READY),
+        PushState.READY.key: own & ~pushed & Q(status=PushableStatus.READY),
+        PushState.PUSHING.key: Q(**{f"{latest}__in": _IN_FLIGHT}),
+        PushState.UNKNOWN.key: Q(**{latest: "unknown"}),
+        PushState.FAILED.key: Q(**{f"{latest}__in": _FAILED}),
+        PushState.DELETED.key: deleted,
+        PushState.PUSHED.key: own & pushed & ~changed,
+        PushState.CHANGED.key: own & changed,
     }
     if state not in conditions:
         return queryset.none()

@@ -42,6 +42,7 @@ from pushes.selectors import (
     invoice_push_state,
     invoice_totals,
     invoices_in_push_state,
+    invoices_with_push_state,
 )
 from pushes.services.invoices import (
     InvoiceData,
@@ -414,16 +415,23 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     # --- form -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("connection", "customer")
+        queryset = super().get_queryset(request).select_related("connection", "customer")
+        return invoices_with_push_state(queryset)
+
+    def has_delete_permission(self, request, obj=None):
+        # The push history would go with it, and the accounting system would keep its copy.
+        if obj is not None and (obj.last_pushed_at or obj.push_requests.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_object(self, request, object_id, from_field=None):
         invoice = super().get_object(request, object_id, from_field)
         if invoice is not None:
-            invoice = (
-                Invoice.objects.select_related("connection", "customer", "created_by", "updated_by")
-                .prefetch_related("subsidiaries", invoice_lines_prefetch())
-                .get(pk=invoice.pk)
-            )
+            invoice = invoices_with_push_state(
+                Invoice.objects.select_related(
+                    "connection", "customer", "created_by", "updated_by"
+                ).prefetch_related("subsidiaries", invoice_lines_prefetch())
+            ).get(pk=invoice.pk)
         return invoice
 
     def get_fieldsets(self, request, obj=None):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 
 __all__ = [
@@ -112,8 +113,9 @@ class Invoice(models.Model):
     last_pushed_at = models.DateTimeField(null=True, blank=True)
     last_pushed_hash = models.CharField(max_length=64, blank=True)
 
-    # Push history: the pipeline's PushRequest rows (`push_requests`) are linked by a
-    # GenericRelation added here once that model exists.
+    # Push history, newest first. Deleting an invoice would delete it too: the admin refuses
+    # to delete an invoice that has any.
+    push_requests = GenericRelation("pushes.PushRequest", related_query_name="invoice")
 
     class Meta:
         ordering = ["-created_at", "-id"]
