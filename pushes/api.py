@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
-from pushes import filters, serializers
+from pushes import filters, selectors, serializers
 from pushes.models import Invoice, InvoiceLine, PushEvent, PushRequest
 from pushes.services.invoices import (
     InvoiceInvalid,
@@ -86,9 +86,13 @@ class InvoiceViewSet(
         lines = InvoiceLine.objects.select_related("account", "item", "tax_rate").prefetch_related(
             "tracking_options"
         )
-        return Invoice.objects.select_related("connection", "customer").prefetch_related(
+        queryset = Invoice.objects.select_related("connection", "customer").prefetch_related(
             Prefetch("lines", queryset=lines.order_by("position", "id")), "subsidiaries"
         )
+        # Each invoice's push state comes with the page, not one query per invoice, where
+        # the selectors read it from the push requests.
+        with_push_state = getattr(selectors, "invoices_with_push_state", None)
+        return with_push_state(queryset) if with_push_state else queryset
 
     def _valid_serializer(self, **kwargs):
         serializer = self.get_serializer(**kwargs)
