@@ -99,7 +99,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
         ),
     }
-    _db["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME")} if env_str("SQLITE_TEST_NAME") else {}
+    # Tests use a file, not shared-cache memory: in memory, SQLite locks whole tables between
+    # threads (the live server, webhook deliveries) and ignores the busy timeout.
+    _db["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / "test-railzpush.sqlite3"))}
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -175,6 +177,9 @@ RAILZ_RATE_LIMIT_PER_MINUTE = env_int("RAILZ_RATE_LIMIT_PER_MINUTE", 1000, minim
 # Per-connection provider limits (requests a minute) that the client keeps under.
 RAILZ_PROVIDER_LIMITS = env_json_ints("RAILZ_PROVIDER_LIMITS", {"xero": 60})
 RAILZ_GET_RETRIES = env_int("RAILZ_GET_RETRIES", 4, minimum=0)
+# The longest a call waits for the rate budget; past it the client raises RailzRateLimited so a
+# background task is requeued instead of holding a worker.
+RAILZ_MAX_WAIT_SECONDS = env_float("RAILZ_MAX_WAIT_SECONDS", 30.0, minimum=0)
 RAILZ_WEBHOOK_TOLERANCE_SECONDS = env_int("RAILZ_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
 
 # --- Railz emulator ---------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def get_client(**overrides: Any) -> RailzClient:
         "rate_limit_per_minute": settings.RAILZ_RATE_LIMIT_PER_MINUTE,
         "provider_limits": settings.RAILZ_PROVIDER_LIMITS,
         "get_retries": settings.RAILZ_GET_RETRIES,
-        "max_wait": getattr(settings, "RAILZ_MAX_WAIT_SECONDS", 30.0),
+        "max_wait": settings.RAILZ_MAX_WAIT_SECONDS,
     }
     arguments.update(overrides)
     return RailzClient(**arguments)
