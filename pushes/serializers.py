@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 
 from pushes.models import Invoice, InvoiceLine, PushableStatus, PushEvent, PushRequest
 from pushes.registry import FieldProblem
-from pushes.selectors import invoice_push_state, invoice_totals
+from pushes.selectors import PushState, invoice_push_state, invoice_totals
 from pushes.services.invoices import InvoiceData, InvoiceLineData
 from railzpush.api.errors import ProblemsError, error, errors_from_details
 from refs.models import (
@@ -330,7 +330,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
 
     @extend_schema_field(
-        serializers.ChoiceField(choices=["draft", "ready", "pushed", "changed"], read_only=True)
+        serializers.ChoiceField(choices=[state.key for state in PushState], read_only=True)
     )
     def get_push_state(self, invoice) -> str:
         return invoice_push_state(invoice).key
