@@ -83,7 +83,7 @@ def _invoice(pk: int) -> Invoice:
 def invoice_push_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The invoice's push state, provider id and push history, as data and as HTML parts."""
     invoice = _invoice(pk)
-    context = invoice_panel_context(invoice=invoice, user=request.user)
+    context = invoice_panel_context(invoice=invoice, user=request.user, with_buttons=False)
     state = context["state"]
     return JsonResponse(
         {

@@ -176,3 +176,15 @@ def test_the_json_never_carries_more_than_the_page_shows(client, viewer, invoice
         "parts",
     }
     json.dumps(body)
+
+
+def test_polling_an_invoice_costs_a_few_queries_whatever_its_lines(
+    client, viewer, invoice, django_assert_max_num_queries
+):
+    client.force_login(viewer)
+    url = reverse("pushes-invoice-push-status", args=[invoice.pk])
+    client.get(url)  # sessions, content types and permissions are cached after this
+
+    # session, user, permissions, the invoice with its latest push, its history
+    with django_assert_max_num_queries(6):
+        assert client.get(url).status_code == 200

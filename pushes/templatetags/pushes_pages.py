@@ -39,14 +39,15 @@ def push_state_badge(state: str):
     return {"badge": push_badge(state)}
 
 
-def invoice_panel_context(*, invoice, user) -> dict:
-    """What the invoice's push panel shows; the status endpoint renders the same parts."""
+def invoice_panel_context(*, invoice, user, with_buttons: bool = True) -> dict:
+    """What the invoice's push panel shows; the status endpoint renders the same parts (and
+    leaves out the buttons, whose plan checks the whole invoice)."""
     from pushes.selectors import invoice_push_state
 
     state = invoice_push_state(invoice)
     can_push = user.has_perm(PUSH_PERMISSION)
     buttons = []
-    if can_push:
+    if can_push and with_buttons:
         operation = "update" if invoice.provider_record_id else None
         plan = push_plan_for(record=invoice, operation=operation, user=user)
         buttons.append(
