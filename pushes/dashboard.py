@@ -475,9 +475,10 @@ class Chart:
 
 
 def chart_build(
-    *, title: str, buckets: list[HourBucket], label_every: int, label_format: str
+    *, title: str, buckets: list[HourBucket], label_hours: int, label_format: str
 ) -> Chart:
-    """Lay out stacked bars for `buckets`; every `label_every`-th bar gets an axis label."""
+    """Lay out stacked bars for `buckets`; bars starting a local hour divisible by
+    `label_hours` (24: midnight) get an axis label."""
     height, step = 100, 10
     width = step * max(1, len(buckets))
     maximum = max((b.total for b in buckets), default=0)
@@ -507,7 +508,7 @@ def chart_build(
                 width=step - 2,
                 segments=segments,
                 title=f"{local:%a %d %b %H:00}: {words or 'no pushes'}",
-                label=f"{local:{label_format}}" if index % label_every == 0 else "",
+                label=f"{local:{label_format}}" if local.hour % label_hours == 0 else "",
             )
         )
     return Chart(
@@ -585,13 +586,13 @@ def dashboard_build(*, user: Any = None, now: datetime | None = None) -> Dashboa
         chart_day=chart_build(
             title="Pushes per hour, last 24 hours",
             buckets=hours[-24:],
-            label_every=3,
+            label_hours=3,
             label_format="%H:00",
         ),
         chart_week=chart_build(
             title="Pushes per hour, last 7 days",
             buckets=hours,
-            label_every=24,
+            label_hours=24,
             label_format="%a %d",
         ),
         can_push=bool(user is not None and user.has_perm(PUSH_PERMISSION)),

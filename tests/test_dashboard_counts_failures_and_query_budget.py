@@ -144,6 +144,9 @@ def test_the_chart_puts_each_push_in_its_hour_by_outcome(frozen):
     assert [(key, count) for key, _, _, count in last.segments] == [("success", 1), ("failed", 1)]
     assert "12:00: 1 succeeded, 1 failed or rejected" in last.title
     assert [(key, count) for key, _, _, count in two_hours_ago.segments] == [("failed", 1)]
+    # Axis labels sit at local midnight (the week) and every third hour (the day).
+    assert [b.label for b in week.bars if b.label][:2] == ["Fri 13", "Sat 14"]
+    assert [b.label for b in day.bars if b.label][:2] == ["15:00", "18:00"]
     # The tallest bar fills the chart; the others are to scale.
     assert day.maximum == 2
     assert sum(height for _, _, height, _ in last.segments) == pytest.approx(96)
