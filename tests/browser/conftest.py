@@ -1,8 +1,10 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app on the live server.
 
-The app, the Railz emulator and the webhook endpoint all run on pytest-django's live server;
-django-q2 runs in sync mode, so a push is sent by the request that queued it and its webhook
-is applied by the request that delivers it, as a worker would. Each module gets one browser.
+The app, the Railz emulator and the webhook endpoint all run on pytest-django's live server.
+The pipeline's background tasks run as the cluster would run them, each in a worker thread of
+its own once enqueued (django-q2's sync mode would run them inside the transaction that
+enqueues them, holding SQLite's write lock while the emulator waits for it). Each module gets
+one browser.
 
 Without /usr/bin/chromium the tests are skipped, except in CI (`CI` set), where they fail:
 CI can never pass by skipping them.
@@ -11,6 +13,7 @@ CI can never pass by skipping them.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,17 +61,53 @@ def chromium() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+class ThreadWorkers:
+    """Stands in for django-q2's `async_task`: each task runs at once in a thread of its own."""
+
+    # async_task's own options, which say how to queue a task rather than what it does.
+    QUEUE_OPTIONS = ("task_name", "group", "hook", "timeout", "save", "cluster", "q_options")
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def async_task(self, func: str, *args, **kwargs) -> str:
+        from django.db import connections
+        from django.utils.module_loading import import_string
+
+        for option in self.QUEUE_OPTIONS:
+            kwargs.pop(option, None)
+
+        def run() -> None:
+            try:
+                import_string(func)(*args, **kwargs)
+            except BaseException as exc:  # reported by the test, as the cluster would log it
+                self.errors.append(exc)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run, name=f"task {func}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+        return thread.name
+
+    def join(self, timeout: float = 15.0) -> None:
+        for thread in list(self.threads):
+            thread.join(timeout)
+
+
 @pytest.fixture
 def browser_app(push_emulator, live_server, settings, monkeypatch, push_plain_static):
-    """The app on the live server with the seeded emulator, webhooks to itself, and django-q2
-    running tasks inline; pushes complete a moment after they are accepted."""
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", True)
+    """The app on the live server with the seeded emulator, webhooks to itself, and the
+    pipeline's tasks run by worker threads; pushes complete a moment after they are accepted."""
+    workers = ThreadWorkers()
+    monkeypatch.setattr("pushes.tasks.async_task", workers.async_task)
     # Long enough for the page to show the push pending, short enough to wait for.
     settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 0.5
-    settings.ALLOWED_HOSTS = ["*"]
-    return live_server
+    yield live_server
+    push_emulator.wait_for_webhooks()
+    workers.join()
+    assert not workers.errors, workers.errors
 
 
 @pytest.fixture
@@ -102,9 +141,10 @@ def log_in(page, username: str) -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """What a 1280 x 800 laptop screen shows, written to test-artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
     return path
 
 
