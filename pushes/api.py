@@ -92,10 +92,8 @@ class InvoiceViewSet(
         queryset = Invoice.objects.select_related("connection", "customer").prefetch_related(
             Prefetch("lines", queryset=lines.order_by("position", "id")), "subsidiaries"
         )
-        # Each invoice's push state comes with the page, not one query per invoice, where
-        # the selectors read it from the push requests.
-        with_push_state = getattr(selectors, "invoices_with_push_state", None)
-        return with_push_state(queryset) if with_push_state else queryset
+        # Each invoice's push state comes with the page, not one query per invoice.
+        return selectors.invoices_with_push_state(queryset)
 
     def _valid_serializer(self, **kwargs):
         serializer = self.get_serializer(**kwargs)
