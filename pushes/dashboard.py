@@ -683,6 +683,6 @@ def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[PushVerb]:
     ]
 
 
-def push_timeline(*, push: PushRequest) -> list[PushEvent]:
-    """The push's events in order (the bodies were stored with secrets already removed)."""
-    return list(push.events.order_by("at", "pk"))
+def push_exchanges(*, push: PushRequest) -> list[PushEvent]:
+    """The push's HTTP exchanges in order (stored with secrets already removed)."""
+    return list(push.events.filter(kind=PushEvent.Kind.EXCHANGE).order_by("at", "pk"))

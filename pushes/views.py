@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -21,14 +20,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from pushes.dashboard import PUSH_VERBS, dashboard_build, push_verbs_allowed
+from pushes.dashboard import dashboard_build, push_verbs_allowed
 from pushes.models import Invoice, PushRequest
 from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
 from pushes.selectors import invoices_with_push_state
 from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.templatetags.pushes_pages import invoice_panel_context
-
-VERBS = {verb.name: verb for verb in PUSH_VERBS}
 
 # The parts of the dashboard the refresh swaps, each a template of its own.
 DASHBOARD_PARTS = ("attention", "connections", "budget", "charts")
@@ -173,47 +170,3 @@ def push_request_verb(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     action = getattr(model_admin, verb)
     action(request, PushRequest.objects.filter(pk=push.pk))
     return HttpResponseRedirect(change_url)
-
-
-def preview_push_verb(name: str):
-    """Make a push request admin action show, push by push, what it will do before it runs.
-
-    The first POST (from the list's action menu) answers with a confirmation page; the action
-    itself runs only when that page is submitted, and then reports what it did as before.
-    """
-    verb = VERBS[name]
-
-    def decorator(action):
-        @wraps(action)
-        def wrapped(modeladmin, request, queryset):
-            if request.POST.get("confirm") == "yes":
-                return action(modeladmin, request, queryset)
-            pushes = list(queryset.select_related("connection").order_by("-created_at", "-pk"))
-            rows = [
-                (
-                    push,
-                    push.state in verb.states,
-                    verb.explanation
-                    if push.state in verb.states
-                    else f"It is {push.state}; this applies only to "
-                    f"{' or '.join(verb.states)} pushes, so it will be skipped.",
-                )
-                for push in pushes
-            ]
-            will = sum(applies for _, applies, _ in rows)
-            context = {
-                **modeladmin.admin_site.each_context(request),
-                "title": verb.label,
-                "opts": modeladmin.model._meta,
-                "verb": verb,
-                "rows": rows,
-                "will": will,
-                "skipped": len(rows) - will,
-                "action": request.POST.get("action"),
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "pushes/push_verb_confirmation.html", context)
-
-        return wrapped
-
-    return decorator

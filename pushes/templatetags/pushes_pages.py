@@ -15,7 +15,7 @@ from pushes.dashboard import (
     RECORD_ICONS,
     dashboard_build,
     push_badge,
-    push_timeline,
+    push_exchanges,
     push_verbs_allowed,
     record_push_history,
 )
@@ -96,7 +96,7 @@ def push_request_verbs(context, push):
     }
 
 
-@register.inclusion_tag("pushes/push_timeline.html")
-def push_request_timeline(push):
-    """Every event of the push: exchanges with their bodies, state changes and their sources."""
-    return {"push": push, "events": push_timeline(push=push), "badge": push_badge}
+@register.inclusion_tag("pushes/push_exchanges.html")
+def push_request_exchanges(push):
+    """Every HTTP exchange of the push with Railz, with the bodies sent and received."""
+    return {"push": push, "events": push_exchanges(push=push)}
