@@ -78,10 +78,21 @@ def _invoice(pk: int) -> Invoice:
 @require_GET
 @staff_json("pushes.view_invoice")
 def invoice_push_status(request: HttpRequest, pk: int) -> JsonResponse:
-    """The invoice's push state, provider id and push history, as data and as HTML parts."""
+    """The invoice's push state, provider id and push history, as data and as HTML parts.
+
+    `?buttons=1` adds the push buttons (their plan checks the whole invoice, so the page asks
+    for them only when the state has changed).
+    """
     invoice = _invoice(pk)
-    context = invoice_panel_context(invoice=invoice, user=request.user, with_buttons=False)
+    with_buttons = request.GET.get("buttons") == "1"
+    context = invoice_panel_context(invoice=invoice, user=request.user, with_buttons=with_buttons)
     state = context["state"]
+    parts = {
+        "state": render_to_string("pushes/_invoice_state.html", context, request),
+        "history": render_to_string("pushes/_invoice_history.html", context, request),
+    }
+    if with_buttons:
+        parts["actions"] = render_to_string("pushes/_invoice_actions.html", context, request)
     return JsonResponse(
         {
             "state": state.key,
@@ -102,10 +113,7 @@ def invoice_push_status(request: HttpRequest, pk: int) -> JsonResponse:
                 }
                 for row in context["history"]
             ],
-            "parts": {
-                "state": render_to_string("pushes/_invoice_state.html", context, request),
-                "history": render_to_string("pushes/_invoice_history.html", context, request),
-            },
+            "parts": parts,
         }
     )
 

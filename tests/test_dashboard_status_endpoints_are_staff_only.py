@@ -135,6 +135,15 @@ def test_a_holder_of_the_permission_confirms_then_queues_one_push(client, pusher
     assert PushRequest.objects.count() == 1
     assert "already has push" in again.content.decode()
 
+    # The page asks for the buttons again when the state changes; they follow it.
+    status = reverse("pushes-invoice-push-status", args=[invoice.pk])
+    assert "actions" not in client.get(status).json()["parts"]
+    actions = client.get(status, {"buttons": "1"}).json()["parts"]["actions"]
+    assert "already has push" in actions and "data-push-button" not in actions
+    PushRequest.objects.filter(pk=push.pk).update(state="failed")
+    actions = client.get(status, {"buttons": "1"}).json()["parts"]["actions"]
+    assert 'data-push-button="create"' in actions
+
 
 def test_a_verb_on_a_push_runs_only_when_its_state_allows_and_for_pushers(
     client, viewer, pusher, invoice

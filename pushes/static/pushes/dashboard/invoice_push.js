@@ -1,5 +1,6 @@
 // An invoice's push panel follows the push live: it asks the status endpoint every 2 s while
-// a push is in progress (every 15 s otherwise), and swaps the badge and history in place.
+// a push is in progress (every 15 s otherwise), and swaps the badge and history in place; when
+// the state changes it asks once more for the buttons, which depend on it.
 (function () {
   "use strict";
   function start(panel) {
@@ -10,17 +11,19 @@
 
     function schedule(pushing) {
       clearTimeout(timer);
-      if (!document.hidden) timer = setTimeout(poll, pushing ? 2000 : 15000);
+      if (!document.hidden) {
+        timer = setTimeout(function () { poll(false); }, pushing ? 2000 : 15000);
+      }
     }
 
-    function poll() {
-      fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+    function poll(withButtons) {
+      fetch(url + (withButtons ? "?buttons=1" : ""), { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
         .then(function (response) {
           if (!response.ok) throw new Error("HTTP " + response.status);
           return response.json();
         })
         .then(function (body) {
-          ["state", "history"].forEach(function (name) {
+          Object.keys(body.parts).forEach(function (name) {
             var el = part(name);
             if (el && el.dataset.html !== body.parts[name]) {
               el.innerHTML = body.parts[name];
@@ -35,7 +38,9 @@
             badge.textContent = body.label;
             badge.className = "push-state push-state--" + body.tone;
           }
+          var changed = panel.dataset.state !== body.state;
           panel.dataset.state = body.state;
+          if (changed && !withButtons) return poll(true);
           schedule(body.pushing);
         })
         .catch(function () { schedule(false); });
@@ -43,7 +48,7 @@
 
     document.addEventListener("visibilitychange", function () {
       if (document.hidden) clearTimeout(timer);
-      else poll();
+      else poll(false);
     });
     var first = part("state").querySelector("[data-state]");
     panel.dataset.state = first ? first.dataset.state : "";
