@@ -18,6 +18,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.conf import Conf
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash
@@ -274,9 +276,12 @@ def push_request_create(
 def _enqueue_submits(push_request_ids: list[int]) -> None:
     from pushes.tasks import enqueue_push_submit
 
+    # With the ORM broker, one commit for the whole batch instead of one per task. In sync mode
+    # each task runs inline right here, and must not run inside our transaction: its call to
+    # Railz would hold the database's write lock for the whole exchange.
+    batch = nullcontext() if Conf.SYNC else transaction.atomic()
     try:
-        # With the ORM broker, one commit for the whole batch instead of one per task.
-        with transaction.atomic():
+        with batch:
             for push_request_id in push_request_ids:
                 enqueue_push_submit(push_request_id)
     except Exception:
