@@ -1,0 +1,82 @@
+"""Three invoices are pushed at once from the list; the accounting system refuses one (its
+number is already used for that customer there), and that refusal, in the provider's words,
+appears on the open dashboard without a reload, on the invoice, and on the push's timeline."""
+
+import pytest
+from playwright.sync_api import expect
+
+from pushes.models import PushRequest
+from tests.browser.conftest import log_in, screenshot, staff_user
+from tests.fixtures.emulator import DEMO_XERO, invoice_data
+from tests.fixtures.pushes import ready_invoice
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator, settings):
+    invoices = [
+        ready_invoice(connection_uuid=DEMO_XERO, number=number, amount=amount)
+        for number, amount in (("INV-B-1", "120.00"), ("INV-B-2", "89.90"), ("INV-B-3", "410.00"))
+    ]
+    duplicate = invoices[2]
+    # Someone typed INV-B-3 for this customer straight into Xero: only Xero can know.
+    settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 0
+    push_emulator.client().create(
+        "invoices",
+        connection_uuid=DEMO_XERO,
+        data=invoice_data(
+            DEMO_XERO, invoiceNumber="INV-B-3", customerRef={"id": duplicate.customer.remote_id}
+        ),
+    )
+    push_emulator.wait_for_webhooks()
+    settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 0.5
+    staff_user("bulk", superuser=True)
+    log_in(page, "bulk")
+
+    dashboard = page.context.new_page()
+    dashboard.goto("/admin/")
+    attention = dashboard.locator("[data-dashboard-part=attention]")
+    expect(attention).to_contain_text("Nothing is waiting")
+
+    page.goto("/admin/pushes/invoice/")
+    for invoice in invoices:
+        page.locator(f"input[name=_selected_action][value='{invoice.pk}']").check()
+    page.locator("select[name=action]").select_option(label="Push to the accounting system")
+    page.get_by_role("button", name="Go").click()
+    # Before: what will happen to each one.
+    expect(page.locator("#content")).to_contain_text("3 of 3 selected records will be pushed")
+    page.get_by_role("button", name="Push 3 records").click()
+    # After: what happened.
+    expect(page.locator(".messagelist")).to_contain_text("Queued 3 push(es) (3 create, 0 update)")
+
+    customer_id = duplicate.customer.remote_id
+    message = f"Invoice number INV-B-3 has already been used for customer {customer_id}"
+    dashboard.evaluate("window.stillTheSamePage = true")
+    expect(attention).to_contain_text(message)
+    expect(attention.locator("a", has_text="INV-B-3")).to_be_visible()
+    succeeded = dashboard.locator(f"[data-connection='{DEMO_XERO}'] [data-column=success]")
+    expect(succeeded).to_have_attribute("data-today", "2")
+    assert dashboard.evaluate("window.stillTheSamePage") is True
+    screenshot(dashboard, "dashboard")
+
+    failed = PushRequest.objects.get(state="failed")
+    assert failed.object_id == duplicate.pk
+    assert sorted(PushRequest.objects.values_list("state", flat=True)) == [
+        "failed",
+        "success",
+        "success",
+    ]
+
+    # The dashboard links to the invoice, which tells the same story.
+    attention.locator("a", has_text="INV-B-3").click()
+    dashboard.wait_for_url(f"**/admin/pushes/invoice/{duplicate.pk}/change/")
+    expect(dashboard.locator("[data-invoice-part=state]")).to_contain_text("Push failed")
+    expect(dashboard.locator("[data-invoice-part=history]")).to_contain_text(message)
+
+    # And the push's own page shows the exchange and what Railz answered.
+    dashboard.goto(f"/admin/pushes/pushrequest/{failed.pk}/change/")
+    expect(dashboard.locator("#content")).to_contain_text(message)
+    expect(dashboard.locator("#rp-exchanges")).to_contain_text("POST /v2/accounting/invoices")
+    dashboard.locator("#rp-exchanges summary", has_text="Request body").click()
+    dashboard.evaluate("document.querySelector('.field-timeline').scrollIntoView()")
+    screenshot(dashboard, "push-timeline")
