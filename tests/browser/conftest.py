@@ -140,11 +140,11 @@ def log_in(page, username: str) -> None:
     page.wait_for_url("**/admin/")
 
 
-def screenshot(page, name: str, *, full_page: bool = False) -> Path:
-    """What a 1280 x 800 laptop screen shows (or the whole page), in test-artifacts/screenshots/."""
+def screenshot(page, name: str) -> Path:
+    """What a 1280 x 800 laptop screen shows, written to test-artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    page.screenshot(path=str(path))
     return path
 
 
