@@ -5,6 +5,7 @@ Railz emulator; the scale setup is DATABASE_URL=postgres://…, REDIS_URL=redis:
 credentials. See README.md.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -100,8 +101,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     # Tests use a file, not shared-cache memory: in memory, SQLite locks whole tables between
-    # threads (the live server, webhook deliveries) and ignores the busy timeout.
-    _db["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / "test-railzpush.sqlite3"))}
+    # threads (the live server, webhook deliveries) and ignores the busy timeout. One file per
+    # test run, so two runs in one checkout never share it.
+    _db["TEST"] = {
+        "NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / f"test-railzpush-{os.getpid()}.sqlite3"))
+    }
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

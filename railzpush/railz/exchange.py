@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -28,7 +29,8 @@ class Exchange:
     """What was sent to Railz and what came back, with secrets removed.
 
     `status_code` is None when no answer arrived; `error` then says why. `response_body` is
-    the decoded JSON (or the text when it was not JSON).
+    the decoded JSON (or the text when it was not JSON), redacted when first read: a listener
+    that only times the call does not pay for copying a 500-row page.
     """
 
     method: str
@@ -37,8 +39,12 @@ class Exchange:
     status_code: int | None = None
     duration_ms: int = 0
     request_body: Any = None
-    response_body: Any = None
     error: str | None = None
+    _response: requests.Response | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def response_body(self) -> Any:
+        return None if self._response is None else redact(decode_body(self._response))
 
 
 ExchangeCallback = Callable[[Exchange], None]
@@ -116,11 +122,6 @@ def perform(
         duration_ms = int((time.perf_counter() - started) * 1000)
         status_code = response.status_code if response is not None else None
         listeners = [callback for callback in callbacks if callback is not None]
-        debugging = logger.isEnabledFor(logging.DEBUG)
-        # Copying a large page to strip secrets costs more than reading it; only do it when
-        # someone will look at the body.
-        wanted = response is not None and (listeners or debugging)
-        response_body = redact(decode_body(response)) if wanted else None
         if response is not None and describe is not None:
             error = describe(response)
         if response is not None:
@@ -129,15 +130,6 @@ def perform(
             logger.warning(
                 "Railz %s %s -> no answer in %d ms (%s)", method, path, duration_ms, error
             )
-        if debugging:
-            logger.debug(
-                "Railz %s %s query=%s request=%s response=%s",
-                method,
-                path,
-                query,
-                _for_debug(request_body),
-                _for_debug(response_body),
-            )
         exchange = Exchange(
             method=method,
             path=path,
@@ -145,8 +137,17 @@ def perform(
             status_code=status_code,
             duration_ms=duration_ms,
             request_body=request_body,
-            response_body=response_body,
             error=error,
+            _response=response,
         )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "Railz %s %s query=%s request=%s response=%s",
+                method,
+                path,
+                query,
+                _for_debug(request_body),
+                _for_debug(exchange.response_body),
+            )
         for callback in listeners:
             callback(exchange)
