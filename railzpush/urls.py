@@ -2,6 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# Staff see the project's name, not Django's, in the header, the tab and the home page.
+admin.site.site_header = "railzpush"
+admin.site.site_title = "railzpush"
+admin.site.index_title = "Push monitor"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("pushes.urls")),

@@ -247,5 +247,7 @@ def test_the_admin_home_shows_the_dashboard_above_the_app_list(frozen, admin_cli
     assert response.status_code == 200
     assert 'id="rp-dashboard"' in html and "customerRef: Customer is inactive" in html
     assert html.index('id="rp-dashboard"') < html.index('class="app-pushes module')
+    assert "<title>Push monitor | railzpush</title>" in html
+    assert '<a href="/admin/">railzpush</a>' in html and "Django administration" not in html
     assert reverse("pushes-dashboard-parts") in html
     assert timezone.now() == NOW
