@@ -85,7 +85,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'railzpush.sqlite3'}")
 try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    # Persistent connections: a worker runs thousands of short tasks and a web thread many short
+    # requests, and opening a connection (with SQLite's pragmas) cost more than a push's own
+    # queries. Off in development, where runserver starts a thread per request.
+    _db = dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if DEBUG else 60, minimum=0),
+        conn_health_checks=True,
+    )
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,10 +146,15 @@ Q_CLUSTER = {
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3, minimum=1),
     "catch_up": False,
     "ack_failures": True,
-    "save_limit": env_int("Q_SAVE_LIMIT", 1000, minimum=0),
+    # Successful tasks are kept without django-q2's pruning, which reads every saved success under
+    # a lock each time a task ends (its cost grows with the limit; at 1000 it was the cluster's
+    # biggest cost per push); the `railzpush: purge old successful tasks` schedule keeps
+    # Q_SUCCESS_KEEP_HOURS of them instead. -1 stores none. Failures are always stored.
+    "save_limit": env_int("Q_SAVE_LIMIT", 0, minimum=-1),
     "poll": env_float("Q_POLL", 0.5, minimum=0.05),
     "label": "Background tasks",
 }
+Q_SUCCESS_KEEP_HOURS = env_int("Q_SUCCESS_KEEP_HOURS", 24, minimum=1)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -20,6 +20,25 @@ def railz_spec():
         return yaml.load(fh, Loader=yaml.CSafeLoader)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, and on PostgreSQL no straggling session when it is dropped.
+
+    Connections persist (CONN_MAX_AGE), and the live server's request threads are daemons that
+    keep a keep-alive socket, and so their connection, past the last test; PostgreSQL refuses to
+    drop a database someone is connected to.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Each test gets an empty in-process cache (token, rate budget)."""

@@ -42,6 +42,9 @@ def test_defaults_load():
         ({"RAILZ_PROVIDER_LIMITS": "[60]"}, "RAILZ_PROVIDER_LIMITS must map names"),
         ({"RAILZ_READ_TIMEOUT": "soon"}, "RAILZ_READ_TIMEOUT must be a number"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL cannot be read"),
+        ({"DB_CONN_MAX_AGE": "-5"}, "DB_CONN_MAX_AGE must be at least 0"),
+        ({"Q_SAVE_LIMIT": "-2"}, "Q_SAVE_LIMIT must be at least -1"),
+        ({"Q_SUCCESS_KEEP_HOURS": "0"}, "Q_SUCCESS_KEEP_HOURS must be at least 1"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env, message):
