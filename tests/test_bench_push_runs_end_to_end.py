@@ -18,3 +18,4 @@ def test_bench_push_pushes_every_invoice_once_and_prints_its_figures():
     assert re.search(r"Railz calls per push\s+[\d.]+ \(6 submit \+ [0-2] pushStatus", report)
     assert re.search(r"pushes per second\s+[\d.]+", report)
     assert re.search(r"DB queries per push\s+[\d.]+", report)
+    assert re.search(r"CPU time\s+[\d.]+ s in all, \d+ ms per push", report)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -89,6 +90,12 @@ def install_query_counter(directory: str) -> dict:
         if connection.connection is not None:
             on_connect(None, connection)
     return state
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time of every finished child process (and the children they reaped)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _free_port() -> int:
@@ -181,6 +188,7 @@ class Command(BaseCommand):
                 env=env,
                 check=True,
             )
+            cpu_before = _children_cpu_seconds()
             (scratch / "gunicorn.conf.py").write_text(GUNICORN_CONFIG)
             server = subprocess.Popen(  # noqa: S603
                 [
@@ -234,6 +242,8 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
             log.close()
+        outcome["cpu_seconds"] = _children_cpu_seconds() - cpu_before
+        outcome["load"] = os.getloadavg()[0]
         self._report(options, outcome, scratch)
         if options["keep"]:
             self.stdout.write(f"Kept {scratch}")
@@ -280,6 +290,11 @@ class Command(BaseCommand):
             f"  Railz calls per push      {railz / pushes:.3f} "
             f"({calls['submit']} submit + {calls['status']} pushStatus; not counted: "
             f"{calls['token']} token fetches, {calls['other']} other reads)"
+        )
+        self.stdout.write(
+            f"  CPU time                  {outcome['cpu_seconds']:.1f} s in all, "
+            f"{1000 * outcome['cpu_seconds'] / pushes:.0f} ms per push (server, emulator, "
+            f"cluster and queuing, start-up included); load average {outcome['load']:.1f}"
         )
         self.stdout.write(f"  429 answers               {throttled}")
         self.stdout.write(f"  webhooks received         {calls['webhooks received']}")
