@@ -43,3 +43,7 @@ def test_swagger_ui_is_served_to_staff(client, api_staff, api_user):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+    # Its scripts and styles come from this app's static files, never from a CDN.
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
