@@ -135,6 +135,12 @@ class PushRequest(models.Model):
                 name="pushes_waiting_by_connection",
             ),
             models.Index(fields=["content_type", "object_id", "-created_at"], name="pushes_record"),
+            # The dashboard's counts and hourly chart read only these three columns of the
+            # pushes created since a moment: a range of this index, never the table.
+            models.Index(fields=["created_at", "connection", "state"], name="pushes_created"),
+            # The failures a person must look at (failed, rejected, unknown) and the pushes
+            # pending since too long: a few rows among millions that succeeded.
+            models.Index(fields=["state", "sent_at"], name="pushes_state_sent"),
         ]
 
     def __str__(self):

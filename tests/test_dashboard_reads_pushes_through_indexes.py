@@ -1,0 +1,91 @@
+"""The dashboard never reads the whole push request table: its counts and hourly chart read a
+range of the pushes_created index, its failures the pushes_state_sent index.
+
+Each statement the dashboard runs is explained with the parameters it ran with. On SQLite the
+plan is what the planner picks by itself (it has no statistics); a few rows in PostgreSQL are
+always cheaper to read in full, so there sequential scans are switched off and the plan must
+still find an index for every read of push requests.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection, transaction
+
+from pushes.dashboard import dashboard_build
+from tests.fixtures.emulator import DEMO_QUICKBOOKS, DEMO_XERO
+from tests.fixtures.pushes import *  # noqa: F403
+from tests.test_dashboard_counts_failures_and_query_budget import NOW, _push
+
+pytestmark = pytest.mark.django_db
+
+TABLE = "pushes_pushrequest"
+
+
+@pytest.fixture
+def pushes_in_every_state(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    states = ("success", "failed", "rejected", "unknown", "pending", "queued", "cancelled")
+    for hours, state in enumerate(states * 2):
+        connection_uuid = (DEMO_XERO, DEMO_QUICKBOOKS)[hours % 2]
+        _push(
+            connection_uuid,
+            state,
+            at=NOW - dt.timedelta(hours=hours * 13),
+            sent_at=NOW - dt.timedelta(hours=hours),
+        )
+
+
+def _dashboard_statements() -> list[tuple[str, tuple]]:
+    """The statements dashboard_build runs that read push requests, with their parameters."""
+    ran = []
+
+    def record(execute, sql, params, many, context):
+        ran.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        dashboard_build(now=NOW)
+    return [(sql, params) for sql, params in ran if TABLE in sql]
+
+
+def _aliases(sql: str) -> set[str]:
+    """The names the statement gives the push request table (subqueries alias it U0, U1...)."""
+    return {TABLE} | set(re.findall(rf'"{TABLE}" (U\d+)', sql))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own query plans")
+def test_on_sqlite_every_read_of_pushes_searches_an_index(pushes_in_every_state):
+    statements = _dashboard_statements()
+    # connections, counts, failures (count and page), chart
+    assert len(statements) == 5
+    used = set()
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = [row[3] for row in cursor.fetchall()]
+            for alias in _aliases(sql):
+                # "SCAN t" reads the table, "SCAN t USING INDEX i" a whole index: both read
+                # every push; "SEARCH t USING INDEX i (...)" reads only a range of it.
+                assert not [line for line in plan if line.startswith(f"SCAN {alias}")], (
+                    sql,
+                    plan,
+                )
+            used |= set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", " ".join(plan)))
+    assert {"pushes_created", "pushes_state_sent"} <= used
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_on_postgresql_every_read_of_pushes_can_use_an_index(pushes_in_every_state):
+    statements = _dashboard_statements()
+    assert len(statements) == 5
+    used = set()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql, params in statements:
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"Seq Scan on {TABLE}" not in plan, (sql, plan)
+            used |= set(re.findall(r" (?:on|using) (pushes_\w+)", plan))
+    assert {"pushes_created", "pushes_state_sent"} <= used
