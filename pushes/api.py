@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from pushes import filters, selectors, serializers
 from pushes.models import Invoice, InvoiceLine, PushEvent, PushRequest
+from pushes.push_selectors import push_cancel_plan, push_reconcile_plan, push_refresh_plan
 from pushes.services.invoices import (
     InvoiceInvalid,
     invoice_create,
@@ -233,8 +234,9 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
     def refresh(self, request, pk=None):
         """Ask Railz now for the outcome of a pending push."""
         push = self.get_object()
-        if push.state != PushRequest.State.PENDING or not push.push_communication_id:
-            raise _conflict(f"Push #{push.pk} is {push.state}, not pending.", "pushNotPending")
+        plan = push_refresh_plan(push=push)
+        if not plan.allowed:
+            raise _conflict(plan.reason, "pushNotPending")
         try:
             pushes_poll_connection(
                 connection=push.connection, source=PushEvent.Source.API, push_ids=[push.pk]
@@ -248,11 +250,9 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
     def reconcile(self, request, pk=None):
         """Settle a push whose outcome is unknown from Railz's list of pushes."""
         push = self.get_object()
-        if push.state != PushRequest.State.UNKNOWN:
-            raise _conflict(
-                f"Push #{push.pk} is {push.state}; only unknown pushes are reconciled.",
-                "pushNotUnknown",
-            )
+        plan = push_reconcile_plan(push=push)
+        if not plan.allowed:
+            raise _conflict(plan.reason, "pushNotUnknown")
         try:
             outcome = push_reconcile(push=push, source=PushEvent.Source.API)
         except RailzError as exc:
@@ -269,11 +269,9 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
         except PushRefused as exc:
             raise _conflict(str(exc), "pushNotCancellable") from None
         if not cancelled:
+            # Sent or finished between reading it and cancelling it.
             push.refresh_from_db(fields=["state"])
-            raise _conflict(
-                f"Push #{push.pk} is {push.state}; only queued pushes can be cancelled.",
-                "pushNotCancellable",
-            )
+            raise _conflict(push_cancel_plan(push=push).reason, "pushNotCancellable")
         return Response(self._detail(push))
 
 

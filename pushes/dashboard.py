@@ -625,60 +625,7 @@ def record_push_history(*, record: Any, limit: int = 20) -> list[PushHistoryRow]
     ]
 
 
-# --- a push request's timeline and what may be done with it now -----------------------------
-
-
-# Staff verbs on one push. The names are the push request admin's own actions, so a button
-# runs exactly what the list's action runs.
-@dataclass(frozen=True)
-class PushVerb:
-    name: str
-    label: str
-    explanation: str  # what it will do, said before it is done
-    states: tuple[str, ...]
-
-
-PUSH_VERBS: tuple[PushVerb, ...] = (
-    PushVerb(
-        "refresh_status",
-        "Ask Railz for the outcome now",
-        "Asks Railz for this push's outcome now instead of waiting for the next poll.",
-        (State.PENDING,),
-    ),
-    PushVerb(
-        "retry_pushes",
-        "Retry",
-        "Queues a new attempt built from the record as it is now, linked to this one.",
-        (State.FAILED, State.REJECTED, State.CANCELLED),
-    ),
-    PushVerb(
-        "reconcile_pushes",
-        "Reconcile with Railz",
-        "Looks for this push in Railz's list of pushes and adopts its outcome if exactly one "
-        "matches; nothing is sent again.",
-        (State.UNKNOWN,),
-    ),
-    PushVerb(
-        "mark_never_received",
-        "Mark as never received",
-        "Only after checking the accounting system: records that Railz never got this push, "
-        "so that it can be retried.",
-        (State.UNKNOWN,),
-    ),
-    PushVerb("cancel_queued", "Cancel", "Cancels the push before it is sent.", (State.QUEUED,)),
-)
-
-
-def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[PushVerb]:
-    """The verbs a person may run on `push` now: none without the push permission."""
-    if user is None or not user.has_perm(PUSH_PERMISSION):
-        return []
-    return [
-        verb
-        for verb in PUSH_VERBS
-        if push.state in verb.states
-        and (verb.name != "refresh_status" or push.push_communication_id)
-    ]
+# --- a push request's timeline ---------------------------------------------------------------
 
 
 def push_exchanges(*, push: PushRequest) -> list[PushEvent]:

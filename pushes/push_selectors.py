@@ -6,6 +6,7 @@ confirmation page and the push itself can never disagree about create, update or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -120,6 +121,172 @@ def push_plan_for(
         operation=PushRequest.Operation.CREATE,
         reason=f"{described} will be created in {service_name}.",
     )
+
+
+# --- what a staff action would do to one push -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushActionPlan:
+    """What an action (retry, cancel...) would do to `push` now, or why it would be skipped.
+
+    The services check the same plan before they act, so a confirmation page, a button and the
+    action itself can never disagree; the state machine still has the last word on a race.
+    """
+
+    push: PushRequest
+    allowed: bool
+    reason: str
+    # Retry only: the new attempt's plan (create or update of the record as it is now).
+    record_plan: PushPlan | None = None
+
+
+def _no_permission(push: PushRequest, user: Any) -> PushActionPlan | None:
+    if user is not None and not user.has_perm(PUSH_PERMISSION):
+        return PushActionPlan(push, False, "You do not have permission to push records.")
+    return None
+
+
+def push_retry_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """A new attempt of a push that failed, was rejected or was cancelled, built from the
+    record as it is now; refused while the outcome is not known, or if it succeeded."""
+    State = PushRequest.State
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state in (State.PENDING, State.UNKNOWN, State.SUBMITTING, State.QUEUED):
+        return PushActionPlan(
+            push,
+            False,
+            f"Push #{push.pk} is still {push.state}; it cannot be retried until its outcome "
+            "is known.",
+        )
+    if push.state == State.SUCCESS:
+        return PushActionPlan(push, False, f"Push #{push.pk} succeeded; there is nothing to retry.")
+    record = push.record
+    if record is None:
+        return PushActionPlan(push, False, f"The record of push #{push.pk} no longer exists.")
+    operation = PushRequest.Operation.UPDATE if push.operation == "update" else None
+    plan = push_plan_for(record=record, operation=operation, user=user)
+    if plan.refused:
+        return PushActionPlan(push, False, plan.reason, plan)
+    return PushActionPlan(push, True, f"A new attempt of push #{push.pk}: {plan.reason}", plan)
+
+
+def push_refresh_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """Ask Railz now for the outcome of a pending push (one call per connection)."""
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state != PushRequest.State.PENDING or not push.push_communication_id:
+        return PushActionPlan(push, False, f"Push #{push.pk} is {push.state}, not pending.")
+    return PushActionPlan(
+        push,
+        True,
+        f"Railz is asked now for the outcome of push {push.push_communication_id}.",
+    )
+
+
+def push_reconcile_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """Settle an unknown push from Railz's list of pushes; nothing is sent again."""
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state != PushRequest.State.UNKNOWN:
+        return PushActionPlan(
+            push, False, f"Push #{push.pk} is {push.state}; only unknown pushes are reconciled."
+        )
+    return PushActionPlan(
+        push,
+        True,
+        "Looked for in Railz's list of pushes; its outcome is adopted if exactly one matches, "
+        "otherwise it stays unknown with a note saying why.",
+    )
+
+
+def push_cancel_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """Cancel a push nobody has sent yet."""
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state != PushRequest.State.QUEUED:
+        return PushActionPlan(
+            push, False, f"Push #{push.pk} is {push.state}; only queued pushes can be cancelled."
+        )
+    return PushActionPlan(push, True, "Cancelled before it is sent.")
+
+
+def push_never_received_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """Record that an unknown push never reached the accounting system (a person checked)."""
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state != PushRequest.State.UNKNOWN:
+        return PushActionPlan(
+            push,
+            False,
+            f"Push #{push.pk} is {push.state}; only pushes whose outcome is unknown can be "
+            "marked as never received.",
+        )
+    return PushActionPlan(push, True, "Marked failed (never received), so that it can be retried.")
+
+
+# Staff verbs on a push. The names are the push request admin's own actions, so the buttons on
+# a push's page, the list's actions and their confirmation page run and preview the same thing.
+@dataclass(frozen=True)
+class PushVerb:
+    name: str
+    label: str
+    explanation: str  # what it will do, said before it is done
+    done: str  # "N pushes will be <done>"
+    plan: Callable[..., PushActionPlan]
+
+
+PUSH_VERBS: tuple[PushVerb, ...] = (
+    PushVerb(
+        "refresh_status",
+        "Ask Railz for the outcome now",
+        "Asks Railz for this push's outcome now instead of waiting for the next poll.",
+        "asked about",
+        push_refresh_plan,
+    ),
+    PushVerb(
+        "retry_pushes",
+        "Retry",
+        "Queues a new attempt built from the record as it is now, linked to this one.",
+        "retried",
+        push_retry_plan,
+    ),
+    PushVerb(
+        "reconcile_pushes",
+        "Reconcile with Railz",
+        "Looks for this push in Railz's list of pushes and adopts its outcome if exactly one "
+        "matches; nothing is sent again.",
+        "reconciled",
+        push_reconcile_plan,
+    ),
+    PushVerb(
+        "mark_never_received",
+        "Mark as never received",
+        "Only after checking the accounting system: records that Railz never got this push, "
+        "so that it can be retried.",
+        "marked as never received",
+        push_never_received_plan,
+    ),
+    PushVerb(
+        "cancel_queued",
+        "Cancel",
+        "Cancels the push before it is sent.",
+        "cancelled",
+        push_cancel_plan,
+    ),
+)
+PUSH_VERBS_BY_NAME = {verb.name: verb for verb in PUSH_VERBS}
+
+
+def push_verbs_allowed(*, push: PushRequest, user: Any) -> list[PushVerb]:
+    """The verbs a person may run on `push` now: none without the push permission."""
+    if user is None or not user.has_perm(PUSH_PERMISSION):
+        return []
+    return [verb for verb in PUSH_VERBS if verb.plan(push=push, user=user).allowed]
+
+
+# --- pushes that need a look -----------------------------------------------------------------
 
 
 def pushes_stuck(*, now=None) -> QuerySet[PushRequest]:

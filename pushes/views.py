@@ -12,7 +12,7 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from pushes.dashboard import dashboard_build, push_verbs_allowed
+from pushes.dashboard import dashboard_build
 from pushes.models import Invoice, PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+from pushes.push_selectors import PUSH_PERMISSION, PUSH_VERBS_BY_NAME, push_plan_for
 from pushes.selectors import invoices_with_push_state
 from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.templatetags.pushes_pages import invoice_panel_context
@@ -163,18 +163,18 @@ def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def push_request_verb(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
-    """Run one of the push request admin's actions on this push, if allowed now."""
+    """Run one of the push request admin's actions on this push (its page asked first)."""
     _require_push_permission(request)
-    push = get_object_or_404(PushRequest, pk=pk)
+    push = get_object_or_404(PushRequest.objects.select_related("connection"), pk=pk)
     change_url = reverse("admin:pushes_pushrequest_change", args=[push.pk])
-    allowed = {v.name for v in push_verbs_allowed(push=push, user=request.user)}
-    if verb not in allowed:
+    chosen = PUSH_VERBS_BY_NAME.get(verb)
+    if chosen is None:
+        raise Http404("No such action.")
+    plan = chosen.plan(push=push, user=request.user)
+    if not plan.allowed:
         messages.warning(
-            request,
-            f"Push #{push.pk} is {push.state} now; that action no longer applies to it.",
+            request, f"That action no longer applies to push #{push.pk}: {plan.reason}"
         )
         return HttpResponseRedirect(change_url)
-    model_admin = admin.site._registry[PushRequest]
-    action = getattr(model_admin, verb)
-    action(request, PushRequest.objects.filter(pk=push.pk))
+    admin.site._registry[PushRequest].push_verb_run(request, [push], verb=chosen)
     return HttpResponseRedirect(change_url)

@@ -1,5 +1,6 @@
 """Staff see every push with its timeline, body and reasons in plain words; only holders of
-pushes.push_records see and run the actions, each reporting what it did and skipped."""
+pushes.push_records see and run the actions, each reporting, once confirmed, what it did and
+skipped."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -44,9 +45,10 @@ def _failed_push(user, number="INV-A-1"):
 
 
 def _act(client, action, pushes):
+    """Choose the action and confirm it on its confirmation page."""
     return client.post(
         reverse(CHANGELIST),
-        {"action": action, "_selected_action": [p.pk for p in pushes]},
+        {"action": action, "_selected_action": [p.pk for p in pushes], "confirm": "yes"},
         follow=True,
     )
 

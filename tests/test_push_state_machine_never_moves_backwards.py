@@ -92,16 +92,26 @@ def test_a_queued_push_is_sent_once_even_if_two_workers_run_its_task(invoice, pu
 
 def test_cancel_works_only_while_queued(invoice, push_staff):
     push = push_request_create(record=invoice, user=push_staff)
+    stale = _fresh(push)
     assert push_request_cancel(push=push, user=push_staff)
     assert _fresh(push).state == "cancelled"
-    assert not push_request_cancel(push=_fresh(push), user=push_staff)
+    with pytest.raises(PushRefused, match="is cancelled; only queued pushes can be cancelled"):
+        push_request_cancel(push=_fresh(push), user=push_staff)
+    # A copy read before the cancel still says queued: the conditional UPDATE refuses it.
+    assert not push_request_cancel(push=stale, user=push_staff)
     # A cancelled push is never claimed by a worker.
     assert push_request_submit(push_request_id=push.pk, client=FakePushClient()) is None
 
 
-def test_cancel_refuses_a_push_already_sent(pending_push, push_staff):
-    assert not push_request_cancel(push=pending_push, user=push_staff)
-    assert _fresh(pending_push).state == "pending"
+def test_cancel_refuses_a_push_already_sent(invoice, push_staff):
+    push = push_request_create(record=invoice, user=push_staff)
+    read_while_queued = _fresh(push)
+    push_request_submit(push_request_id=push.pk, client=FakePushClient())
+    with pytest.raises(PushRefused, match="is pending; only queued pushes can be cancelled"):
+        push_request_cancel(push=_fresh(push), user=push_staff)
+    # A worker sent it after this copy was read: the state machine has the last word.
+    assert not push_request_cancel(push=read_while_queued, user=push_staff)
+    assert _fresh(push).state == "pending"
 
 
 def test_a_synchronous_400_is_rejected_with_railz_messages(invoice, push_staff):

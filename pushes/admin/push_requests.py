@@ -3,15 +3,16 @@
 Everyone with view access sees every push, its body and timeline; only holders of
 `pushes.push_records` see (and can run) the actions, and the services refuse them anyway.
 The record admins (invoices, later bills) plug in `push_records_action` and
-`push_update_action`, which show what will happen to each selected record before pushing.
+`push_update_action`. Every bulk action here first answers with a confirmation page saying what
+will happen to each selected row, or why it will be skipped (from the same plan the service
+checks before it acts); it runs only when that page is confirmed, and then reports what it did.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -21,17 +22,22 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from pushes.models import PushEvent, PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, pushes_stuck
+from pushes.push_selectors import (
+    PUSH_PERMISSION,
+    PUSH_VERBS_BY_NAME,
+    PushVerb,
+    push_plan_for,
+    pushes_stuck,
+)
 from pushes.services.push_requests import (
     PushRefused,
-    push_reconcile,
     push_request_cancel,
     push_request_retry,
     push_resolve_not_received,
-    pushes_poll_connection,
+    pushes_reconcile,
+    pushes_refresh,
     pushes_request_bulk,
 )
-from railzpush.railz import RailzError, get_client
 
 State = PushRequest.State
 LISTED_REASONS = 10
@@ -56,25 +62,88 @@ def _report(request, *, did: str, done: int, skipped: list[str]) -> None:
         messages.warning(request, f"Skipped {len(skipped)}: {listed}{more}")
 
 
+# --- the confirmation page every bulk action shows first -------------------------------------
+
+CONFIRMED = "confirm"
+
+
+@dataclass(frozen=True)
+class ConfirmRow:
+    """One selected row on a confirmation page: what will happen to it, or why it is skipped."""
+
+    label: str
+    url: str
+    outcome: str
+    allowed: bool
+    reason: str
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def action_confirmation(
+    modeladmin, request, *, title: str, summary: str, button: str, rows: list[ConfirmRow], pks
+) -> TemplateResponse:
+    """What the chosen action will do to each selected row, and a button that runs it.
+
+    The form posts the same action and selection back with `confirm=yes`; the action runs only
+    then. The button is off when nothing would be done.
+    """
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "summary": summary,
+        "button": button,
+        "rows": rows,
+        "will_do": sum(row.allowed for row in rows),
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": list(pks),
+        "confirm_field": CONFIRMED,
+    }
+    return TemplateResponse(request, "admin/pushes/action_confirmation.html", context)
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get(CONFIRMED) == "yes"
+
+
+def _change_url(obj) -> str:
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
 # --- actions on records (invoices...) ---------------------------------------------------------
 
 
 def _push_action(modeladmin, request, queryset, *, operation: str | None, title: str):
     records = list(queryset.select_related("connection"))
-    if request.POST.get("confirm") != "yes":
+    if not _confirmed(request):
         plans = [push_plan_for(record=r, operation=operation, user=request.user) for r in records]
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "opts": modeladmin.model._meta,
-            "plans": plans,
-            "will_push": sum(not p.refused for p in plans),
-            "refused": sum(p.refused for p in plans),
-            "action": request.POST.get("action"),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "selected": [r.pk for r in records],
-        }
-        return TemplateResponse(request, "admin/pushes/pushrequest/push_confirmation.html", context)
+        will = sum(not p.refused for p in plans)
+        return action_confirmation(
+            modeladmin,
+            request,
+            title=title,
+            summary=f"{will} of {_plural(len(plans), 'selected record', 'selected records')} "
+            f"will be pushed; {len(plans) - will} will not.",
+            button=f"Push {_plural(will, 'record', 'records')}",
+            rows=[
+                ConfirmRow(
+                    label=str(p.record),
+                    url=_change_url(p.record),
+                    outcome="refused" if p.refused else p.operation,
+                    allowed=not p.refused,
+                    reason=p.reason,
+                )
+                for p in plans
+            ],
+            pks=[r.pk for r in records],
+        )
     result = pushes_request_bulk(
         records=records,
         user=request.user,
@@ -287,96 +356,93 @@ class PushRequestAdmin(admin.ModelAdmin):
 
     # --- actions ------------------------------------------------------------------------------
 
-    @admin.action(description="Retry (a new attempt linked to this one)", permissions=["push"])
-    def retry_pushes(self, request, queryset: QuerySet[PushRequest]):
+    def _preview_or_run(self, request, queryset: QuerySet[PushRequest], *, name: str):
+        verb = PUSH_VERBS_BY_NAME[name]
+        pushes = list(queryset.select_related("connection", "content_type"))
+        if _confirmed(request):
+            self.push_verb_run(request, pushes, verb=verb)
+            return None
+        plans = [verb.plan(push=push, user=request.user) for push in pushes]
+        will = sum(plan.allowed for plan in plans)
+        return action_confirmation(
+            self,
+            request,
+            title=f"{verb.label}: what will happen",
+            summary=f"{will} of {_plural(len(plans), 'selected push', 'selected pushes')} "
+            f"will be {verb.done}; {len(plans) - will} will be skipped.",
+            button=f"{verb.label} ({_plural(will, 'push', 'pushes')})",
+            rows=[
+                ConfirmRow(
+                    label=str(plan.push),
+                    url=reverse("admin:pushes_pushrequest_change", args=[plan.push.pk]),
+                    outcome=verb.done if plan.allowed else "skipped",
+                    allowed=plan.allowed,
+                    reason=plan.reason,
+                )
+                for plan in plans
+            ],
+            pks=[push.pk for push in pushes],
+        )
+
+    def push_verb_run(self, request, pushes: list[PushRequest], *, verb: PushVerb) -> None:
+        """Run `verb` on `pushes` now and say what it did and what it skipped, and why.
+
+        Called once a person confirmed: from the list's confirmation page, or from the button
+        on a push's own page.
+        """
+        user = request.user
+        staff = PushEvent.Source.STAFF
+        if verb.name == "refresh_status":
+            result = pushes_refresh(pushes=pushes, user=user, source=staff)
+            did = (
+                f"Asked Railz about {result.asked} pending push(es) in {result.calls} call(s); "
+                "outcome known now"
+            )
+            _report(request, did=did, done=result.done, skipped=result.skipped)
+            return
+        if verb.name == "reconcile_pushes":
+            result = pushes_reconcile(pushes=pushes, user=user, source=staff)
+            _report(request, did="Reconciled", done=result.done, skipped=result.skipped)
+            return
+        service, did = {
+            "retry_pushes": (push_request_retry, "Retried"),
+            "cancel_queued": (push_request_cancel, "Cancelled"),
+            "mark_never_received": (
+                push_resolve_not_received,
+                "Marked as never received (can be retried now)",
+            ),
+        }[verb.name]
         done, skipped = 0, []
-        for push in queryset.select_related("connection", "content_type"):
+        for push in pushes:
             try:
-                push_request_retry(push=push, user=request.user)
-                done += 1
+                if service(push=push, user=user):
+                    done += 1
+                else:
+                    # The plan allowed it, but a worker or a poll moved the push meanwhile.
+                    skipped.append(f"Push #{push.pk} changed state a moment ago; look again.")
             except PushRefused as exc:
                 skipped.append(str(exc))
-        _report(request, did="Retried", done=done, skipped=skipped)
+        _report(request, did=did, done=done, skipped=skipped)
+
+    @admin.action(description="Retry (a new attempt linked to this one)", permissions=["push"])
+    def retry_pushes(self, request, queryset: QuerySet[PushRequest]):
+        return self._preview_or_run(request, queryset, name="retry_pushes")
 
     @admin.action(description="Refresh status now", permissions=["push"])
     def refresh_status(self, request, queryset: QuerySet[PushRequest]):
-        by_connection: dict = defaultdict(list)
-        skipped = []
-        for push in queryset.select_related("connection"):
-            if push.state == State.PENDING and push.push_communication_id:
-                by_connection[push.connection].append(push.pk)
-            else:
-                skipped.append(f"#{push.pk} is {push.state}, not pending.")
-        changed = 0
-        client = get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
-        for connection, ids in by_connection.items():
-            try:
-                changed += pushes_poll_connection(
-                    connection=connection,
-                    client=client,
-                    source=PushEvent.Source.STAFF,
-                    push_ids=ids,
-                )
-            except RailzError as exc:
-                skipped.append(f"{connection}: {exc}")
-        _report(
-            request,
-            did=f"Asked Railz about {sum(map(len, by_connection.values()))} pending push(es) "
-            f"in {len(by_connection)} call(s); outcome known now",
-            done=changed,
-            skipped=skipped,
-        )
+        return self._preview_or_run(request, queryset, name="refresh_status")
 
     @admin.action(description="Reconcile unknown outcome", permissions=["push"])
     def reconcile_pushes(self, request, queryset: QuerySet[PushRequest]):
-        by_connection: dict = defaultdict(list)
-        skipped = []
-        for push in queryset.select_related("connection"):
-            if push.state == State.UNKNOWN:
-                by_connection[push.connection].append(push)
-            else:
-                skipped.append(f"#{push.pk} is {push.state}; only unknown pushes are reconciled.")
-        settled, notes = 0, []
-        client = get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
-        for connection, pushes in by_connection.items():
-            try:
-                body = client.push_status(connection_uuid=connection.connection_uuid)
-            except RailzError as exc:
-                skipped.append(f"{connection}: {exc}")
-                continue
-            items = [i for i in body.get("data") or [] if isinstance(i, dict)]
-            for push in pushes:
-                push_reconcile(push=push, status_items=items, source=PushEvent.Source.STAFF)
-                push.refresh_from_db(fields=["state", "reconcile_note"])
-                if push.state == State.UNKNOWN:
-                    notes.append(f"#{push.pk}: {push.reconcile_note}")
-                else:
-                    settled += 1
-        _report(request, did="Reconciled", done=settled, skipped=skipped + notes)
+        return self._preview_or_run(request, queryset, name="reconcile_pushes")
 
     @admin.action(description="Cancel queued pushes", permissions=["push"])
     def cancel_queued(self, request, queryset: QuerySet[PushRequest]):
-        done, skipped = 0, []
-        for push in queryset:
-            if push.state == State.QUEUED and push_request_cancel(push=push, user=request.user):
-                done += 1
-            else:
-                skipped.append(f"#{push.pk} is {push.state}; only queued pushes can be cancelled.")
-        _report(request, did="Cancelled", done=done, skipped=skipped)
+        return self._preview_or_run(request, queryset, name="cancel_queued")
 
     @admin.action(
         description="Mark as never received (checked in the accounting system)",
         permissions=["push"],
     )
     def mark_never_received(self, request, queryset: QuerySet[PushRequest]):
-        done, skipped = 0, []
-        for push in queryset:
-            if push.state == State.UNKNOWN and push_resolve_not_received(
-                push=push, user=request.user
-            ):
-                done += 1
-            else:
-                skipped.append(f"#{push.pk} is {push.state}; only unknown pushes can be marked.")
-        _report(
-            request, did="Marked as never received (can be retried now)", done=done, skipped=skipped
-        )
+        return self._preview_or_run(request, queryset, name="mark_never_received")

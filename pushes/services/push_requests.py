@@ -33,7 +33,15 @@ from django_q.conf import Conf
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, pushes_in_flight_for
+from pushes.push_selectors import (
+    push_cancel_plan,
+    push_never_received_plan,
+    push_plan_for,
+    push_reconcile_plan,
+    push_refresh_plan,
+    push_retry_plan,
+    pushes_in_flight_for,
+)
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -255,6 +263,15 @@ def push_request_create(
     plan = push_plan_for(record=record, operation=operation, user=user)
     if plan.refused:
         raise PushRefused(plan.reason)
+    return _push_request_queue(
+        record=record, plan=plan, user=user, source=source, retry_of=retry_of
+    )
+
+
+def _push_request_queue(
+    *, record: Any, plan: Any, user: Any, source: str, retry_of: PushRequest | None
+) -> PushRequest:
+    """Write the push `plan` allows and enqueue its send on commit."""
     push, event = _new_push(
         record=record, plan=plan, user=user, source=source, retry_of=retry_of, now=timezone.now()
     )
@@ -358,31 +375,32 @@ def pushes_request_bulk(
 def push_request_retry(
     *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
 ) -> PushRequest:
-    """A new attempt of a push that did not succeed, built from the record as it is now."""
-    if user is not None and not user.has_perm(PUSH_PERMISSION):
-        raise PushRefused("You do not have permission to push records.")
-    if push.state in (State.PENDING, State.UNKNOWN, State.SUBMITTING, State.QUEUED):
-        raise PushRefused(
-            f"Push #{push.pk} is still {push.state}; it cannot be retried until its outcome "
-            "is known."
-        )
-    if push.state == State.SUCCESS:
-        raise PushRefused(f"Push #{push.pk} succeeded; there is nothing to retry.")
-    record = push.record
-    if record is None:
-        raise PushRefused(f"The record of push #{push.pk} no longer exists.")
-    operation = PushRequest.Operation.UPDATE if push.operation == "update" else None
-    return push_request_create(
-        record=record, user=user, source=source, operation=operation, retry_of=push
+    """A new attempt of a push that did not succeed, built from the record as it is now.
+
+    Raises PushRefused with push_retry_plan's reason when it cannot be retried.
+    """
+    plan = push_retry_plan(push=push, user=user)
+    if not plan.allowed:
+        raise PushRefused(plan.reason)
+    return _push_request_queue(
+        record=plan.record_plan.record,
+        plan=plan.record_plan,
+        user=user,
+        source=source,
+        retry_of=push,
     )
 
 
 def push_request_cancel(
     *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
 ) -> bool:
-    """Cancel a push nobody has sent yet; False if it already left (or finished)."""
-    if user is not None and not user.has_perm(PUSH_PERMISSION):
-        raise PushRefused("You do not have permission to push records.")
+    """Cancel a push nobody has sent yet; False if it left (or finished) a moment ago.
+
+    Raises PushRefused with push_cancel_plan's reason when it is not queued.
+    """
+    plan = push_cancel_plan(push=push, user=user)
+    if not plan.allowed:
+        raise PushRefused(plan.reason)
     who = getattr(user, "get_username", lambda: "")()
     return _transition(
         push,
@@ -912,9 +930,10 @@ def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> list[str]:
 
 def push_resolve_not_received(*, push: PushRequest, user: Any = None) -> bool:
     """A person checked the accounting system: the unknown push never arrived (so it can be
-    retried)."""
-    if user is not None and not user.has_perm(PUSH_PERMISSION):
-        raise PushRefused("You do not have permission to push records.")
+    retried). False if it was settled a moment ago; PushRefused if it is not unknown."""
+    plan = push_never_received_plan(push=push, user=user)
+    if not plan.allowed:
+        raise PushRefused(plan.reason)
     who = getattr(user, "get_username", lambda: "")()
     return _transition(
         push,
@@ -923,6 +942,95 @@ def push_resolve_not_received(*, push: PushRequest, user: Any = None) -> bool:
         message=f"{who or 'Staff'} checked the accounting system: it never arrived.",
         fields={"completed_on": timezone.now()},
     )
+
+
+@dataclass
+class PushesActed:
+    """What a staff action did to the pushes it was given: how many it settled, how many it
+    asked Railz about in how many calls, and each push (or connection) skipped, with why."""
+
+    done: int = 0
+    skipped: list[str] = field(default_factory=list)
+    asked: int = 0
+    calls: int = 0
+
+
+def _by_connection(
+    pushes: Iterable[PushRequest], plan: Callable[..., Any], user: Any, result: PushesActed
+) -> dict[int, list[PushRequest]]:
+    """The pushes `plan` allows, grouped by connection; the others go to `result.skipped`."""
+    groups: dict[int, list[PushRequest]] = {}
+    for push in pushes:
+        verdict = plan(push=push, user=user)
+        if verdict.allowed:
+            groups.setdefault(push.connection_id, []).append(push)
+        else:
+            result.skipped.append(verdict.reason)
+    return groups
+
+
+def pushes_refresh(
+    *,
+    pushes: Iterable[PushRequest],
+    user: Any = None,
+    client: RailzClient | None = None,
+    source: str = Source.STAFF,
+) -> PushesActed:
+    """Ask Railz now about the pending pushes among `pushes`: one call per connection.
+
+    `done` counts the pushes whose outcome is known now.
+    """
+    result = PushesActed()
+    groups = _by_connection(pushes, push_refresh_plan, user, result)
+    client = _client(client) if groups else client
+    for group in groups.values():
+        connection = group[0].connection
+        result.asked += len(group)
+        result.calls += 1
+        try:
+            result.done += pushes_poll_connection(
+                connection=connection,
+                client=client,
+                source=source,
+                push_ids=[p.pk for p in group],
+            )
+        except RailzError as exc:
+            result.skipped.append(f"{connection}: {exc}")
+    return result
+
+
+def pushes_reconcile(
+    *,
+    pushes: Iterable[PushRequest],
+    user: Any = None,
+    client: RailzClient | None = None,
+    source: str = Source.STAFF,
+) -> PushesActed:
+    """Reconcile the unknown pushes among `pushes`: one call per connection.
+
+    `done` counts the pushes settled; one still unknown is skipped with its reconcile note.
+    """
+    result = PushesActed()
+    groups = _by_connection(pushes, push_reconcile_plan, user, result)
+    client = _client(client) if groups else client
+    for group in groups.values():
+        connection = group[0].connection
+        result.asked += len(group)
+        result.calls += 1
+        try:
+            body = client.push_status(connection_uuid=connection.connection_uuid)
+        except RailzError as exc:
+            result.skipped.append(f"{connection}: {exc}")
+            continue
+        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        for push in sorted(group, key=lambda p: p.sent_at or p.created_at):
+            push_reconcile(push=push, status_items=items, source=source)
+            push.refresh_from_db(fields=["state", "reconcile_note"])
+            if push.state == State.UNKNOWN:
+                result.skipped.append(f"#{push.pk}: {push.reconcile_note}")
+            else:
+                result.done += 1
+    return result
 
 
 # --- dispatching ------------------------------------------------------------------------------

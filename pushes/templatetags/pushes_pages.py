@@ -16,10 +16,9 @@ from pushes.dashboard import (
     dashboard_build,
     push_badge,
     push_exchanges,
-    push_verbs_allowed,
     record_push_history,
 )
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for
+from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, push_verbs_allowed
 
 register = template.Library()
 
