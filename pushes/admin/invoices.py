@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -265,6 +266,8 @@ class InvoiceLineInline(ConnectionScopedFields, admin.TabularInline):
         "tracking_options",
     )
     autocomplete_fields = ("account", "item", "tax_rate", "tracking_options")
+    # Two lines of text in the line's first row (invoice.css lays a line out in two rows).
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 1
     min_num = 0
 

@@ -140,6 +140,29 @@ def log_in(page, username: str) -> None:
     page.wait_for_url("**/admin/")
 
 
+# The outermost elements that reach past the right edge, and where they are, to say what to fix.
+_TOO_WIDE = """() => [...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > innerWidth
+          && e.parentElement.getBoundingClientRect().right <= innerWidth)
+  .slice(0, 5)
+  .map(e => {
+    const where = [];
+    for (let n = e; n && n !== document.body && where.length < 4; n = n.parentElement) {
+      const name = n.className ? "." + String(n.className).split(" ")[0] : n.localName;
+      where.unshift(n.id ? "#" + n.id : name);
+    }
+    return `${where.join(" > ")} ends at ${Math.round(e.getBoundingClientRect().right)}`;
+  })
+"""
+
+
+def assert_fits_the_screen(page) -> None:
+    """Nothing to scroll sideways on a 1280-pixel laptop screen."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    too_wide = page.evaluate(_TOO_WIDE) if width > VIEWPORT["width"] else []
+    assert width <= VIEWPORT["width"], f"{page.url} is {width} pixels wide: {too_wide}"
+
+
 def screenshot(page, name: str) -> Path:
     """What a 1280 x 800 laptop screen shows, written to test-artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pushes.models import PushRequest
-from tests.browser.conftest import log_in, screenshot, staff_user
+from tests.browser.conftest import assert_fits_the_screen, log_in, screenshot, staff_user
 from tests.fixtures.emulator import DEMO_XERO, invoice_data
 from tests.fixtures.pushes import ready_invoice
 
@@ -39,12 +39,14 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     expect(attention).to_contain_text("Nothing is waiting")
 
     page.goto("/admin/pushes/invoice/")
+    assert_fits_the_screen(page)
     for invoice in invoices:
         page.locator(f"input[name=_selected_action][value='{invoice.pk}']").check()
     page.locator("select[name=action]").select_option(label="Push to the accounting system")
     page.get_by_role("button", name="Go").click()
     # Before: what will happen to each one.
     expect(page.locator("#content")).to_contain_text("3 of 3 selected records will be pushed")
+    assert_fits_the_screen(page)
     page.get_by_role("button", name="Push 3 records").click()
     # After: what happened.
     expect(page.locator(".messagelist")).to_contain_text("Queued 3 push(es) (3 create, 0 update)")
@@ -57,6 +59,7 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     succeeded = dashboard.locator(f"[data-connection='{DEMO_XERO}'] [data-column=success]")
     expect(succeeded).to_have_attribute("data-today", "2")
     assert dashboard.evaluate("window.stillTheSamePage") is True
+    assert_fits_the_screen(dashboard)
     screenshot(dashboard, "dashboard")
 
     failed = PushRequest.objects.get(state="failed")
@@ -72,11 +75,27 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     dashboard.wait_for_url(f"**/admin/pushes/invoice/{duplicate.pk}/change/")
     expect(dashboard.locator("[data-invoice-part=state]")).to_contain_text("Push failed")
     expect(dashboard.locator("[data-invoice-part=history]")).to_contain_text(message)
+    assert_fits_the_screen(dashboard)
 
     # And the push's own page shows the exchange and what Railz answered.
     dashboard.goto(f"/admin/pushes/pushrequest/{failed.pk}/change/")
     expect(dashboard.locator("#content")).to_contain_text(message)
     expect(dashboard.locator("#rp-exchanges")).to_contain_text("POST /v2/accounting/invoices")
     dashboard.locator("#rp-exchanges summary", has_text="Request body").click()
+    assert_fits_the_screen(dashboard)
     dashboard.evaluate("document.querySelector('.field-timeline').scrollIntoView()")
     screenshot(dashboard, "push-timeline")
+
+    # The list of pushes, filtered to what needs a look, and a retry's confirmation page.
+    dashboard.goto("/admin/pushes/pushrequest/?state__exact=failed")
+    selected = dashboard.locator(f"input[name=_selected_action][value='{failed.pk}']")
+    expect(selected).to_be_visible()
+    assert_fits_the_screen(dashboard)
+    selected.check()
+    dashboard.locator("select[name=action]").select_option("retry_pushes")
+    dashboard.get_by_role("button", name="Go").click()
+    expect(dashboard.locator("#content")).to_contain_text("1 of 1 selected push will be retried")
+    assert_fits_the_screen(dashboard)
+    dashboard.get_by_role("link", name="Back to the list, change nothing").click()
+    expect(dashboard.locator("#result_list")).to_be_visible()
+    assert not PushRequest.objects.filter(retry_of=failed).exists()

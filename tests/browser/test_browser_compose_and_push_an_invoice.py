@@ -8,7 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from pushes.models import Invoice, PushRequest
-from tests.browser.conftest import log_in, screenshot, staff_user, sync_refs
+from tests.browser.conftest import (
+    assert_fits_the_screen,
+    log_in,
+    screenshot,
+    staff_user,
+    sync_refs,
+)
 from tests.fixtures.emulator import DEMO_XERO
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,9 +36,11 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     log_in(page, "composer")
 
     page.goto("/admin/pushes/invoice/add/")
+    assert_fits_the_screen(page)
     page.get_by_role("row", name=re.compile("Maple Leaf Coffee Roasters")).get_by_role(
         "link", name="Compose an invoice"
     ).click()
+    assert_fits_the_screen(page)
     page.get_by_label("Ready").check()
     pick(page, "#id_customer", "Kaur", "Kaur Media Partners")
     page.locator("#id_invoice_number").fill("INV-BR-1")
@@ -42,6 +50,12 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     page.locator("#id_lines-0-description").fill("Ethiopia Yirgacheffe, 340 g bags")
     page.locator("#id_lines-0-quantity").fill("12")
     page.locator("#id_lines-0-unit_amount").fill("18.50")
+    # A line is laid out on two rows; Tab follows them: discount ends the first, the account
+    # autocomplete starts the second.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_lines-0-discount_percentage"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('td').className") == "field-account"
     pick(page, "#id_lines-0-account", "Wholesale", "Sales - Wholesale")
     pick(
         page,
@@ -50,6 +64,8 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
         "Ethiopia Yirgacheffe - Whole Bean 340 g",
     )
     pick(page, "#id_lines-0-tax_rate", "GST on", "GST on Sales")
+    # Filled in, with the longest names the autocompletes show, the form still fits.
+    assert_fits_the_screen(page)
     page.get_by_role("button", name="Save and continue editing").click()
 
     # The preview: exactly the body that will be sent, references by their Xero ids.
@@ -58,6 +74,7 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     expect(preview).to_contain_text('"invoiceNumber": "INV-BR-1"')
     expect(preview).to_contain_text(f'"id": "{invoice.customer.remote_id}"')
     expect(page.locator("[data-invoice-part=state]")).to_contain_text("Ready to push")
+    assert_fits_the_screen(page)
 
     # Push with the keyboard: Enter opens the confirmation, Tab reaches its button, Enter sends.
     push_emulator.set_faults(connection_uuid=DEMO_XERO, stay_pending=True)

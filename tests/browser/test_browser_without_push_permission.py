@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from playwright.sync_api import expect
 
 from pushes.models import Invoice, PushRequest
-from tests.browser.conftest import log_in, staff_user
+from tests.browser.conftest import assert_fits_the_screen, log_in, staff_user
 from tests.fixtures.emulator import DEMO_XERO
 from tests.fixtures.pushes import ready_invoice
 
@@ -29,6 +29,7 @@ def test_no_push_buttons_and_pushing_by_url_is_refused(page):
     page.goto(f"/admin/pushes/invoice/{invoice.pk}/change/")
     expect(page.locator("[data-invoice-part=state]")).to_contain_text("Ready to push")
     expect(page.locator("[data-push-button]")).to_have_count(0)
+    assert_fits_the_screen(page)
 
     page.goto("/admin/pushes/invoice/")
     actions = page.locator("select[name=action] option").all_inner_texts()
@@ -37,6 +38,7 @@ def test_no_push_buttons_and_pushing_by_url_is_refused(page):
     page.goto(f"/admin/pushes/pushrequest/{failed.pk}/change/")
     expect(page.locator("#content")).to_contain_text("failed")
     expect(page.locator(".rp-verbs button")).to_have_count(0)
+    assert_fits_the_screen(page)
 
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     headers = {"X-CSRFToken": token}
