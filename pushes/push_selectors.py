@@ -23,7 +23,8 @@ PUSH_PERMISSION = "pushes.push_records"
 
 @dataclass(frozen=True)
 class PushPlan:
-    """What pushing one record now would do: `operation` create/update, or refused and why."""
+    """What pushing one record now would do: `operation` create, update or delete, or refused
+    and why."""
 
     record: Any
     operation: str | None
@@ -48,15 +49,19 @@ def push_plan_for(
     user: Any = None,
     in_flight: Any = _NOT_GIVEN,
 ) -> PushPlan:
-    """Decide create, update or refused for `record` (`operation="update"` asks for an update).
+    """Decide create, update, delete or refused for `record`.
 
-    A record already created in the accounting system (it has a `provider_record_id`) is
-    updated where the provider supports updates through Railz, and refused where it does not;
-    a record never created cannot be updated. `in_flight` is the record's push in flight (or
-    None), when the caller already knows it.
+    `operation="update"` asks for an update, `operation="delete"` for a delete; anything else
+    lets the record's state decide. A record already created in the accounting system (it has
+    a `provider_record_id`) is updated where the provider supports updates through Railz, and
+    refused where it does not; a record never created can be neither updated nor deleted. A
+    delete does not look at the record's content: a draft or an invalid record can still be
+    removed from the accounting system. `in_flight` is the record's push in flight (or None),
+    when the caller already knows it.
     """
     from pushes import registry
 
+    deleting = operation == PushRequest.Operation.DELETE
     if user is not None and not user.has_perm(PUSH_PERMISSION):
         return _refuse(record, "You do not have permission to push records.")
     try:
@@ -70,10 +75,10 @@ def push_plan_for(
     if not connection.can_push:
         return _refuse(
             record,
-            f"The connection {connection} is {connection.status}; records can only be pushed "
-            "through an active connection.",
+            f"The connection {connection} is {connection.status}; records can only be "
+            f"{'deleted' if deleting else 'pushed'} through an active connection.",
         )
-    if getattr(record, "status", "ready") != "ready":
+    if not deleting and getattr(record, "status", "ready") != "ready":
         return _refuse(record, f"{described} is still a draft; mark it ready before pushing.")
     if in_flight is _NOT_GIVEN:
         # Bulk callers look up the pushes in flight of a whole batch at once and pass it.
@@ -84,6 +89,25 @@ def push_plan_for(
             f"{described} already has push #{in_flight.pk} in progress ({in_flight.state}); "
             "wait for its outcome.",
         )
+    provider_record_id = getattr(record, "provider_record_id", "")
+    if deleting:
+        if not provider_record_id:
+            return _refuse(
+                record,
+                f"{described} has not been created in {service_name} yet; there is nothing "
+                "to delete.",
+            )
+        if not entry.supports(Op.DELETE, service_name):
+            return _refuse(
+                record,
+                f"{described} is in {service_name} (id {provider_record_id}), but Railz "
+                f"cannot delete {entry.label_plural} in {service_name}.",
+            )
+        return PushPlan(
+            record=record,
+            operation=PushRequest.Operation.DELETE,
+            reason=f"{described} will be deleted from {service_name} (id {provider_record_id}).",
+        )
     problems = pushable.validate(record)
     if problems:
         listed = "; ".join(
@@ -91,7 +115,6 @@ def push_plan_for(
         )
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         return _refuse(record, f"{described} is not ready to push: {listed}{more}.")
-    provider_record_id = getattr(record, "provider_record_id", "")
     if provider_record_id:
         if not entry.supports(Op.UPDATE, service_name):
             return _refuse(
@@ -165,7 +188,9 @@ def push_retry_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
     record = push.record
     if record is None:
         return PushActionPlan(push, False, f"The record of push #{push.pk} no longer exists.")
-    operation = PushRequest.Operation.UPDATE if push.operation == "update" else None
+    # A new attempt asks for what the push asked for: an update stays an update, a delete a
+    # delete; a create may become an update if the first attempt's record got created after all.
+    operation = push.operation if push.operation != PushRequest.Operation.CREATE else None
     plan = push_plan_for(record=record, operation=operation, user=user)
     if plan.refused:
         return PushActionPlan(push, False, plan.reason, plan)

@@ -219,9 +219,16 @@ def _new_push(
     from pushes import registry
 
     pushable = registry.for_model(record)
-    data = pushable.build_payload(record)
     connection = record.connection
     op = plan.operation
+    body: dict[str, Any] = {"connectionUuid": connection.connection_uuid}
+    if op == PushRequest.Operation.DELETE:
+        # A DELETE sends no data, only the connection and the provider's id; with no data
+        # there is no hash, and none is written to the record when it succeeds.
+        hashed = ""
+    else:
+        body["data"] = pushable.build_payload(record)
+        hashed = payload_hash(body["data"])
     push = PushRequest(
         content_type=ContentType.objects.get_for_model(type(record)),
         object_id=record.pk,
@@ -229,8 +236,8 @@ def _new_push(
         data_type=pushable.data_type,
         operation=op,
         provider_record_id=record.provider_record_id if op != "create" else "",
-        body={"connectionUuid": connection.connection_uuid, "data": data},
-        payload_hash=payload_hash(data),
+        body=body,
+        payload_hash=hashed,
         state=State.QUEUED,
         next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
         requested_by=user if getattr(user, "pk", None) else None,
@@ -255,10 +262,12 @@ def push_request_create(
     operation: str | None = None,
     retry_of: PushRequest | None = None,
 ) -> PushRequest:
-    """Queue one push of `record` (create, or update if it is already in the accounting system).
+    """Queue one push of `record` (create, or update if it is already in the accounting system;
+    `operation="update"` or `"delete"` asks for that one).
 
     Raises PushRefused with the reason when it cannot be pushed (no permission, draft, invalid,
-    provider cannot update, a push already in flight). The send is enqueued on commit.
+    provider cannot update or delete, nothing to delete, a push already in flight). The send
+    is enqueued on commit.
     """
     plan = push_plan_for(record=record, operation=operation, user=user)
     if plan.refused:
@@ -647,11 +656,10 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
         )
         success = status == "success"
         if success:
-            message = (
-                "The accounting system created it."
-                if push.operation == "create"
-                else ("The accounting system applied it.")
-            )
+            message = {
+                "create": "The accounting system created it.",
+                "delete": "The accounting system deleted it.",
+            }.get(push.operation, "The accounting system applied it.")
             if fields["source_object_ids"]:
                 message += f" Its id there: {', '.join(fields['source_object_ids'])}."
         else:
@@ -822,6 +830,27 @@ def _window(push: PushRequest) -> tuple[datetime, datetime]:
     return sent_at - skew, sent_at + timedelta(seconds=settings.RAILZ_READ_TIMEOUT) + skew
 
 
+def _communication_id(item: dict[str, Any]) -> str:
+    return item.get("pushCommunicationId") or item.get("deleteCommunicationId") or ""
+
+
+def _is_delete(push: PushRequest) -> bool:
+    return push.operation == PushRequest.Operation.DELETE
+
+
+def _status_lists(
+    client: RailzClient, connection: Connection, pushes: Iterable[PushRequest]
+) -> dict[bool, list[dict[str, Any]]]:
+    """The connection's pushStatus and deleteStatus items, keyed by `_is_delete`: only the
+    lists `pushes` need, one call each (Railz lists deletes apart from creates and updates)."""
+    lists: dict[bool, list[dict[str, Any]]] = {}
+    for deletes in sorted({_is_delete(p) for p in pushes}):
+        fetch = client.delete_status if deletes else client.push_status
+        body = fetch(connection_uuid=connection.connection_uuid)
+        lists[deletes] = [i for i in body.get("data") or [] if isinstance(i, dict)]
+    return lists
+
+
 def push_reconcile(
     *,
     push: PushRequest,
@@ -833,23 +862,21 @@ def push_reconcile(
 
     Adopts the one push Railz has of the same data type, requested inside this attempt's
     window and not already another push's. With none or several, the push stays unknown and
-    `reconcile_note` tells a person why.
+    `reconcile_note` tells a person why. `status_items` is the connection's pushStatus (its
+    deleteStatus for a delete), when the caller already has it.
     """
     if push.state != State.UNKNOWN:
         return f"Push #{push.pk} is {push.state}; nothing to reconcile."
     connection = push.connection
     if status_items is None:
-        body = _client(client).push_status(connection_uuid=connection.connection_uuid)
-        status_items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        status_items = _status_lists(_client(client), connection, [push])[_is_delete(push)]
     if push.push_communication_id:
-        own = [
-            i for i in status_items if i.get("pushCommunicationId") == push.push_communication_id
-        ]
+        own = [i for i in status_items if _communication_id(i) == push.push_communication_id]
         if own:
             push_apply_status(push=push, item=own[0], source=source)
             return f"Push #{push.pk}: Railz reports it {own[0].get('status')}."
     start, end = _window(push)
-    ids = [i.get("pushCommunicationId") for i in status_items if i.get("pushCommunicationId")]
+    ids = [_communication_id(i) for i in status_items if _communication_id(i)]
     known = set(
         PushRequest.objects.filter(push_communication_id__in=ids)
         .exclude(pk=push.pk)
@@ -860,8 +887,8 @@ def push_reconcile(
         requested_on = _parse_time(item.get("requestedOn"))
         if (
             item.get("dataType") == push.data_type
-            and item.get("pushCommunicationId")
-            and item["pushCommunicationId"] not in known
+            and _communication_id(item)
+            and _communication_id(item) not in known
             and requested_on is not None
             and start <= requested_on <= end
         ):
@@ -875,14 +902,14 @@ def push_reconcile(
             push=push,
             source=source,
             message=(
-                f"Reconciled: Railz has exactly one matching push, {item['pushCommunicationId']}"
+                f"Reconciled: Railz has exactly one matching push, {_communication_id(item)}"
                 f" (requested {item.get('requestedOn')}); adopted it."
             ),
         )
         if push_apply_status(push=push, item=item, source=source):
             # Its webhooks came while nobody here knew the id; the later ones apply now.
-            webhook_events_apply_waiting(push_communication_id=item["pushCommunicationId"])
-        return f"Push #{push.pk}: adopted Railz push {item['pushCommunicationId']}."
+            webhook_events_apply_waiting(push_communication_id=_communication_id(item))
+        return f"Push #{push.pk}: adopted Railz push {_communication_id(item)}."
     when = f"between {start:%Y-%m-%d %H:%M:%S} and {end:%H:%M:%S} UTC"
     if not candidates:
         note = (
@@ -891,7 +918,7 @@ def push_reconcile(
             "accounting system before deciding; it is not sent again automatically."
         )
     else:
-        listed = ", ".join(i["pushCommunicationId"] for i in candidates[:5])
+        listed = ", ".join(_communication_id(i) for i in candidates[:5])
         note = (
             f"Railz lists {len(candidates)} {push.data_type} pushes on this connection "
             f"requested {when} ({listed}); which one is this push cannot be told apart "
@@ -907,7 +934,8 @@ def push_reconcile(
 
 
 def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> list[str]:
-    """Expire lost leases, then reconcile every unknown push (one call per connection)."""
+    """Expire lost leases, then reconcile every unknown push (one call per connection, one
+    more where a delete is among them)."""
     pushes_expire_leases()
     outcomes: list[str] = []
     unknown = list(PushRequest.objects.filter(state=State.UNKNOWN).select_related("connection"))
@@ -918,13 +946,12 @@ def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> list[str]:
     for pushes in by_connection.values():
         connection = pushes[0].connection
         try:
-            body = client.push_status(connection_uuid=connection.connection_uuid)
+            lists = _status_lists(client, connection, pushes)
         except RailzError as exc:
             outcomes.append(f"{connection}: {exc}")
             continue
-        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
         for push in sorted(pushes, key=lambda p: p.sent_at or p.created_at):
-            outcomes.append(push_reconcile(push=push, status_items=items))
+            outcomes.append(push_reconcile(push=push, status_items=lists[_is_delete(push)]))
     return outcomes
 
 
@@ -1006,7 +1033,8 @@ def pushes_reconcile(
     client: RailzClient | None = None,
     source: str = Source.STAFF,
 ) -> PushesActed:
-    """Reconcile the unknown pushes among `pushes`: one call per connection.
+    """Reconcile the unknown pushes among `pushes`: one call per connection (one more where a
+    delete is among them).
 
     `done` counts the pushes settled; one still unknown is skipped with its reconcile note.
     """
@@ -1016,15 +1044,15 @@ def pushes_reconcile(
     for group in groups.values():
         connection = group[0].connection
         result.asked += len(group)
-        result.calls += 1
         try:
-            body = client.push_status(connection_uuid=connection.connection_uuid)
+            lists = _status_lists(client, connection, group)
         except RailzError as exc:
+            result.calls += 1
             result.skipped.append(f"{connection}: {exc}")
             continue
-        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        result.calls += len(lists)
         for push in sorted(group, key=lambda p: p.sent_at or p.created_at):
-            push_reconcile(push=push, status_items=items, source=source)
+            push_reconcile(push=push, status_items=lists[_is_delete(push)], source=source)
             push.refresh_from_db(fields=["state", "reconcile_note"])
             if push.state == State.UNKNOWN:
                 result.skipped.append(f"#{push.pk}: {push.reconcile_note}")
