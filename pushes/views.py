@@ -123,11 +123,22 @@ def _require_push_permission(request: HttpRequest) -> None:
         raise PermissionDenied("You do not have permission to push records.")
 
 
+# `?operation=` of the invoice's push buttons: the title of the confirmation page and the label
+# of its button, by the operation asked for (none: create, or update if it changed).
+PUSH_PAGES = {
+    None: ("Push to the accounting system", "Confirm: push now"),
+    PushRequest.Operation.UPDATE: ("Push update to the accounting system", "Confirm: push now"),
+    PushRequest.Operation.DELETE: ("Delete from the accounting system", "Confirm: delete now"),
+}
+
+
 def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: what pushing the invoice would do, to confirm; POST: queue the push."""
+    """GET: what pushing (or deleting) the invoice would do, to confirm; POST: queue it."""
     _require_push_permission(request)
     invoice = _invoice(pk)
-    operation = "update" if request.GET.get("operation") == "update" else None
+    operation = request.GET.get("operation")
+    if operation not in PUSH_PAGES:
+        operation = None
     change_url = reverse("admin:pushes_invoice_change", args=[invoice.pk])
     if request.method == "POST":
         try:
@@ -148,11 +159,11 @@ def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     plan = push_plan_for(record=invoice, operation=operation, user=request.user)
+    title, confirm_label = PUSH_PAGES[operation]
     context = {
         **admin.site.each_context(request),
-        "title": "Push update to the accounting system"
-        if operation
-        else "Push to the accounting system",
+        "title": title,
+        "confirm_label": confirm_label,
         "opts": Invoice._meta,
         "invoice": invoice,
         "plan": plan,

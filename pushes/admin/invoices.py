@@ -32,6 +32,7 @@ from django.utils.html import format_html, format_html_join
 
 from pushes.admin.push_requests import (
     has_push_permission,
+    push_delete_action,
     push_records_action,
     push_update_action,
 )
@@ -320,7 +321,12 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("customer", "subsidiaries")
-    actions = ("refresh_push_options", push_records_action, push_update_action)
+    actions = (
+        "refresh_push_options",
+        push_records_action,
+        push_update_action,
+        push_delete_action,
+    )
     has_push_permission = has_push_permission
     change_form_template = "admin/pushes/invoice/change_form.html"
     readonly_fields = (

@@ -2,10 +2,11 @@
 
 Everyone with view access sees every push, its body and timeline; only holders of
 `pushes.push_records` see (and can run) the actions, and the services refuse them anyway.
-The record admins (invoices, later bills) plug in `push_records_action` and
-`push_update_action`. Every bulk action here first answers with a confirmation page saying what
-will happen to each selected row, or why it will be skipped (from the same plan the service
-checks before it acts); it runs only when that page is confirmed, and then reports what it did.
+The record admins (invoices, later bills) plug in `push_records_action`, `push_update_action`
+and `push_delete_action`. Every bulk action here first answers with a confirmation page saying
+what will happen to each selected row, or why it will be skipped (from the same plan the
+service checks before it acts); it runs only when that page is confirmed, and then reports
+what it did.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def _change_url(obj) -> str:
 
 def _push_action(modeladmin, request, queryset, *, operation: str | None, title: str):
     records = list(queryset.select_related("connection"))
+    deleting = operation == PushRequest.Operation.DELETE
     if not _confirmed(request):
         plans = [push_plan_for(record=r, operation=operation, user=request.user) for r in records]
         will = sum(not p.refused for p in plans)
@@ -130,8 +132,9 @@ def _push_action(modeladmin, request, queryset, *, operation: str | None, title:
             request,
             title=title,
             summary=f"{will} of {_plural(len(plans), 'selected record', 'selected records')} "
-            f"will be pushed; {len(plans) - will} will not.",
-            button=f"Push {_plural(will, 'record', 'records')}",
+            f"will be {'deleted from the accounting system' if deleting else 'pushed'}; "
+            f"{len(plans) - will} will not.",
+            button=f"{'Delete' if deleting else 'Push'} {_plural(will, 'record', 'records')}",
             rows=[
                 ConfirmRow(
                     label=str(p.record),
@@ -150,11 +153,15 @@ def _push_action(modeladmin, request, queryset, *, operation: str | None, title:
         source=PushRequest.Source.STAFF,
         operation=operation,
     )
-    creates = sum(p.operation == "create" for p in result.created)
-    updates = len(result.created) - creates
+    if deleting:
+        did = f"Queued {len(result.created)} delete(s) from the accounting system"
+    else:
+        creates = sum(p.operation == "create" for p in result.created)
+        updates = len(result.created) - creates
+        did = f"Queued {len(result.created)} push(es) ({creates} create, {updates} update)"
     _report(
         request,
-        did=f"Queued {len(result.created)} push(es) ({creates} create, {updates} update)",
+        did=did,
         done=len(result.created),
         skipped=[reason for _, reason in result.refused],
     )
@@ -176,6 +183,18 @@ def push_update_action(modeladmin, request, queryset):
         queryset,
         operation=PushRequest.Operation.UPDATE,
         title="Push update to the accounting system",
+    )
+
+
+@admin.action(description="Delete from the accounting system", permissions=["push"])
+def push_delete_action(modeladmin, request, queryset):
+    # The record stays here (with its history); only the accounting system's copy goes.
+    return _push_action(
+        modeladmin,
+        request,
+        queryset,
+        operation=PushRequest.Operation.DELETE,
+        title="Delete from the accounting system",
     )
 
 

@@ -18,6 +18,7 @@ from pushes.dashboard import (
     push_exchanges,
     record_push_history,
 )
+from pushes.models import PushRequest
 from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, push_verbs_allowed
 
 register = template.Library()
@@ -47,17 +48,29 @@ def invoice_panel_context(*, invoice, user, with_buttons: bool = True) -> dict:
     can_push = user.has_perm(PUSH_PERMISSION)
     buttons = []
     if can_push and with_buttons:
+        url = reverse("pushes-invoice-push", args=[invoice.pk])
+        in_flight = PushRequest.objects.for_record(invoice).in_flight().first()
         operation = "update" if invoice.provider_record_id else None
-        plan = push_plan_for(record=invoice, operation=operation, user=user)
+        plan = push_plan_for(record=invoice, operation=operation, user=user, in_flight=in_flight)
         buttons.append(
             {
                 "label": "Push update" if operation else "Push",
-                "url": reverse("pushes-invoice-push", args=[invoice.pk])
-                + ("?operation=update" if operation else ""),
+                "url": url + ("?operation=update" if operation else ""),
                 "operation": operation or "",
                 "plan": plan,
             }
         )
+        # Offered only when it can be done: a refused delete is no news next to Push.
+        delete = push_plan_for(record=invoice, operation="delete", user=user, in_flight=in_flight)
+        if not delete.refused:
+            buttons.append(
+                {
+                    "label": "Delete from the accounting system",
+                    "url": url + "?operation=delete",
+                    "operation": "delete",
+                    "plan": delete,
+                }
+            )
     return {
         "invoice": invoice,
         "state": state,

@@ -32,7 +32,8 @@
           });
           // The form's read-only copies of the same facts follow too.
           var id = document.querySelector(".field-provider_record_id .readonly");
-          if (id && body.providerRecordId) id.textContent = body.providerRecordId;
+          // Cleared by a delete: the admin shows an empty value as "-".
+          if (id) id.textContent = body.providerRecordId || "-";
           var badge = document.querySelector(".field-push_state .readonly .push-state");
           if (badge) {
             badge.textContent = body.label;
