@@ -15,7 +15,12 @@ from rest_framework.response import Response
 
 from pushes import filters, selectors, serializers
 from pushes.models import Invoice, InvoiceLine, PushEvent, PushRequest
-from pushes.push_selectors import push_cancel_plan, push_reconcile_plan, push_refresh_plan
+from pushes.push_selectors import (
+    push_cancel_plan,
+    push_never_received_plan,
+    push_reconcile_plan,
+    push_refresh_plan,
+)
 from pushes.services.invoices import (
     InvoiceInvalid,
     invoice_create,
@@ -28,6 +33,7 @@ from pushes.services.push_requests import (
     push_request_cancel,
     push_request_create,
     push_request_retry,
+    push_resolve_not_received,
     pushes_poll_connection,
 )
 from railzpush.api.errors import ApiError, ProblemsError
@@ -37,7 +43,16 @@ from railzpush.api.permissions import CanPushRecords
 from railzpush.railz import RailzError
 
 API = PushRequest.Source.API
-PUSH_ACTIONS = {"push", "push_update", "retry", "refresh", "reconcile", "cancel"}
+PUSH_ACTIONS = {
+    "push",
+    "push_update",
+    "push_delete",
+    "retry",
+    "refresh",
+    "reconcile",
+    "cancel",
+    "never_received",
+}
 
 
 def _conflict(message: str, rule: str) -> ApiError:
@@ -169,7 +184,9 @@ class InvoiceViewSet(
             # The pipeline decided; the answer says which kind of refusal it was.
             if PushRequest.objects.for_record(invoice).in_flight().exists():
                 raise _conflict(str(exc), "pushInFlight") from None
-            problems = invoice_validate(invoice=invoice) if invoice.status == "ready" else []
+            # A delete sends nothing of the invoice: its content is never why one is refused.
+            checks = invoice.status == "ready" and operation != PushRequest.Operation.DELETE
+            problems = invoice_validate(invoice=invoice) if checks else []
             if problems:
                 raise ProblemsError(serializers.problem_errors(problems)) from None
             raise _conflict(str(exc), "pushRefused") from None
@@ -189,6 +206,15 @@ class InvoiceViewSet(
     def push_update(self, request, pk=None):
         """Queue an update of the invoice already in the accounting system, changed or not."""
         return self._push(request, operation=PushRequest.Operation.UPDATE)
+
+    @extend_schema(request=None, responses={202: serializers.PushRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="push-delete")
+    @idempotent
+    def push_delete(self, request, pk=None):
+        """Queue a delete of the invoice from the accounting system (where Railz can delete
+        it); the invoice stays here. Once it succeeds the invoice has no provider id, and a
+        later push creates it again."""
+        return self._push(request, operation=PushRequest.Operation.DELETE)
 
 
 class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
@@ -272,6 +298,22 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
             # Sent or finished between reading it and cancelling it.
             push.refresh_from_db(fields=["state"])
             raise _conflict(push_cancel_plan(push=push).reason, "pushNotCancellable")
+        return Response(self._detail(push))
+
+    @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="never-received")
+    def never_received(self, request, pk=None):
+        """Record that a push whose outcome is unknown never reached the accounting system
+        (after checking there), so that it can be retried."""
+        push = self.get_object()
+        try:
+            settled = push_resolve_not_received(push=push, user=request.user)
+        except PushRefused as exc:
+            raise _conflict(str(exc), "pushNotUnknown") from None
+        if not settled:
+            # Reconciled, or its late answer arrived, between reading it and settling it.
+            push.refresh_from_db(fields=["state"])
+            raise _conflict(push_never_received_plan(push=push).reason, "pushNotUnknown")
         return Response(self._detail(push))
 
 

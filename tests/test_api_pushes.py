@@ -1,6 +1,7 @@
 """Pushes through the API: queued from an invoice by holders of the push permission only,
-followed with their timeline, and retried, refreshed, reconciled or cancelled through the
-pipeline's services, with 409 whenever the push's state does not allow it."""
+followed with their timeline, and retried, refreshed, reconciled, cancelled or marked as never
+received through the pipeline's services, with 409 whenever the push's state does not allow
+it."""
 
 import pytest
 from django.utils import timezone
@@ -183,7 +184,7 @@ def test_a_push_is_retrieved_with_its_timeline(pusher, api, ready_invoice):
 
 def test_push_actions_need_the_push_permission(anonymous_api, api, pusher, ready_invoice):
     push_id = push_of(ready_invoice, pusher).json()["id"]
-    for verb in ("retry", "refresh", "reconcile", "cancel"):
+    for verb in ("retry", "refresh", "reconcile", "cancel", "never-received"):
         assert anonymous_api.post(f"{PUSHES}{push_id}/{verb}/").status_code == 401
         assert api.post(f"{PUSHES}{push_id}/{verb}/").status_code == 403
     assert states() == ["queued"]
@@ -268,6 +269,31 @@ def test_reconcile_settles_an_unknown_push_from_railzs_list(pusher, ready_invoic
     assert "adopted" in response.json()["outcome"]
     assert response.json()["push"]["state"] == "pending"
     assert response.json()["push"]["push_communication_id"] == "PC-LOST"
+
+
+def test_never_received_settles_an_unknown_push_as_failed_so_it_can_be_retried(
+    pusher, ready_invoice
+):
+    push_id = push_of(ready_invoice, pusher).json()["id"]
+    queued = pusher.post(f"{PUSHES}{push_id}/never-received/")
+    assert queued.status_code == 409
+    [error] = queued.json()["errors"]
+    assert error["rule"] == "pushNotUnknown"
+    assert "only pushes whose outcome is unknown" in error["message"]
+    assert states() == ["queued"]
+
+    PushRequest.objects.filter(pk=push_id).update(state="unknown", sent_at=timezone.now())
+    response = pusher.post(f"{PUSHES}{push_id}/never-received/")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["state"] == "failed" and body["completed_on"]
+    last = body["events"][-1]
+    assert (last["from_state"], last["to_state"]) == ("unknown", "failed")
+    assert "pusher checked the accounting system" in last["message"]
+
+    again = pusher.post(f"{PUSHES}{push_id}/never-received/")
+    assert again.status_code == 409 and again.json()["errors"][0]["rule"] == "pushNotUnknown"
+    assert pusher.post(f"{PUSHES}{push_id}/retry/").status_code == 201
 
 
 def test_an_invoice_with_a_push_in_flight_or_behind_it_is_not_deleted(api, pusher, ready_invoice):
