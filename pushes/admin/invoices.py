@@ -371,7 +371,12 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("pushes/invoice.css",)}
-        js = ("pushes/invoice_totals.js",)
+        # After django.jQuery exists: the totals follow the autocompletes through its events.
+        js = (
+            "admin/js/vendor/jquery/jquery.min.js",
+            "admin/js/jquery.init.js",
+            "pushes/invoice_totals.js",
+        )
 
     # --- pages ----------------------------------------------------------------------------
 

@@ -64,8 +64,14 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
         "Ethiopia Yirgacheffe - Whole Bean 340 g",
     )
     pick(page, "#id_lines-0-tax_rate", "GST on", "GST on Sales")
+    # The live totals take the line's tax rate from its label: 12 x 18.50 = 222.00, GST 5%.
+    expect(page.locator("#invoice-live-totals")).to_contain_text("Tax: USD 11.10")
+    expect(page.locator("#invoice-live-totals")).to_contain_text("Total: USD 233.10")
     # Filled in, with the longest names the autocompletes show, the form still fits.
     assert_fits_the_screen(page)
+    page.locator("#id_lines-0-description").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 200)")
+    screenshot(page, "composer-lines")
     page.get_by_role("button", name="Save and continue editing").click()
 
     # The preview: exactly the body that will be sent, references by their Xero ids.
