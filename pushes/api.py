@@ -285,36 +285,32 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
             raise _railz_unavailable(exc) from None
         return Response({"outcome": outcome, "push": self._detail(push)})
 
+    def _settle(self, settle, plan, rule: str) -> Response:
+        """Run a person's verb that settles this push (cancel, never received); 409 with the
+        plan's reason when it does not apply, or stopped applying a moment ago."""
+        push = self.get_object()
+        try:
+            settled = settle(push=push, user=self.request.user, source=API)
+        except PushRefused as exc:
+            raise _conflict(str(exc), rule) from None
+        if not settled:
+            # Sent, reconciled or finished between reading it and settling it.
+            push.refresh_from_db(fields=["state"])
+            raise _conflict(plan(push=push).reason, rule)
+        return Response(self._detail(push))
+
     @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a push nobody has sent yet."""
-        push = self.get_object()
-        try:
-            cancelled = push_request_cancel(push=push, user=request.user, source=API)
-        except PushRefused as exc:
-            raise _conflict(str(exc), "pushNotCancellable") from None
-        if not cancelled:
-            # Sent or finished between reading it and cancelling it.
-            push.refresh_from_db(fields=["state"])
-            raise _conflict(push_cancel_plan(push=push).reason, "pushNotCancellable")
-        return Response(self._detail(push))
+        return self._settle(push_request_cancel, push_cancel_plan, "pushNotCancellable")
 
     @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
     @action(detail=True, methods=["post"], url_path="never-received")
     def never_received(self, request, pk=None):
         """Record that a push whose outcome is unknown never reached the accounting system
         (after checking there), so that it can be retried."""
-        push = self.get_object()
-        try:
-            settled = push_resolve_not_received(push=push, user=request.user)
-        except PushRefused as exc:
-            raise _conflict(str(exc), "pushNotUnknown") from None
-        if not settled:
-            # Reconciled, or its late answer arrived, between reading it and settling it.
-            push.refresh_from_db(fields=["state"])
-            raise _conflict(push_never_received_plan(push=push).reason, "pushNotUnknown")
-        return Response(self._detail(push))
+        return self._settle(push_resolve_not_received, push_never_received_plan, "pushNotUnknown")
 
 
 ROUTES = (("invoices", InvoiceViewSet), ("pushes", PushRequestViewSet))

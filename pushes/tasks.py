@@ -89,8 +89,8 @@ def pushes_dispatch_task() -> str:
 
 def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
-    outcomes = services.pushes_reconcile_unknown()
-    return f"{len(outcomes)} unknown push(es) looked at"
+    result = services.pushes_reconcile_unknown()
+    return f"{result.asked} unknown push(es) looked at, {result.done} settled"
 
 
 def enqueue_push_submit(push_request_id: int) -> str:

@@ -407,10 +407,7 @@ def push_request_cancel(
 
     Raises PushRefused with push_cancel_plan's reason when it is not queued.
     """
-    plan = push_cancel_plan(push=push, user=user)
-    if not plan.allowed:
-        raise PushRefused(plan.reason)
-    who = getattr(user, "get_username", lambda: "")()
+    who = _settle_by_person(push, push_cancel_plan, user)
     return _transition(
         push,
         to=State.CANCELLED,
@@ -418,6 +415,15 @@ def push_request_cancel(
         message=f"Cancelled by {who}." if who else "Cancelled.",
         fields={"next_attempt_at": None},
     )
+
+
+def _settle_by_person(push: PushRequest, plan: Callable[..., Any], user: Any) -> str:
+    """Check `plan` allows a person's verb on `push` (PushRefused with its reason if not);
+    returns who they are, for the timeline."""
+    verdict = plan(push=push, user=user)
+    if not verdict.allowed:
+        raise PushRefused(verdict.reason)
+    return getattr(user, "get_username", lambda: "")()
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -933,39 +939,24 @@ def push_reconcile(
     return f"Push #{push.pk}: {note}"
 
 
-def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> list[str]:
+def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> PushesActed:
     """Expire lost leases, then reconcile every unknown push (one call per connection, one
     more where a delete is among them)."""
     pushes_expire_leases()
-    outcomes: list[str] = []
-    unknown = list(PushRequest.objects.filter(state=State.UNKNOWN).select_related("connection"))
-    by_connection: dict[int, list[PushRequest]] = {}
-    for push in unknown:
-        by_connection.setdefault(push.connection_id, []).append(push)
-    client = _client(client) if unknown else client
-    for pushes in by_connection.values():
-        connection = pushes[0].connection
-        try:
-            lists = _status_lists(client, connection, pushes)
-        except RailzError as exc:
-            outcomes.append(f"{connection}: {exc}")
-            continue
-        for push in sorted(pushes, key=lambda p: p.sent_at or p.created_at):
-            outcomes.append(push_reconcile(push=push, status_items=lists[_is_delete(push)]))
-    return outcomes
+    unknown = PushRequest.objects.filter(state=State.UNKNOWN).select_related("connection")
+    return pushes_reconcile(pushes=unknown, client=client, source=Source.SYSTEM)
 
 
-def push_resolve_not_received(*, push: PushRequest, user: Any = None) -> bool:
+def push_resolve_not_received(
+    *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
+) -> bool:
     """A person checked the accounting system: the unknown push never arrived (so it can be
     retried). False if it was settled a moment ago; PushRefused if it is not unknown."""
-    plan = push_never_received_plan(push=push, user=user)
-    if not plan.allowed:
-        raise PushRefused(plan.reason)
-    who = getattr(user, "get_username", lambda: "")()
+    who = _settle_by_person(push, push_never_received_plan, user)
     return _transition(
         push,
         to=State.FAILED,
-        source=Source.STAFF,
+        source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
         message=f"{who or 'Staff'} checked the accounting system: it never arrived.",
         fields={"completed_on": timezone.now()},
     )

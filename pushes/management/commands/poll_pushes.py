@@ -22,5 +22,10 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stderr.write(error)
         if reconcile:
-            for outcome in pushes_reconcile_unknown():
-                self.stdout.write(outcome)
+            acted = pushes_reconcile_unknown()
+            self.stdout.write(
+                f"Reconciled {acted.asked} unknown push(es): {acted.done} settled, "
+                f"{len(acted.skipped)} not settled."
+            )
+            for reason in acted.skipped:
+                self.stdout.write(reason)
