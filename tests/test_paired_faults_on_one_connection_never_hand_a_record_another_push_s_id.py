@@ -365,3 +365,26 @@ def test_an_update_whose_provider_id_names_another_record_is_never_sent(
     push_request_submit(push_request_id=again.pk, client=push_client)
     _settle(push_emulator)
     assert _reload(again).state == "success"
+
+
+def test_a_delete_whose_provider_id_names_another_record_is_never_sent(
+    push_emulator, push_client, push_staff, enqueued
+):
+    mine, created_mine = _push("INV-P-DEL-MINE", push_staff)
+    theirs, created_theirs = _push("INV-P-DEL-THEIRS", push_staff)
+    for push in (created_mine, created_theirs):
+        push_request_submit(push_request_id=push.pk, client=push_client)
+    _settle(push_emulator)
+    their_id = Invoice.objects.get(pk=theirs.pk).provider_record_id
+    Invoice.objects.filter(pk=mine.pk).update(provider_record_id=their_id)
+
+    delete = push_request_create(
+        record=Invoice.objects.get(pk=mine.pk), user=push_staff, operation="delete"
+    )
+    push_request_submit(push_request_id=delete.pk, client=push_client)
+
+    delete = _reload(delete)
+    assert delete.state == "failed" and delete.last_error.startswith("Not sent: this delete")
+    assert "INV-P-DEL-MINE" in delete.last_error and "INV-P-DEL-THEIRS" in delete.last_error
+    assert not delete.events.filter(kind="exchange", method="DELETE").exists()
+    assert emulator_invoice_numbers(DEMO_QUICKBOOKS) == ["INV-P-DEL-MINE", "INV-P-DEL-THEIRS"]

@@ -301,15 +301,18 @@ def _adopt(
         reconcile_evidence=evidence, reconcile_reason=""
     )
     push.reconcile_evidence, push.reconcile_reason = evidence, ""
+    if not push_apply_status(push=push, item=item, source=source):
+        # Another run (or a webhook) settled it a moment ago; its timeline says how.
+        return f"Push #{push.pk} was settled a moment ago."
+    # Written only by the run that adopted it, so racing runs leave one explanation.
     push_note(
         push=push,
         source=source,
         message=f"Reconciled: Railz push {communication_id} (requested "
         f"{item.get('requestedOn')}) is this push's; adopted it. {proof}",
     )
-    if push_apply_status(push=push, item=item, source=source):
-        # Its webhooks came while nobody here knew the id; the later ones apply now.
-        webhook_events_apply_waiting(push_communication_id=communication_id)
+    # Its webhooks came while nobody here knew the id; the later ones apply now.
+    webhook_events_apply_waiting(push_communication_id=communication_id)
     return f"Push #{push.pk}: adopted Railz push {communication_id}."
 
 
@@ -484,7 +487,9 @@ def _not_listed(
     # A check counts once Railz could no longer be logging the request, and once per pass.
     if now >= end and (not checks or checks[-1] != _iso(now)):
         checks.append(_iso(now))
-    evidence["notListed"] = checks[-10:]
+    # The first two checks decide; the latest ones show it is still not listed.
+    checks = checks if len(checks) <= 10 else checks[:2] + checks[-8:]
+    evidence["notListed"] = checks
     evidence["listedInWindow"] = [
         _communication_id(i)
         for i in status_items
@@ -533,8 +538,8 @@ def _settle_not_received(
 ) -> str:
     listed = ", ".join(evidence.get("listedInWindow") or []) or "none"
     seen = (
-        f"Railz's push log did not list it at {len(checks)} checks from {checks[0]} to "
-        f"{checks[-1]} (pushes listed for its window then, all another's: {listed})."
+        f"Railz's push log did not list it at 2 checks, {checks[0]} and {checks[1]} (pushes "
+        f"listed for its window, all another's: {listed})."
     )
     if not settings.PUSH_AUTO_REQUEUE_NOT_RECEIVED or _auto_requeued(push):
         why = (
@@ -719,21 +724,18 @@ def push_adopt_candidate(
         if row.get("record")
         else ""
     )
-    push_note(
-        push=push,
-        source=Source.STAFF if source == PushRequest.Source.STAFF else Source.API,
-        message=f"{who} decided that Railz push {push_communication_id} (requested "
-        f"{row.get('requestedOn')}) is this push's.{seen}",
-    )
+    event_source = Source.STAFF if source == PushRequest.Source.STAFF else Source.API
     PushRequest.objects.filter(pk=push.pk, state=State.UNKNOWN).update(
         reconcile_evidence={**push.reconcile_evidence, "adopted": push_communication_id},
         reconcile_reason="",
     )
-    moved = push_apply_status(
+    if not push_apply_status(push=push, item=items[0], source=event_source):
+        return False
+    push_note(
         push=push,
-        item=items[0],
-        source=Source.STAFF if source == PushRequest.Source.STAFF else Source.API,
+        source=event_source,
+        message=f"{who} decided that Railz push {push_communication_id} (requested "
+        f"{row.get('requestedOn')}) is this push's.{seen}",
     )
-    if moved:
-        webhook_events_apply_waiting(push_communication_id=push_communication_id)
-    return moved
+    webhook_events_apply_waiting(push_communication_id=push_communication_id)
+    return True
