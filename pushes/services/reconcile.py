@@ -296,14 +296,13 @@ def _adopt(
     source: str,
 ) -> str:
     communication_id = _communication_id(item)
-    evidence = {**evidence, "adopted": communication_id, "proof": proof}
-    PushRequest.objects.filter(pk=push.pk, state=State.UNKNOWN).update(
-        reconcile_evidence=evidence, reconcile_reason=""
-    )
-    push.reconcile_evidence, push.reconcile_reason = evidence, ""
     if not push_apply_status(push=push, item=item, source=source):
-        # Another run (or a webhook) settled it a moment ago; its timeline says how.
+        # Another run (or a webhook) settled it a moment ago, or the Railz push became another
+        # push's meanwhile: the next run looks again.
         return f"Push #{push.pk} was settled a moment ago."
+    evidence = {**evidence, "adopted": communication_id, "proof": proof}
+    PushRequest.objects.filter(pk=push.pk).update(reconcile_evidence=evidence, reconcile_reason="")
+    push.reconcile_evidence, push.reconcile_reason = evidence, ""
     # Written only by the run that adopted it, so racing runs leave one explanation.
     push_note(
         push=push,
@@ -397,7 +396,9 @@ def _prove_by_content(
         record_id = row["sourceObjectIds"][0] if row["sourceObjectIds"] else ""
         if not record_id or item.get("status") != "success":
             row["readProblem"] = (
-                f"Railz reports it {item.get('status')}; there is no record to read yet."
+                "Railz reports it pending; there is no record to read yet."
+                if item.get("status") == "pending"
+                else f"Railz reports it {item.get('status')}; it created no record to read."
             )
             continue
         record, problem = reader.read(
@@ -496,7 +497,7 @@ def _not_listed(
         if i.get("dataType") == push.data_type
         and (t := _parse_time(i.get("requestedOn"))) is not None
         and start <= t <= end
-    ][:20]
+    ][:20] or list(evidence.get("excluded") or [])
     first = _parse_time(checks[0]) if checks else None
     settle = timedelta(seconds=settings.PUSH_SETTLE_NOT_RECEIVED_SECONDS)
     when = f"between {start:%Y-%m-%d %H:%M:%S} and {end:%H:%M:%S} UTC"
@@ -725,12 +726,12 @@ def push_adopt_candidate(
         else ""
     )
     event_source = Source.STAFF if source == PushRequest.Source.STAFF else Source.API
-    PushRequest.objects.filter(pk=push.pk, state=State.UNKNOWN).update(
+    if not push_apply_status(push=push, item=items[0], source=event_source):
+        return False
+    PushRequest.objects.filter(pk=push.pk).update(
         reconcile_evidence={**push.reconcile_evidence, "adopted": push_communication_id},
         reconcile_reason="",
     )
-    if not push_apply_status(push=push, item=items[0], source=event_source):
-        return False
     push_note(
         push=push,
         source=event_source,
