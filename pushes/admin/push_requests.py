@@ -547,7 +547,8 @@ def reconcile_evidence_view(push: PushRequest, *, user) -> dict | None:
         candidates.append(
             {
                 "id": row.get("pushCommunicationId"),
-                "requested_on": row.get("requestedOn"),
+                "requested_on": _when(row.get("requestedOn")),
+                "requested_raw": row.get("requestedOn") or "",
                 "status": row.get("status"),
                 "source_object_ids": row.get("sourceObjectIds") or [],
                 "fields": [
