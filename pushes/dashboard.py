@@ -395,6 +395,57 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
     return failures, total
 
 
+@dataclass(frozen=True)
+class WaitingReason:
+    """Unknown pushes that wait for the same reason: how many, why, and where to see them."""
+
+    reason: str
+    count: int
+    label: str
+    url: str
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.count} push{'es' if self.count != 1 else ''}: {self.label}"
+
+
+# Reconciliation's reasons, most in need of a person first; "" is not looked at yet.
+WAITING_ORDER = (
+    PushRequest.ReconcileReason.SEVERAL,
+    PushRequest.ReconcileReason.NOT_LISTED,
+    PushRequest.ReconcileReason.SECOND_CHECK,
+    "",
+)
+WAITING_LABELS = {
+    **{choice.value: choice.label for choice in PushRequest.ReconcileReason},
+    "": "not reconciled yet (the next run looks at them)",
+}
+
+
+def pushes_unknown_by_reason() -> list[WaitingReason]:
+    """Unknown pushes counted by why they still wait (one GROUP BY over the state index),
+    each reason linking to its pushes."""
+    rows = (
+        PushRequest.objects.filter(state=State.UNKNOWN)
+        .values("reconcile_reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {row["reconcile_reason"]: row["n"] for row in rows}
+    changelist = reverse("admin:pushes_pushrequest_changelist")
+    return [
+        WaitingReason(
+            reason=reason,
+            count=counts[reason],
+            label=WAITING_LABELS.get(reason, reason),
+            url=f"{changelist}?state__exact=unknown&reconcile_reason__exact={reason}",
+        )
+        for reason in sorted(
+            counts, key=lambda r: WAITING_ORDER.index(r) if r in WAITING_ORDER else 0
+        )
+    ]
+
+
 # --- pushes per hour --------------------------------------------------------------------------
 
 # Chart series, bottom to top: (key, label, states).
@@ -542,6 +593,7 @@ class Dashboard:
     rate: RateUsage
     failures: list[Failure]
     failures_total: int
+    unknown_by_reason: list[WaitingReason]
     chart_day: Chart
     chart_week: Chart
     can_push: bool
@@ -581,6 +633,7 @@ def dashboard_build(*, user: Any = None, now: datetime | None = None) -> Dashboa
         rate=rate,
         failures=failures,
         failures_total=failures_total,
+        unknown_by_reason=pushes_unknown_by_reason(),
         chart_day=chart_build(
             title="Pushes per hour, last 24 hours",
             buckets=hours[-24:],

@@ -221,8 +221,9 @@ def push_reconcile_plan(*, push: PushRequest, user: Any = None) -> PushActionPla
     return PushActionPlan(
         push,
         True,
-        "Looked for in Railz's list of pushes; its outcome is adopted if exactly one matches, "
-        "otherwise it stays unknown with a note saying why.",
+        "Looked for in Railz's list of pushes; a Railz push is adopted only when it can be this "
+        "push's alone, or its record read back proves it; otherwise it stays unknown with a "
+        "note saying why, and the candidates are shown on its page.",
     )
 
 
@@ -280,8 +281,8 @@ PUSH_VERBS: tuple[PushVerb, ...] = (
     PushVerb(
         "reconcile_pushes",
         "Reconcile with Railz",
-        "Looks for this push in Railz's list of pushes and adopts its outcome if exactly one "
-        "matches; nothing is sent again.",
+        "Looks for this push in Railz's list of pushes and adopts its outcome only when the "
+        "evidence ties one Railz push to it alone; nothing is sent again.",
         "reconciled",
         push_reconcile_plan,
     ),

@@ -238,6 +238,11 @@ PUSH_STUCK_AFTER_MINUTES = env_int("PUSH_STUCK_AFTER_MINUTES", 30, minimum=1)
 PUSH_LEASE_SECONDS = env_int("PUSH_LEASE_SECONDS", Q_CLUSTER["timeout"] + 60, minimum=1)
 # Clock difference allowed between us and Railz when matching a lost answer to Railz's list.
 PUSH_RECONCILE_SKEW_SECONDS = env_int("PUSH_RECONCILE_SKEW_SECONDS", 10, minimum=0)
+# An unknown push Railz's push log does not list is settled as never received only when two
+# checks at least this far apart (both after its request could still have been logged) find
+# nothing; then, with PUSH_AUTO_REQUEUE_NOT_RECEIVED, it is queued again once, automatically.
+PUSH_SETTLE_NOT_RECEIVED_SECONDS = env_int("PUSH_SETTLE_NOT_RECEIVED_SECONDS", 300, minimum=0)
+PUSH_AUTO_REQUEUE_NOT_RECEIVED = env_bool("PUSH_AUTO_REQUEUE_NOT_RECEIVED", True)
 # How long one run of the poll task keeps polling young pushes (every 5 s, 15 s...).
 PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 # A queued push nobody has sent by then is enqueued again by the dispatcher.

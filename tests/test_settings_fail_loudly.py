@@ -45,6 +45,11 @@ def test_defaults_load():
         ({"DB_CONN_MAX_AGE": "-5"}, "DB_CONN_MAX_AGE must be at least 0"),
         ({"Q_SAVE_LIMIT": "-2"}, "Q_SAVE_LIMIT must be at least -1"),
         ({"Q_SUCCESS_KEEP_HOURS": "0"}, "Q_SUCCESS_KEEP_HOURS must be at least 1"),
+        (
+            {"PUSH_SETTLE_NOT_RECEIVED_SECONDS": "-1"},
+            "PUSH_SETTLE_NOT_RECEIVED_SECONDS must be at least 0",
+        ),
+        ({"PUSH_AUTO_REQUEUE_NOT_RECEIVED": "sometimes"}, "PUSH_AUTO_REQUEUE_NOT_RECEIVED must be"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env, message):
@@ -78,3 +83,14 @@ def test_credentials_point_at_the_real_railz():
         "https://api.railz.ai",
         "https://auth.railz.ai/getAccess",
     ]
+
+
+def test_settling_pushes_never_received_defaults_to_five_minutes_and_requeues():
+    code = (
+        "print(settings.PUSH_SETTLE_NOT_RECEIVED_SECONDS, settings.PUSH_AUTO_REQUEUE_NOT_RECEIVED)"
+    )
+    assert load_settings(code).stdout.split() == ["300", "True"]
+    turned = load_settings(
+        code, PUSH_SETTLE_NOT_RECEIVED_SECONDS="60", PUSH_AUTO_REQUEUE_NOT_RECEIVED="0"
+    )
+    assert turned.stdout.split() == ["60", "False"]

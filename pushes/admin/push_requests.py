@@ -16,11 +16,15 @@ from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from pushes.models import PushEvent, PushRequest
 from pushes.push_selectors import (
@@ -39,6 +43,7 @@ from pushes.services.push_requests import (
     pushes_refresh,
     pushes_request_bulk,
 )
+from pushes.services.reconcile import IDENTITY_FIELDS, push_adopt_candidate
 
 State = PushRequest.State
 LISTED_REASONS = 10
@@ -241,7 +246,15 @@ class PushRequestAdmin(admin.ModelAdmin):
         "completed_on",
         "problem",
     )
-    list_filter = (StuckFilter, "state", "operation", "data_type", "source", "connection")
+    list_filter = (
+        StuckFilter,
+        "state",
+        "reconcile_reason",
+        "operation",
+        "data_type",
+        "source",
+        "connection",
+    )
     list_select_related = ("connection", "content_type", "requested_by")
     search_fields = ("=push_communication_id", "=object_id", "=provider_record_id")
     show_full_result_count = False
@@ -265,6 +278,7 @@ class PushRequestAdmin(admin.ModelAdmin):
                     "provider_record_id",
                     "state",
                     "outcome_in_words",
+                    "reconcile_reason",
                     "reconcile_note",
                     "push_communication_id",
                     "source_object_ids",
@@ -373,6 +387,44 @@ class PushRequestAdmin(admin.ModelAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
+    # --- reconciliation evidence and a person's decision --------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        push = self.get_object(request, object_id)
+        extra = {**(extra_context or {})}
+        if push is not None:
+            extra["reconcile"] = reconcile_evidence_view(push, user=request.user)
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/adopt/",
+                self.admin_site.admin_view(require_POST(self.adopt_view)),
+                name="pushes_pushrequest_adopt",
+            ),
+            *super().get_urls(),
+        ]
+
+    def adopt_view(self, request, object_id):
+        """A person adopts one stored candidate for an unknown push (its page showed them)."""
+        if not has_push_permission(self, request):
+            raise PermissionDenied
+        push = get_object_or_404(PushRequest.objects.select_related("connection"), pk=object_id)
+        candidate = request.POST.get("candidate", "")
+        try:
+            if push_adopt_candidate(push=push, push_communication_id=candidate, user=request.user):
+                messages.success(
+                    request, f"Push #{push.pk} is Railz push {candidate} now, as you decided."
+                )
+            else:
+                messages.warning(
+                    request, f"Push #{push.pk} changed state a moment ago; look again."
+                )
+        except PushRefused as exc:
+            messages.error(request, f"Not adopted: {exc}")
+        return HttpResponseRedirect(reverse("admin:pushes_pushrequest_change", args=[push.pk]))
+
     # --- actions ------------------------------------------------------------------------------
 
     def _preview_or_run(self, request, queryset: QuerySet[PushRequest], *, name: str):
@@ -465,3 +517,65 @@ class PushRequestAdmin(admin.ModelAdmin):
     )
     def mark_never_received(self, request, queryset: QuerySet[PushRequest]):
         return self._preview_or_run(request, queryset, name="mark_never_received")
+
+
+def _when(value) -> object:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed or value
+
+
+def reconcile_evidence_view(push: PushRequest, *, user) -> dict | None:
+    """What the last reconciliation stored, shaped for the push's page: each candidate's
+    record next to this push's body, field by field. Reads the push only; never calls Railz."""
+    evidence = push.reconcile_evidence or {}
+    if not evidence:
+        return None
+    this = evidence.get("this") or {}
+    others = {
+        p.pk: p
+        for p in PushRequest.objects.filter(
+            pk__in={
+                pk
+                for row in evidence.get("candidates") or []
+                for pk in row.get("otherOwners") or []
+            }
+        )
+    }
+    candidates = []
+    for row in evidence.get("candidates") or []:
+        record = row.get("record")
+        candidates.append(
+            {
+                "id": row.get("pushCommunicationId"),
+                "requested_on": _when(row.get("requestedOn")),
+                "requested_raw": row.get("requestedOn") or "",
+                "status": row.get("status"),
+                "source_object_ids": row.get("sourceObjectIds") or [],
+                "fields": [
+                    (
+                        name,
+                        record.get(name),
+                        this.get(name),
+                        not (record.get(name) and this.get(name))
+                        or record.get(name) == this.get(name),
+                    )
+                    for name in IDENTITY_FIELDS
+                ]
+                if record
+                else [],
+                "matches_this": row.get("matchesThis"),
+                "read_problem": row.get("readProblem", ""),
+                "other_owners": [others[pk] for pk in row.get("otherOwners") or [] if pk in others],
+                "matches_others": row.get("matchesOthers") or [],
+            }
+        )
+    return {
+        "checked_at": _when(evidence.get("checkedAt")),
+        "note": push.reconcile_note if push.state == State.UNKNOWN else "",
+        "adopted": evidence.get("adopted", ""),
+        "proof": evidence.get("proof", ""),
+        "checks": [_when(at) for at in evidence.get("notListed") or []],
+        "listed": evidence.get("listedInWindow") or [],
+        "candidates": candidates,
+        "can_decide": push.state == State.UNKNOWN and user.has_perm(PUSH_PERMISSION),
+    }

@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["PushEvent", "PushRequest", "WebhookEvent"]
+__all__ = ["PushEvent", "PushRequest", "ReconcileReason", "WebhookEvent"]
 
 
 class PushRequestQuerySet(models.QuerySet):
@@ -29,6 +29,14 @@ class PushRequestQuerySet(models.QuerySet):
         return self.filter(
             content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
         )
+
+
+class ReconcileReason(models.TextChoices):
+    """Why reconciliation left a push unknown (or what it concluded), for counting."""
+
+    SECOND_CHECK = "second_check", "waiting for the second check"
+    SEVERAL = "several", "several Railz pushes could be theirs"
+    NOT_LISTED = "not_listed", "never listed by Railz; not queued again automatically"
 
 
 class PushRequest(models.Model):
@@ -55,6 +63,8 @@ class PushRequest(models.Model):
         STAFF = "staff"
         API = "api"
         SYSTEM = "system"
+
+    ReconcileReason = ReconcileReason
 
     IN_FLIGHT = (State.QUEUED, State.SUBMITTING, State.PENDING, State.UNKNOWN)
     TERMINAL = (State.SUCCESS, State.FAILED, State.REJECTED, State.CANCELLED)
@@ -90,6 +100,14 @@ class PushRequest(models.Model):
     last_error = models.TextField(blank=True)
     # Why an unknown push still waits for a person (no match, several matches...).
     reconcile_note = models.TextField(blank=True)
+    # Why it is still unknown, as a code the dashboard counts by (ReconcileReason).
+    reconcile_reason = models.CharField(
+        max_length=20, choices=ReconcileReason.choices, blank=True, default=""
+    )
+    # What the last reconciliation saw: its checks of Railz's push log, the candidates and,
+    # where read, their records next to this push's body. Staff pages show it without asking
+    # Railz again.
+    reconcile_evidence = models.JSONField(default=dict, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
 

@@ -37,7 +37,6 @@ from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
     push_plan_for,
-    push_reconcile_plan,
     push_refresh_plan,
     push_retry_plan,
     pushes_in_flight_for,
@@ -460,6 +459,18 @@ def push_request_submit(
         )
     # Committed before anything leaves: a worker that dies from here on leaves `submitting`.
     push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    client = _client(client)
+    if push.operation != PushRequest.Operation.CREATE:
+        refusal = _target_mismatch(push, client)
+        if refusal:
+            _transition(
+                push,
+                to=State.FAILED,
+                source=Source.WORKER,
+                message=refusal,
+                fields={"last_error": refusal, "completed_on": timezone.now()},
+            )
+            return push
     exchanges: list[PushEvent] = []
 
     def record_exchange(exchange: Exchange) -> None:
@@ -468,7 +479,7 @@ def push_request_submit(
         )
 
     try:
-        answer = _send(push, _client(client), record_exchange)
+        answer = _send(push, client, record_exchange)
     except RailzError as exc:
         with transaction.atomic():
             PushEvent.objects.bulk_create(exchanges)
@@ -481,6 +492,60 @@ def push_request_submit(
         # Its webhook may have arrived before we wrote the id down.
         webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
     return push
+
+
+def _target_mismatch(push: PushRequest, client: RailzClient) -> str:
+    """Why an update or delete must not be sent: the record its provider id names in the
+    accounting system is not the record being pushed; "" when it is, or cannot be told.
+
+    A provider id adopted wrongly (a reconciliation that guessed) would otherwise make this
+    push overwrite or delete another record: the record is read back by id and its number and
+    party compared with what this record sends (for a delete, what it would send).
+    """
+    from pushes import registry
+    from pushes.services.reconcile import identity_differences, identity_in_words, record_identity
+
+    record = push.record
+    try:
+        pushable = registry.for_model(record) if record is not None else None
+        if push.operation == PushRequest.Operation.UPDATE:
+            expected_data = (push.body or {}).get("data")
+        else:
+            expected_data = pushable.build_payload(record) if pushable else None
+        described = pushable.describe(record) if pushable else f"push #{push.pk}'s record"
+    except (KeyError, LookupError, AttributeError, ValueError):
+        return ""
+    expected = record_identity(expected_data)
+    if not (expected["number"] or expected["party"]):
+        return ""
+    try:
+        found = client.record_read(
+            push.data_type,
+            connection_uuid=push.connection.connection_uuid,
+            record_id=push.provider_record_id,
+        )
+    except RailzError as exc:
+        push_note(
+            push=push,
+            source=Source.WORKER,
+            message=f"Could not read id {push.provider_record_id} back from Railz before "
+            f"sending ({exc}); sent without that check.",
+        )
+        return ""
+    if found is None:
+        return ""  # Railz answers for an id it does not have: the push fails there, harmlessly
+    there = record_identity(found)
+    differences = identity_differences(expected, there, fields=("number", "party"))
+    if not differences:
+        return ""
+    verb = "update" if push.operation == PushRequest.Operation.UPDATE else "delete"
+    return (
+        f"Not sent: this {verb} of {described} ({identity_in_words(expected)}) targets id "
+        f"{push.provider_record_id} in {push.connection.service_name}, but the record there is "
+        f"another one ({identity_in_words(there)}): {'; '.join(differences)}. Its provider id "
+        "was probably adopted wrongly; check the accounting system and correct it before "
+        "pushing again."
+    )
 
 
 def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict[str, Any]:
@@ -645,7 +710,7 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
                 to=State.PENDING,
                 source=source,
                 message=f"Railz reports push {communication_id} pending.",
-                fields={**fields, "reconcile_note": ""},
+                fields={**fields, "reconcile_note": "", "reconcile_reason": ""},
             )
         if status not in ("success", "failed"):
             return False
@@ -659,6 +724,7 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
             source_object_ids=[str(i) for i in ids] if isinstance(ids, list) else [],
             next_poll_at=None,
             reconcile_note="",
+            reconcile_reason="",
         )
         success = status == "success"
         if success:
@@ -864,87 +930,19 @@ def push_reconcile(
     source: str = Source.SYSTEM,
     status_items: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Settle an `unknown` push from Railz's push list; returns what was concluded.
+    """Settle an `unknown` push from Railz's push list (see pushes.services.reconcile)."""
+    from pushes.services import reconcile
 
-    Adopts the one push Railz has of the same data type, requested inside this attempt's
-    window and not already another push's. With none or several, the push stays unknown and
-    `reconcile_note` tells a person why. `status_items` is the connection's pushStatus (its
-    deleteStatus for a delete), when the caller already has it.
-    """
-    if push.state != State.UNKNOWN:
-        return f"Push #{push.pk} is {push.state}; nothing to reconcile."
-    connection = push.connection
-    if status_items is None:
-        status_items = _status_lists(_client(client), connection, [push])[_is_delete(push)]
-    if push.push_communication_id:
-        own = [i for i in status_items if _communication_id(i) == push.push_communication_id]
-        if own:
-            push_apply_status(push=push, item=own[0], source=source)
-            return f"Push #{push.pk}: Railz reports it {own[0].get('status')}."
-    start, end = _window(push)
-    ids = [_communication_id(i) for i in status_items if _communication_id(i)]
-    known = set(
-        PushRequest.objects.filter(push_communication_id__in=ids)
-        .exclude(pk=push.pk)
-        .values_list("push_communication_id", flat=True)
+    return reconcile.push_reconcile(
+        push=push, client=client, source=source, status_items=status_items
     )
-    candidates = []
-    for item in status_items:
-        requested_on = _parse_time(item.get("requestedOn"))
-        if (
-            item.get("dataType") == push.data_type
-            and _communication_id(item)
-            and _communication_id(item) not in known
-            and requested_on is not None
-            and start <= requested_on <= end
-        ):
-            targets = item.get("sourceObjectIds") or []
-            if push.provider_record_id and targets and push.provider_record_id not in targets:
-                continue  # an update or delete of another record
-            candidates.append(item)
-    if len(candidates) == 1:
-        item = candidates[0]
-        push_note(
-            push=push,
-            source=source,
-            message=(
-                f"Reconciled: Railz has exactly one matching push, {_communication_id(item)}"
-                f" (requested {item.get('requestedOn')}); adopted it."
-            ),
-        )
-        if push_apply_status(push=push, item=item, source=source):
-            # Its webhooks came while nobody here knew the id; the later ones apply now.
-            webhook_events_apply_waiting(push_communication_id=_communication_id(item))
-        return f"Push #{push.pk}: adopted Railz push {_communication_id(item)}."
-    when = f"between {start:%Y-%m-%d %H:%M:%S} and {end:%H:%M:%S} UTC"
-    if not candidates:
-        note = (
-            f"Railz lists no {push.data_type} push on this connection requested {when} that "
-            "is not already accounted for: the request probably never arrived. Check the "
-            "accounting system before deciding; it is not sent again automatically."
-        )
-    else:
-        listed = ", ".join(_communication_id(i) for i in candidates[:5])
-        note = (
-            f"Railz lists {len(candidates)} {push.data_type} pushes on this connection "
-            f"requested {when} ({listed}); which one is this push cannot be told apart "
-            "automatically. Check the accounting system and decide."
-        )
-    if note != push.reconcile_note:
-        PushRequest.objects.filter(pk=push.pk, state=State.UNKNOWN).update(
-            reconcile_note=note, updated_at=timezone.now()
-        )
-        push.reconcile_note = note
-        push_note(push=push, source=source, message=note)
-    return f"Push #{push.pk}: {note}"
 
 
 def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> PushesActed:
-    """Expire lost leases, then reconcile every unknown push (one call per connection, one
-    more where a delete is among them)."""
-    pushes_expire_leases()
-    unknown = PushRequest.objects.filter(state=State.UNKNOWN).select_related("connection")
-    return pushes_reconcile(pushes=unknown, client=client, source=Source.SYSTEM)
+    """Expire lost leases, then reconcile every unknown push (see pushes.services.reconcile)."""
+    from pushes.services import reconcile
+
+    return reconcile.pushes_reconcile_unknown(client=client)
 
 
 def push_resolve_not_received(
@@ -958,7 +956,7 @@ def push_resolve_not_received(
         to=State.FAILED,
         source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
         message=f"{who or 'Staff'} checked the accounting system: it never arrived.",
-        fields={"completed_on": timezone.now()},
+        fields={"completed_on": timezone.now(), "reconcile_reason": ""},
     )
 
 
@@ -1024,32 +1022,10 @@ def pushes_reconcile(
     client: RailzClient | None = None,
     source: str = Source.STAFF,
 ) -> PushesActed:
-    """Reconcile the unknown pushes among `pushes`: one call per connection (one more where a
-    delete is among them).
+    """Reconcile the unknown pushes among `pushes` (see pushes.services.reconcile)."""
+    from pushes.services import reconcile
 
-    `done` counts the pushes settled; one still unknown is skipped with its reconcile note.
-    """
-    result = PushesActed()
-    groups = _by_connection(pushes, push_reconcile_plan, user, result)
-    client = _client(client) if groups else client
-    for group in groups.values():
-        connection = group[0].connection
-        result.asked += len(group)
-        try:
-            lists = _status_lists(client, connection, group)
-        except RailzError as exc:
-            result.calls += 1
-            result.skipped.append(f"{connection}: {exc}")
-            continue
-        result.calls += len(lists)
-        for push in sorted(group, key=lambda p: p.sent_at or p.created_at):
-            push_reconcile(push=push, status_items=lists[_is_delete(push)], source=source)
-            push.refresh_from_db(fields=["state", "reconcile_note"])
-            if push.state == State.UNKNOWN:
-                result.skipped.append(f"#{push.pk}: {push.reconcile_note}")
-            else:
-                result.done += 1
-    return result
+    return reconcile.pushes_reconcile(pushes=pushes, user=user, client=client, source=source)
 
 
 # --- dispatching ------------------------------------------------------------------------------

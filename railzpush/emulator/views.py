@@ -15,6 +15,7 @@ import logging
 import re
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,7 @@ def _routes_build() -> list[Route]:
         Route("GET", re.compile(r"^/v2/data/deleteStatus$"), push_status, {"deletes": True}),
         Route("GET", re.compile(r"^/v2/data/pushOptions$"), push_options_view, {}),
         Route("POST", re.compile(r"^/v2/sandbox/fireWebhooks$"), fire_webhooks, {}),
+        Route("POST", re.compile(r"^/v2/data/sync$"), data_sync, {}),
     ]
     read_paths = dict(records.READ_PATHS)
     for entry in DATA_TYPES.values():
@@ -358,6 +360,14 @@ def read_list(call: Call, *, data_type: str) -> HttpResponse:
     extra = {}
     if connection.data_ready_at and connection.data_ready_at > timezone.now():
         count, items, status = 0, [], 202
+    elif call.params.get("id"):
+        # A filter on the id (`{propertyName}={value}`): the record, or 200 with an empty list.
+        record = records.record_get(
+            connection=connection, data_type=data_type, remote_id=call.params["id"]
+        )
+        items = [record.body] if record is not None else []
+        count, status = len(items), 200
+        items = items[offset : offset + limit]
     else:
         count, items = records.records_page(
             connection=connection,
@@ -472,6 +482,63 @@ def push_status(call: Call, *, deletes: bool) -> HttpResponse:
         "count": len(items),
     }
     return json_response({"meta": meta, "data": items})
+
+
+# Providers POST /v2/data/sync supports (its **Supported for:** list in the spec).
+SYNC_PROVIDERS = (
+    "freshbooks",
+    "quickbooks",
+    "xero",
+    "oracleNetsuite",
+    "sageBusinessCloud",
+    "sageIntacct",
+    "dynamicsBusinessCentral",
+    "wave",
+    "shopify",
+    "square",
+    "plaid",
+    "zohoBooks",
+)
+
+
+def data_sync(call: Call) -> HttpResponse:
+    """POST /v2/data/sync: queue a refresh of Railz's copy.
+
+    Completed pushes are written to the emulator's records at once, so its copy is never
+    behind and the sync has nothing to do; it answers as Railz does (the few fields Railz
+    actually returns).
+    """
+    from railzpush.railz.datatypes import DATA_TYPES
+
+    body = call.body if isinstance(call.body, dict) else {}
+    problems = []
+    if not isinstance(body.get("connectionUuid"), str) or not body.get("connectionUuid"):
+        problems.append("connectionUuid should not be empty")
+    data_type = body.get("dataType")
+    data_types = body.get("dataTypes")
+    if data_type is None and not data_types:
+        problems.append("dataType or dataTypes should not be empty")
+    known = set(DATA_TYPES) | set(records.READ_PATHS.values())
+    for name in [data_type] if data_type is not None else list(data_types or []):
+        if not isinstance(name, str) or name not in known:
+            problems.append(f"dataType {name!r} is not a data type that can be synced")
+    if problems:
+        raise ApiError(400, problems)
+    connection = records.connection_get(connection_uuid=body["connectionUuid"])
+    if connection.service_name not in SYNC_PROVIDERS:
+        raise ApiError(404, "Endpoint Not Allowed")
+    answer = {
+        "connectionUuid": connection.connection_uuid,
+        "businessName": connection.business_name,
+        "serviceName": connection.service_name,
+        "requestedOn": records.iso(timezone.now()),
+        "requestId": uuid.uuid4().hex,
+    }
+    if data_type is not None:
+        answer["dataType"] = data_type
+    else:
+        answer["dataTypes"] = data_types
+    return json_response(answer)
 
 
 def push_options_view(call: Call) -> HttpResponse:

@@ -231,6 +231,43 @@ class RailzClient:
             "/v2/data/pushOptions", {"connectionUuid": connection_uuid, "dataType": data_type}
         )
 
+    def record_read(
+        self, data_type: str, *, connection_uuid: str, record_id: str
+    ) -> dict[str, Any] | None:
+        """One record of the accounting system as Railz's synced copy has it, or None.
+
+        Railz has no GET by id for accounting records: its list of the type is filtered on
+        `id` (`{propertyName}={value}`), and only an item with exactly that id is returned.
+        RailzNotSupported for a type this application cannot read.
+        """
+        try:
+            entry = self.registry(data_type)
+        except KeyError as exc:
+            raise RailzNotSupported(f"Records of type {data_type!r} cannot be read.") from exc
+        if not getattr(entry, "read_path", None):
+            raise RailzNotSupported(f"Railz has no list of {entry.label_plural} to read from.")
+        body = self._get_json(
+            entry.read_path, {"connectionUuid": connection_uuid, "id": record_id, "limit": 1}
+        )
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and str(item.get("id")) == str(record_id):
+                return item
+        return None
+
+    def data_sync(
+        self, *, connection_uuid: str, data_type: str, on_exchange: ExchangeCallback | None = None
+    ) -> dict[str, Any]:
+        """Ask Railz to refresh its copy of one data type now (POST /v2/data/sync), so that a
+        record pushed a moment ago can be read back."""
+        response = self._send(
+            "POST",
+            "/v2/data/sync",
+            body={"connectionUuid": connection_uuid, "dataType": data_type},
+            connection_uuid=connection_uuid,
+            on_exchange=on_exchange,
+        )
+        return self._write_answer(response)
+
     # --- writes -------------------------------------------------------------------------------
 
     def create(
