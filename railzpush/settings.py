@@ -5,6 +5,7 @@ Railz emulator; the scale setup is DATABASE_URL=postgres://…, REDIS_URL=redis:
 credentials. See README.md.
 """
 
+import math
 import os
 import re
 from pathlib import Path
@@ -233,9 +234,18 @@ PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
 PUSH_RATE_LIMIT_WAIT_SECONDS = env_float("PUSH_RATE_LIMIT_WAIT_SECONDS", 2.0, minimum=0)
 # A push Railz keeps pending longer than this is flagged as stuck for staff.
 PUSH_STUCK_AFTER_MINUTES = env_int("PUSH_STUCK_AFTER_MINUTES", 30, minimum=1)
-# A row left in `submitting` longer than this lost its worker (a task never outlives the
-# cluster's timeout); it becomes `unknown` and is reconciled, never resent.
-PUSH_LEASE_SECONDS = env_int("PUSH_LEASE_SECONDS", Q_CLUSTER["timeout"] + 60, minimum=1)
+# A row left in `submitting` longer than this lost its worker; it becomes `unknown` and is
+# reconciled, never resent. A send is one write to Railz after at most the rate-limit wait, so
+# it is over once the connect and read timeouts have run out: the lease is that plus a margin,
+# not the whole task timeout, so a dead worker's push surfaces within a minute or two (the
+# `pushes: expire lost sends` job looks every minute). Should a live send outlast it anyway (a
+# token refresh or a refused token adds a call), its answer still moves the push from unknown
+# to pending when it arrives.
+PUSH_LEASE_MARGIN_SECONDS = 10
+_send_bound = PUSH_RATE_LIMIT_WAIT_SECONDS + RAILZ_CONNECT_TIMEOUT + RAILZ_READ_TIMEOUT
+PUSH_LEASE_SECONDS = env_int(
+    "PUSH_LEASE_SECONDS", math.ceil(_send_bound) + PUSH_LEASE_MARGIN_SECONDS, minimum=1
+)
 # Clock difference allowed between us and Railz when matching a lost answer to Railz's list.
 PUSH_RECONCILE_SKEW_SECONDS = env_int("PUSH_RECONCILE_SKEW_SECONDS", 10, minimum=0)
 # How long one run of the poll task keeps polling young pushes (every 5 s, 15 s...).
@@ -244,8 +254,11 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
-if PUSH_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
-    raise ImproperlyConfigured("PUSH_LEASE_SECONDS must be longer than Q_TIMEOUT")
+if PUSH_LEASE_SECONDS <= _send_bound:
+    raise ImproperlyConfigured(
+        "PUSH_LEASE_SECONDS must be longer than a send can take: PUSH_RATE_LIMIT_WAIT_SECONDS + "
+        f"RAILZ_CONNECT_TIMEOUT + RAILZ_READ_TIMEOUT = {_send_bound:g} s"
+    )
 if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("PUSH_POLL_LOOP_SECONDS must be shorter than Q_TIMEOUT")
 
