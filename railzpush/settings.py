@@ -224,6 +224,14 @@ RAILZ_EMULATOR_PROVIDER_LIMITS = env_json_ints("RAILZ_EMULATOR_PROVIDER_LIMITS",
 # refreshed from Railz (written to django-q2 by `manage.py setup_schedules`).
 REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1)
 
+# --- Records ---------------------------------------------------------------------------------
+# The most lines one record (an invoice...) may have. Railz's spec sets no maxItems on `lines`;
+# the accounting systems do: QuickBooks Online, the strictest of the common ones, takes at most
+# 750 lines on a transaction, and a longer record would only be refused there, after a long
+# push. A record at the cap is created, checked and pushed well inside the web and worker
+# timeouts (`manage.py bench_lines` prints the figures).
+RECORD_MAX_LINES = env_int("RECORD_MAX_LINES", 750, minimum=1)
+
 # --- Push pipeline ---------------------------------------------------------------------------
 # How many times a push that Railz answered with 5xx/unreachable (before accepting it) is sent.
 PUSH_MAX_ATTEMPTS = env_int("PUSH_MAX_ATTEMPTS", 6, minimum=1)
