@@ -132,3 +132,57 @@ def test_every_cluster_of_the_project_runs_the_graceful_sentinel():
     from railzpush.cluster import GracefulSentinel
 
     assert cluster.Sentinel is GracefulSentinel
+
+
+class _FakeWorker:
+    """Stands in for a worker process: records how it was ended."""
+
+    def __init__(self, *, alive=True, timer=0.0):
+        from multiprocessing import Value
+
+        self.pid = 2**22 + 7  # no such process
+        self.name = "Process-fake"
+        self.timer = Value("f", timer)
+        self.alive = alive
+        self.ended_by: list[str] = []
+
+    def is_alive(self):
+        return self.alive
+
+    def terminate(self):
+        self.ended_by.append("SIGTERM")
+
+    def kill(self):
+        self.ended_by.append("SIGKILL")
+
+
+@pytest.fixture
+def sentinel(monkeypatch):
+    """A GracefulSentinel that was never started (nothing forked, no signal disposition of this
+    test process changed)."""
+    from django_q.brokers import get_broker
+
+    from railzpush import cluster
+
+    monkeypatch.setattr(cluster.signal, "signal", lambda *args: None)
+    built = cluster.GracefulSentinel(None, None, "cluster-id", get_broker(), 60, start=False)
+    monkeypatch.setattr(built, "spawn_worker", lambda: None)
+    return built
+
+
+def test_a_worker_past_the_task_timeout_is_killed_since_it_ignores_sigterm(sentinel):
+    overdue = _FakeWorker(timer=0.0)
+    sentinel.pool = [overdue]
+    sentinel.reincarnate(overdue)
+    assert overdue.ended_by == ["SIGKILL"]
+    assert overdue not in sentinel.pool
+
+
+def test_a_stop_kills_the_workers_still_busy_at_its_deadline(sentinel):
+    from railzpush.cluster import STOP_GRACE_SECONDS
+
+    busy, finished = _FakeWorker(alive=True), _FakeWorker(alive=False)
+    sentinel.pool = [busy, finished]
+    assert sentinel.timeout + STOP_GRACE_SECONDS == 70
+    sentinel._kill_busy_workers()
+    assert (busy.ended_by, finished.ended_by) == (["SIGKILL"], [])
