@@ -18,6 +18,12 @@ def schedules() -> list[DeclaredSchedule]:
             minutes=1,
         ),
         DeclaredSchedule(
+            # A dead worker's push surfaces within PUSH_LEASE_SECONDS and a minute.
+            name="pushes: expire lost sends",
+            func="pushes.tasks.pushes_expire_leases_task",
+            minutes=1,
+        ),
+        DeclaredSchedule(
             name="pushes: reconcile unknown pushes",
             func="pushes.tasks.pushes_reconcile_task",
             minutes=5,

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from pushes.lines import CappedLinesSerializer
 from pushes.models import Invoice, InvoiceLine, PushableStatus, PushEvent, PushRequest
 from pushes.registry import FieldProblem
 from pushes.selectors import PushState, invoice_push_state, invoice_totals
@@ -294,7 +295,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     )
     memo = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     subsidiaries = RefSerializer(many=True, required=False)
-    lines = InvoiceLineSerializer(many=True, required=False)
+    lines = CappedLinesSerializer(child=InvoiceLineSerializer(), required=False)
     push_state = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
 

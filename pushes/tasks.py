@@ -24,6 +24,8 @@ GROUP = "pushes"
 SUBMIT_TASK = "pushes.tasks.push_submit_task"
 RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
 WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
+# The longest the lease-expiry job waits for a stuck send's lease to run out (see below).
+EXPIRE_WAIT_SECONDS = 30
 
 
 def push_submit_task(push_request_id: int) -> str:
@@ -85,6 +87,27 @@ def pushes_dispatch_task() -> str:
         return f"{backlog} task(s) still queued; dispatch skipped"
     ids = services.pushes_dispatch_due()
     return f"{len(ids)} push(es) enqueued"
+
+
+def pushes_expire_leases_task() -> str:
+    """The every-minute look for sends whose worker died: past the lease they become unknown
+    and their reconciliation is enqueued at once.
+
+    django-q2's scheduler fires a job up to half a minute late, so a lease running out just
+    after one run could wait for the second next one; a push whose lease runs out within
+    EXPIRE_WAIT_SECONDS (bounded by PUSH_POLL_LOOP_SECONDS, below the cluster's timeout) is
+    waited for instead. A healthy send leaves `submitting` within seconds, so the wait only
+    happens for a send that is already stuck.
+    """
+    deadline = time.monotonic() + min(EXPIRE_WAIT_SECONDS, settings.PUSH_POLL_LOOP_SECONDS)
+    moved = services.pushes_expire_leases(reconcile=True)
+    while (due := services.pushes_next_lease_expiry()) is not None:
+        wait = max(0.0, (due - timezone.now()).total_seconds()) + 1
+        if time.monotonic() + wait > deadline:
+            break
+        time.sleep(wait)
+        moved += services.pushes_expire_leases(reconcile=True)
+    return f"{moved} push(es) whose worker stopped moved to unknown"
 
 
 def pushes_reconcile_task() -> str:

@@ -5,6 +5,7 @@ Railz emulator; the scale setup is DATABASE_URL=postgres://…, REDIS_URL=redis:
 credentials. See README.md.
 """
 
+import math
 import os
 import re
 from pathlib import Path
@@ -223,6 +224,14 @@ RAILZ_EMULATOR_PROVIDER_LIMITS = env_json_ints("RAILZ_EMULATOR_PROVIDER_LIMITS",
 # refreshed from Railz (written to django-q2 by `manage.py setup_schedules`).
 REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1)
 
+# --- Records ---------------------------------------------------------------------------------
+# The most lines one record (an invoice...) may have. Railz's spec sets no maxItems on `lines`;
+# the accounting systems do: QuickBooks Online, the strictest of the common ones, takes at most
+# 750 lines on a transaction, and a longer record would only be refused there, after a long
+# push. A record at the cap is created, checked and pushed well inside the web and worker
+# timeouts (`manage.py bench_lines` prints the figures).
+RECORD_MAX_LINES = env_int("RECORD_MAX_LINES", 750, minimum=1)
+
 # --- Push pipeline ---------------------------------------------------------------------------
 # How many times a push that Railz answered with 5xx/unreachable (before accepting it) is sent.
 PUSH_MAX_ATTEMPTS = env_int("PUSH_MAX_ATTEMPTS", 6, minimum=1)
@@ -233,9 +242,18 @@ PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
 PUSH_RATE_LIMIT_WAIT_SECONDS = env_float("PUSH_RATE_LIMIT_WAIT_SECONDS", 2.0, minimum=0)
 # A push Railz keeps pending longer than this is flagged as stuck for staff.
 PUSH_STUCK_AFTER_MINUTES = env_int("PUSH_STUCK_AFTER_MINUTES", 30, minimum=1)
-# A row left in `submitting` longer than this lost its worker (a task never outlives the
-# cluster's timeout); it becomes `unknown` and is reconciled, never resent.
-PUSH_LEASE_SECONDS = env_int("PUSH_LEASE_SECONDS", Q_CLUSTER["timeout"] + 60, minimum=1)
+# A row left in `submitting` longer than this lost its worker; it becomes `unknown` and is
+# reconciled, never resent. A send is one write to Railz after at most the rate-limit wait, so
+# it is over once the connect and read timeouts have run out: the lease is that plus a margin,
+# not the whole task timeout, so a dead worker's push surfaces within a minute or two (the
+# `pushes: expire lost sends` job looks every minute). Should a live send outlast it anyway (a
+# token refresh or a refused token adds a call), its answer still moves the push from unknown
+# to pending when it arrives.
+PUSH_LEASE_MARGIN_SECONDS = 10
+_send_bound = PUSH_RATE_LIMIT_WAIT_SECONDS + RAILZ_CONNECT_TIMEOUT + RAILZ_READ_TIMEOUT
+PUSH_LEASE_SECONDS = env_int(
+    "PUSH_LEASE_SECONDS", math.ceil(_send_bound) + PUSH_LEASE_MARGIN_SECONDS, minimum=1
+)
 # Clock difference allowed between us and Railz when matching a lost answer to Railz's list.
 PUSH_RECONCILE_SKEW_SECONDS = env_int("PUSH_RECONCILE_SKEW_SECONDS", 10, minimum=0)
 # An unknown push Railz's push log does not list is settled as never received only when two
@@ -249,8 +267,11 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
-if PUSH_LEASE_SECONDS <= Q_CLUSTER["timeout"]:
-    raise ImproperlyConfigured("PUSH_LEASE_SECONDS must be longer than Q_TIMEOUT")
+if PUSH_LEASE_SECONDS <= _send_bound:
+    raise ImproperlyConfigured(
+        "PUSH_LEASE_SECONDS must be longer than a send can take: PUSH_RATE_LIMIT_WAIT_SECONDS + "
+        f"RAILZ_CONNECT_TIMEOUT + RAILZ_READ_TIMEOUT = {_send_bound:g} s"
+    )
 if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("PUSH_POLL_LOOP_SECONDS must be shorter than Q_TIMEOUT")
 
@@ -323,6 +344,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's assets come from drf-spectacular's default CDN (the sidecar package that
     # would serve them locally is not a dependency).
 }
+# How long a request holding an Idempotency-Key is presumed alive: a key still without an answer
+# after this is taken over by a retry. Keep it above the web server's request timeout (gunicorn's
+# --timeout, 30 s unless set), or a retry waits for nothing; a shorter lease never runs a request
+# twice (the late request's work is rolled back), it only wastes that work.
+API_IDEMPOTENCY_LEASE_SECONDS = env_int("API_IDEMPOTENCY_LEASE_SECONDS", 60, minimum=1)
 # Requests per token (per user on the session) and period: "600/min", "10/s", "20000/day".
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):

@@ -94,14 +94,15 @@ def test_a_failing_line_leaves_the_invoice_as_it_was(connection, monkeypatch):
     data = InvoiceData.from_invoice(invoice)
     data.memo = "after"
     data.lines = [*data.lines, invoice_line(description="boom")]
-    real_save = InvoiceLine.save
+    # Lines are written in bulk: the insert carrying the new line fails.
+    real_bulk_create = InvoiceLine.objects.bulk_create
 
-    def fail_on_boom(self, *args, **kwargs):
-        if self.description == "boom":
+    def fail_on_boom(lines, *args, **kwargs):
+        if any(line.description == "boom" for line in lines):
             raise IntegrityError("disk full")
-        return real_save(self, *args, **kwargs)
+        return real_bulk_create(lines, *args, **kwargs)
 
-    monkeypatch.setattr(InvoiceLine, "save", fail_on_boom)
+    monkeypatch.setattr(InvoiceLine.objects, "bulk_create", fail_on_boom)
 
     with pytest.raises(IntegrityError):
         invoice_update(invoice=invoice, data=data)

@@ -44,5 +44,6 @@ def test_setup_schedules_declares_polling_dispatch_and_reconciliation():
     assert schedules == {
         "pushes: poll push status": ("pushes.tasks.pushes_poll_task", 1),
         "pushes: dispatch due pushes": ("pushes.tasks.pushes_dispatch_task", 1),
+        "pushes: expire lost sends": ("pushes.tasks.pushes_expire_leases_task", 1),
         "pushes: reconcile unknown pushes": ("pushes.tasks.pushes_reconcile_task", 5),
     }

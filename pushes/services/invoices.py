@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from pushes.lines import lines_cap_problem
 from pushes.models import (
     CURRENCY_MINOR_UNITS,
     Invoice,
@@ -374,10 +375,15 @@ def _check(data: InvoiceData, *, invoice: Invoice | None) -> _Checked:
 
     if not data.lines:
         need(FieldProblem("lines", "Add at least one line."))
-    for index, line in enumerate(data.lines):
+    # Over the line cap the record is refused whatever its lines hold: they are not checked.
+    too_many = lines_cap_problem(len(data.lines), record="An invoice")
+    if too_many is not None:
+        checked.hard.append(too_many)
+    for index, line in enumerate(data.lines if too_many is None else ()):
         checked.lines.append(_check_line(line, index=index, data=data, checked=checked))
 
-    _provider_rules(data, checked=checked, invoice=invoice)
+    if too_many is None:
+        _provider_rules(data, checked=checked, invoice=invoice)
     return checked
 
 
@@ -585,12 +591,43 @@ def _write(invoice: Invoice, checked: _Checked, *, user: Any) -> Invoice:
     invoice.save()
     invoice.subsidiaries.set(subsidiaries)
 
+    _write_lines(invoice, checked.lines)
+
+    fresh = Invoice.objects.select_related("connection", "customer").get(pk=invoice.pk)
+    fresh.payload_hash = payload_hash(invoice_build_payload(fresh))
+    Invoice.objects.filter(pk=fresh.pk).update(payload_hash=fresh.payload_hash)
+    # Callers read the lines afresh, not the copy the payload was built from.
+    fresh._prefetched_objects_cache = {}
+    return fresh
+
+
+LINE_FIELDS = (
+    "position",
+    "description",
+    "quantity",
+    "unit_amount",
+    "discount_percentage",
+    "account",
+    "item",
+    "tax_rate",
+)
+WRITE_BATCH = 500
+
+
+def _write_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
+    """Write the checked lines in a fixed number of statements per batch, not per line.
+
+    A line with an `id` is changed in place, the others added, the invoice's other lines
+    removed; each line's tracking options become exactly the ones given.
+    """
     existing = {line.pk: line for line in invoice.lines.all()}
-    kept: set[int] = set()
-    for line_values in checked.lines:
+    added: list[InvoiceLine] = []
+    kept: list[InvoiceLine] = []
+    tracking: list[tuple[InvoiceLine, list[TrackingOption]]] = []
+    for line_values in lines:
         line_values = dict(line_values)
         line_id = line_values.pop("id")
-        tracking = line_values.pop("tracking_options")
+        options = line_values.pop("tracking_options")
         line = existing.get(line_id) if line_id is not None else None
         if line_id is not None and line is None:
             raise InvoiceInvalid(
@@ -601,20 +638,39 @@ def _write(invoice: Invoice, checked: _Checked, *, user: Any) -> Invoice:
                     )
                 ]
             )
-        line = line or InvoiceLine(invoice=invoice)
+        if line is None:
+            line = InvoiceLine(invoice=invoice)
+            added.append(line)
+        else:
+            kept.append(line)
         for name, value in line_values.items():
             setattr(line, name, value)
-        line.save()
-        line.tracking_options.set(tracking)
-        kept.add(line.pk)
-    invoice.lines.exclude(pk__in=kept).delete()
+        tracking.append((line, options))
 
-    fresh = Invoice.objects.select_related("connection", "customer").get(pk=invoice.pk)
-    fresh.payload_hash = payload_hash(invoice_build_payload(fresh))
-    Invoice.objects.filter(pk=fresh.pk).update(payload_hash=fresh.payload_hash)
-    # Callers read the lines afresh, not the copy the payload was built from.
-    fresh._prefetched_objects_cache = {}
-    return fresh
+    kept_ids = [line.pk for line in kept]
+    invoice.lines.exclude(pk__in=kept_ids).delete()
+    InvoiceLine.objects.bulk_update(kept, LINE_FIELDS, batch_size=WRITE_BATCH)
+    InvoiceLine.objects.bulk_create(added, batch_size=WRITE_BATCH)
+
+    through = InvoiceLine.tracking_options.through
+    current = {
+        (line_id, option_id): pk
+        for pk, line_id, option_id in through.objects.filter(
+            invoiceline_id__in=kept_ids
+        ).values_list("pk", "invoiceline_id", "trackingoption_id")
+    }
+    wanted = {(line.pk, option.pk) for line, options in tracking for option in options}
+    stale = [pk for pair, pk in current.items() if pair not in wanted]
+    if stale:
+        through.objects.filter(pk__in=stale).delete()
+    through.objects.bulk_create(
+        [
+            through(invoiceline_id=line_id, trackingoption_id=option_id)
+            for line_id, option_id in wanted
+            if (line_id, option_id) not in current
+        ],
+        batch_size=WRITE_BATCH,
+    )
 
 
 def invoice_create(*, data: InvoiceData, user: Any = None) -> Invoice:

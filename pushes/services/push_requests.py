@@ -871,11 +871,12 @@ def pushes_next_poll_at() -> datetime | None:
 # --- unknown outcomes -------------------------------------------------------------------------
 
 
-def pushes_expire_leases(*, now: datetime | None = None) -> int:
+def pushes_expire_leases(*, now: datetime | None = None, reconcile: bool = False) -> int:
     """Move pushes stuck in `submitting` past the lease to `unknown` (never back to queued).
 
     A worker killed mid-send leaves its row in `submitting`; the request may have gone out, so
-    it is reconciled against Railz, never sent again.
+    it is reconciled against Railz, never sent again. `reconcile` enqueues that reconciliation
+    for each push moved (once committed), instead of leaving it to the next periodic pass.
     """
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.PUSH_LEASE_SECONDS)
@@ -892,7 +893,20 @@ def pushes_expire_leases(*, now: datetime | None = None) -> int:
             fields={"last_error": "The worker stopped while sending this push."},
         ):
             moved += 1
+            if reconcile:
+                transaction.on_commit(lambda pk=push.pk: _enqueue_reconcile(pk))
     return moved
+
+
+def pushes_next_lease_expiry() -> datetime | None:
+    """When the lease of the oldest push in `submitting` runs out, if any push is there."""
+    oldest = (
+        PushRequest.objects.filter(state=State.SUBMITTING, sent_at__isnull=False)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    return oldest + timedelta(seconds=settings.PUSH_LEASE_SECONDS) if oldest else None
 
 
 def _window(push: PushRequest) -> tuple[datetime, datetime]:

@@ -6,6 +6,14 @@ and every later request with the same key and body gets that answer replayed wit
 `Idempotent-Replayed: true`. The same key with another body is refused (422), a key whose first
 request is still running too (409). A request that fails did nothing, so its key is released
 and may be used again.
+
+The request's work and its stored answer are committed in one transaction, so whatever kills
+a request (the web server's timeout, a crash, a deploy) leaves either both or neither. A key
+left without an answer therefore created nothing: once its lease
+(API_IDEMPOTENCY_LEASE_SECONDS, longer than the web server's request timeout) has run out, a
+retry takes it over and runs the request, exactly once however many retries race; should the
+first request still be running then, it can no longer store its answer and its work is rolled
+back.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import functools
 import hashlib
 import json
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -24,6 +33,7 @@ from railzpush.api.errors import ApiError
 from railzpush.api.services import (
     IdempotencyKeyInProgress,
     IdempotencyKeyReused,
+    IdempotencyKeyTakenOver,
     idempotency_key_claim,
     idempotency_key_complete,
     idempotency_key_release,
@@ -101,16 +111,26 @@ def idempotent(view_method):
             return Response(body, status=replay_status, headers={REPLAYED_HEADER: "true"})
 
         try:
-            response = view_method(self, request, *args, **kwargs)
+            # The work and its answer commit together: a key without an answer did nothing.
+            with transaction.atomic():
+                response = view_method(self, request, *args, **kwargs)
+                if response.status_code < 400:
+                    idempotency_key_complete(
+                        claim=claim, status=response.status_code, body=_json(response.data)
+                    )
+        except IdempotencyKeyTakenOver as exc:
+            # This request outlived its lease; the retry that took the key over does the work.
+            raise ApiError(
+                str(exc),
+                rule="idempotencyKeyInProgress",
+                field=HEADER,
+                status_code=status.HTTP_409_CONFLICT,
+            ) from None
         except BaseException:
             idempotency_key_release(claim=claim)
             raise
         if response.status_code >= 400:
             idempotency_key_release(claim=claim)
-        else:
-            idempotency_key_complete(
-                claim=claim, status=response.status_code, body=_json(response.data)
-            )
         return response
 
     wrapper.idempotent = True  # the schema documents the header on marked methods

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -58,6 +59,11 @@ class IdempotencyKey(models.Model):
     The row is inserted (and committed) before the view runs, so a concurrent request with the
     same key finds it and is refused instead of doing the work twice. `fingerprint` is the
     SHA-256 of method, path and canonical body: the same key with another request is refused.
+
+    The answer is stored in the same transaction as the request's work, so a key without an
+    answer did nothing. Its claim is a lease: past `lease_expires_at` the request is taken for
+    dead and a retry takes the key over, bumping `attempt` so the old request, should it still
+    be running, can no longer store an answer (its work is rolled back).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -71,6 +77,11 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Which claim of the key may answer: bumped each time a retry takes over a dead request.
+    attempt = models.PositiveIntegerField(default=1)
+    # Until then the request holding the key is presumed alive (null on keys claimed before
+    # leases existed: created_at plus the lease).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -84,6 +95,12 @@ class IdempotencyKey(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.response_status is not None
+
+    @property
+    def lease_until(self):
+        if self.lease_expires_at is not None:
+            return self.lease_expires_at
+        return self.created_at + timedelta(seconds=settings.API_IDEMPOTENCY_LEASE_SECONDS)
 
 
 __all__ = ["TOKEN_PREFIX", "ApiToken", "IdempotencyKey", "token_hash"]

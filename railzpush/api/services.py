@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from railzpush.api.models import TOKEN_PREFIX, ApiToken, IdempotencyKey, token_hash
@@ -77,15 +79,34 @@ class IdempotencyKeyReused(Exception):
 
 
 class IdempotencyKeyInProgress(Exception):
-    """A request with this key is still running."""
+    """A request with this key is still running (its lease has not run out)."""
+
+
+class IdempotencyKeyTakenOver(Exception):
+    """This request outlived its lease and a retry took the key over: its work must not stay."""
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Either a fresh claim (`replay` is None: run the request) or the stored first answer."""
+    """Either a fresh claim (`replay` is None: run the request) or the stored first answer.
+
+    `attempt` is the claim's number on its key: only the request holding the latest attempt
+    may store an answer (see `idempotency_key_complete`).
+    """
 
     key: IdempotencyKey
     replay: tuple[int, Any] | None = None
+    attempt: int = 1
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.API_IDEMPOTENCY_LEASE_SECONDS)
+
+
+def _in_progress() -> IdempotencyKeyInProgress:
+    return IdempotencyKeyInProgress(
+        "A request with this Idempotency-Key is in progress; retry once it has finished."
+    )
 
 
 def idempotency_key_claim(
@@ -94,10 +115,15 @@ def idempotency_key_claim(
     """Claim `key` for this request before it runs, or find the answer it already has.
 
     The claim is an INSERT committed in its own transaction, so a concurrent request with the
-    same key sees the row at once. An expired row is removed and the key claimed afresh.
+    same key sees the row at once. An expired row is removed and the key claimed afresh. A row
+    still without an answer after API_IDEMPOTENCY_LEASE_SECONDS belongs to a request that died
+    (or outlived the web server's timeout): a retry takes it over with a conditional UPDATE of
+    its attempt number, so of several retries exactly one runs. Nothing the dead request did
+    can be lost by that: its work and its answer were committed together or not at all (see
+    `idempotent`), so a key without an answer created nothing.
     Raises IdempotencyKeyReused or IdempotencyKeyInProgress.
     """
-    for _ in range(2):
+    for _ in range(3):
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -109,8 +135,9 @@ def idempotency_key_claim(
                     path=path[:500],
                     created_at=now,
                     expires_at=now + IDEMPOTENCY_KEY_TTL,
+                    lease_expires_at=now + _lease(),
                 )
-            return Claim(key=row)
+            return Claim(key=row, attempt=row.attempt)
         except IntegrityError:
             pass
         row = IdempotencyKey.objects.filter(user=user, key=key).first()
@@ -124,26 +151,47 @@ def idempotency_key_claim(
                 f"This Idempotency-Key was already used for another request ({row.method} "
                 f"{row.path} with a different body); use a new key for a new request."
             )
-        if not row.is_completed:
-            raise IdempotencyKeyInProgress(
-                "A request with this Idempotency-Key is in progress; retry once it has finished."
-            )
-        return Claim(key=row, replay=(row.response_status, row.response_body))
-    raise IdempotencyKeyInProgress(
-        "A request with this Idempotency-Key is in progress; retry once it has finished."
-    )
+        if row.is_completed:
+            return Claim(key=row, replay=(row.response_status, row.response_body))
+        if row.lease_until > now:
+            raise _in_progress()
+        # The request holding the key died: take it over, unless another retry just did or
+        # the request answered after all (then the next round replays its answer).
+        taken = IdempotencyKey.objects.filter(
+            pk=row.pk, attempt=row.attempt, response_status__isnull=True
+        ).update(attempt=F("attempt") + 1, lease_expires_at=now + _lease())
+        if taken:
+            row.attempt += 1
+            row.lease_expires_at = now + _lease()
+            return Claim(key=row, attempt=row.attempt)
+    raise _in_progress()
 
 
 def idempotency_key_complete(*, claim: Claim, status: int, body: Any) -> None:
-    """Store the answer the claimed request gave, to be replayed to its retries."""
-    IdempotencyKey.objects.filter(pk=claim.key.pk).update(
-        response_status=status, response_body=body, completed_at=timezone.now()
-    )
+    """Store the answer the claimed request gave, to be replayed to its retries.
+
+    Called inside the request's own transaction, so its work and its answer are committed
+    together. Raises IdempotencyKeyTakenOver when a retry took the key over meanwhile (the
+    caller must roll back: that retry does the work, once).
+    """
+    stored = IdempotencyKey.objects.filter(
+        pk=claim.key.pk, attempt=claim.attempt, response_status__isnull=True
+    ).update(response_status=status, response_body=body, completed_at=timezone.now())
+    if not stored:
+        raise IdempotencyKeyTakenOver(
+            "This request took longer than its Idempotency-Key's lease and a retry with the "
+            "same key took over; retry again to get that request's answer."
+        )
 
 
 def idempotency_key_release(*, claim: Claim) -> None:
-    """Forget a claim whose request did nothing (it failed): a retry may run it again."""
-    IdempotencyKey.objects.filter(pk=claim.key.pk, response_status__isnull=True).delete()
+    """Forget a claim whose request did nothing (it failed): a retry may run it again.
+
+    Only this attempt's claim: a retry that took the key over keeps it.
+    """
+    IdempotencyKey.objects.filter(
+        pk=claim.key.pk, attempt=claim.attempt, response_status__isnull=True
+    ).delete()
 
 
 def idempotency_keys_purge() -> int:

@@ -8,9 +8,14 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from railzpush.cluster import STOP_GRACE_SECONDS
+
 
 class Command(BaseCommand):
-    help = "Run the web server and the django-q2 cluster together; Ctrl-C stops both cleanly."
+    help = (
+        "Run the web server and the django-q2 cluster together; Ctrl-C or SIGTERM (to this "
+        "process or its group) stops both cleanly, letting tasks in hand finish."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
@@ -37,10 +42,13 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            for child in children:
+            # The cluster lets each worker finish its task (bounded by the task timeout, see
+            # railzpush.cluster); the web server stops at once.
+            started = time.monotonic()
+            budgets = (settings.Q_CLUSTER["timeout"] + STOP_GRACE_SECONDS + 5, 15)
+            for child, budget in zip(children, budgets, strict=True):
                 try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                    child.wait(timeout=max(0.1, started + budget - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
         failed = [c.args[-1] for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
