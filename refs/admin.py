@@ -108,13 +108,12 @@ class RefAdmin(ReadOnlyAdmin):
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         if _is_autocomplete(request):
-            page = request.GET.get("page", "1")
             return PeekPaginator(
                 queryset,
                 per_page,
                 orphans,
                 allow_empty_first_page,
-                page=int(page) if page.isdigit() and int(page) > 0 else 1,
+                page=_autocomplete_page(request.GET.get("page", "1")),
             )
         return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
@@ -125,6 +124,15 @@ class RefAdmin(ReadOnlyAdmin):
             if connection:
                 queryset = queryset.filter(**_connection_lookup(connection))
         return super().get_search_results(request, queryset, search_term)
+
+
+def _autocomplete_page(value: str) -> int:
+    """The page to peek past. A number nobody pages to (past COUNT_CAP) peeks at the first,
+    and Django's view then answers 404 for the page asked: `?page=2**70` never reaches the
+    database as an offset no integer column holds."""
+    if value.isdigit() and len(value) <= 9 and 0 < int(value) <= COUNT_CAP:
+        return int(value)
+    return 1
 
 
 def _is_autocomplete(request) -> bool:
