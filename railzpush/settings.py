@@ -286,7 +286,12 @@ REST_FRAMEWORK = {
         "railzpush.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Staff, with the admin's model permissions on the resource (view to read, add, change,
+    # delete): the API grants nothing the admin would refuse.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAdminUser",
+        "railzpush.api.permissions.ModelPermissions",
+    ],
     # DRF's parsers, reading within railzpush.api.bounds (depth, numbers, characters, size).
     "DEFAULT_PARSER_CLASSES": [
         "railzpush.api.parsers.BoundedJSONParser",
