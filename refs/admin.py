@@ -143,7 +143,8 @@ def _is_autocomplete(request) -> bool:
 def _connection_lookup(value: str) -> dict:
     if value.upper().startswith("CON-"):
         return {"connection__connection_uuid": value}
-    if not value.isdigit():
+    # A bigint holds no more; a bigger number would overflow in the database driver.
+    if not value.isdigit() or len(value) > 19 or int(value) > 2**63 - 1:
         raise BadRequest(
             f"{AUTOCOMPLETE_CONNECTION_PARAM} must be a connection id (a whole number) or a "
             f"connection_uuid (CON-…); got {value[:60]!r}"

@@ -2,10 +2,11 @@
 a row: one JSON reader for the API and the webhook, and the checks of paths and query strings.
 
 Each refusal is a 4xx naming its field and rule (`maxDepth`, `max`, `maxDigits`,
-`maxDecimalPlaces`, `format`, `invalidCharacter`, `maxSize`, `maxFields`, `parseError`), never a
-500: Python's JSON reader overflows its stack on deep nesting, turns `1e1000000` into infinity
-and refuses integers of more than 4,300 digits with a ValueError, and PostgreSQL refuses a NUL
-in any text or jsonb value, so each of those is stopped here, the same way on every database.
+`maxDecimalPlaces`, `format`, `invalidCharacter`, `maxLength`, `maxSize`, `maxFields`,
+`parseError`), never a 500: Python's JSON reader overflows its stack on deep nesting, turns
+`1e1000000` into infinity and refuses integers of more than 4,300 digits with a ValueError, and
+PostgreSQL refuses a NUL in any text or jsonb value, so each of those is stopped here, the same
+way on every database.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 30
 MAX_NUMBER_LITERAL = 64
 MAX_EXPONENT = 18
+# A query parameter longer than this is no search term, id or filter anyone types; below
+# Python's 4,300-digit limit, so no digits in a URL reach int() as a ValueError.
+MAX_QUERY_VALUE = 2000
 # A body with many bad values names the first ones, not a megabyte of errors.
 MAX_ERRORS = 20
 
@@ -184,20 +188,29 @@ def check_form(data) -> None:
 
 
 def url_problems(request) -> list[dict[str, str]]:
-    """Control characters in the path or in a query parameter (name or value), and query
-    strings with more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS."""
+    """Control characters in the path or in a query parameter (name or value), parameters
+    longer than MAX_QUERY_VALUE, and more of them than DATA_UPLOAD_MAX_NUMBER_FIELDS."""
     if _URL_CHARACTERS.search(request.path):
         return [_character_error("path", request.path)]
     try:
         params = list(request.GET.lists())
     except TooManyFieldsSent:
         return [too_many_fields_error()]
-    return _first(
-        _character_error(name or "query", text)
-        for name, values in params
-        for text in (name, *values)
-        if _URL_CHARACTERS.search(text)
-    )
+    return _first(_param_problems(params))
+
+
+def _param_problems(params) -> Iterator[dict[str, str]]:
+    for name, values in params:
+        for text in (name, *values):
+            if _URL_CHARACTERS.search(text):
+                yield _character_error(name or "query", text)
+            elif len(text) > MAX_QUERY_VALUE:
+                yield error(
+                    name,
+                    "maxLength",
+                    f"{name or 'A query parameter'} is longer than {MAX_QUERY_VALUE:,} "
+                    "characters.",
+                )
 
 
 def too_big() -> BadInput:
