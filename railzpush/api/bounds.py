@@ -29,12 +29,12 @@ from rest_framework import status
 
 from railzpush.api.errors import ApiError, ProblemsError, error
 
-# An invoice is five levels deep (body, lines, a line, its tracking options, a reference) and a
-# Railz webhook six; nothing legitimate comes near this.
+# An invoice is five levels deep (body, lines, a line, its tracking options, a reference), a
+# Railz webhook about as deep; nothing legitimate comes near this.
 MAX_DEPTH = 32
 # Numbers: money and quantities have at most 18 whole digits and a few decimals in any
-# accounting system; ids fit a 64-bit integer. Bounding the magnitude to (1e-18, 1e18) keeps
-# every accepted number a finite float and every integer a valid bigint.
+# accounting system; ids fit a 64-bit integer. Bounding the magnitude to 10^-18 <= |n| < 10^18
+# (or zero) keeps every accepted number a finite float and every integer a valid bigint.
 MAX_NUMBER_DIGITS = 30
 MAX_NUMBER_LITERAL = 64
 MAX_EXPONENT = 18
