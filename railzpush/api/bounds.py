@@ -205,12 +205,8 @@ def _param_problems(params) -> Iterator[dict[str, str]]:
             if _URL_CHARACTERS.search(text):
                 yield _character_error(name or "query", text)
             elif len(text) > MAX_QUERY_VALUE:
-                yield error(
-                    name,
-                    "maxLength",
-                    f"{name or 'A query parameter'} is longer than {MAX_QUERY_VALUE:,} "
-                    "characters.",
-                )
+                longest = f"{MAX_QUERY_VALUE:,} characters"
+                yield error(name, "maxLength", f"{name or 'A parameter'} is over {longest}.")
 
 
 def too_big() -> BadInput:
