@@ -47,6 +47,9 @@ MAX_ERRORS = 20
 # In a body's strings: the C0 controls but tab, newline and carriage return (which free text
 # such as a memo may hold), DEL, and lone UTF-16 surrogates, which no database can store.
 _BODY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# In JSON text a strict reader refuses raw control characters in strings; they can only come
+# as \u escapes (or a raw DEL). Text without any of these needs no look at its strings.
+_MAYBE_CHARACTERS = re.compile(r"\\u(?:00[01]|007[fF]|[dD][89a-fA-F])|\x7f")
 # In a path or a query parameter nothing of the sort belongs, newlines included.
 _URL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -68,6 +71,19 @@ class _Refused:
     def __init__(self, rule: str, message: str):
         self.rule = rule
         self.message = message
+
+
+def _int(literal: str) -> Any:
+    # Up to 18 characters (a sign included) an integer is below 10^18: no need to look closer.
+    return int(literal) if len(literal) <= MAX_EXPONENT else _number(literal, int)
+
+
+def _float(literal: str) -> Any:
+    # Without an exponent, 19 characters hold at most 18 digits, before the point (below
+    # 10^18) or after it (at least 10^-17): no need to look closer.
+    if len(literal) <= MAX_EXPONENT + 1 and "e" not in literal and "E" not in literal:
+        return float(literal)
+    return _number(literal, float)
 
 
 def _number(literal: str, make) -> Any:
@@ -153,11 +169,18 @@ def json_loads(raw: bytes | str, *, encoding: str = "utf-8") -> Any:
         raise too_big()
     try:
         text = raw.decode(encoding) if isinstance(raw, bytes) else raw
+        refused: list[_Refused] = []
+
+        def kept(number: Any) -> Any:
+            if isinstance(number, _Refused):
+                refused.append(number)
+            return number
+
         value = json.loads(
             text,
-            parse_int=lambda literal: _number(literal, int),
-            parse_float=lambda literal: _number(literal, float),
-            parse_constant=_constant,
+            parse_int=lambda literal: kept(_int(literal)),
+            parse_float=lambda literal: kept(_float(literal)),
+            parse_constant=lambda name: kept(_constant(name)),
         )
     except RecursionError:
         raise BadInput(
@@ -169,10 +192,25 @@ def json_loads(raw: bytes | str, *, encoding: str = "utf-8") -> Any:
         ) from None
     except ValueError as exc:  # JSONDecodeError, with the line and column
         raise BadInput([error("", "parseError", f"The body is not valid JSON: {exc}.")]) from None
-    problems = _first(_problems(value))
-    if problems:
+    # The walk that names each problem by its path is only taken when there may be one.
+    if (refused or _MAYBE_CHARACTERS.search(text) or _too_deep(value)) and (
+        problems := _first(_problems(value))
+    ):
         raise BadInput(problems)
     return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether any container is nested deeper than MAX_DEPTH (containers only, no paths)."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def check_form(data) -> None:
