@@ -10,7 +10,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from pushes import filters, selectors, serializers
@@ -64,11 +63,12 @@ def _railz_unavailable(exc: RailzError) -> ApiError:
 
 
 class PushPermissionMixin:
-    """Staff for everything; the push actions also need `pushes.push_records`."""
+    """The default permissions (staff, model permissions) for everything; the push actions
+    also need `pushes.push_records`."""
 
     def get_permissions(self):
         if self.action in PUSH_ACTIONS:
-            return [IsAdminUser(), CanPushRecords()]
+            return [*super().get_permissions(), CanPushRecords()]
         return super().get_permissions()
 
 

@@ -1,6 +1,7 @@
 """POST /webhooks/railz: Railz's signed push outcomes.
 
-The view only checks the signature, keeps the raw event and answers; the event is applied by a
+The view only checks the signature, reads the body within the API's bounds (refusing it in
+the API's error shape otherwise), keeps the raw event and answers; the event is applied by a
 background task, so Railz (which gives up after 60 seconds and retries twice) always gets a
 quick 2xx, and a repeat of an event already stored is acknowledged without doing anything.
 """
@@ -16,6 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from pushes.services.push_requests import webhook_event_store
+from railzpush.api import bounds
+from railzpush.api.errors import error
 from railzpush.railz.errors import RailzSignatureError
 from railzpush.railz.signatures import HEADER, verify
 
@@ -35,13 +38,26 @@ def railz_webhook(request: HttpRequest) -> JsonResponse:
         )
     except RailzSignatureError as exc:
         logger.warning("webhook refused: %s", exc.reason)
-        return JsonResponse({"error": str(exc)}, status=401)
+        return _refused([error(HEADER, "signature", str(exc))], status=401)
+    # Only a signed body is read, and within the API's bounds: a NUL in it would reach
+    # PostgreSQL as an error, a deep one would overflow the reader.
+    try:
+        bounds.json_loads(body)
+    except bounds.BadInput as exc:
+        return _refused(exc.errors, status=exc.status_code)
     try:
         event, created = webhook_event_store(raw_body=body)
     except (ValueError, UnicodeDecodeError) as exc:
-        return JsonResponse({"error": f"The webhook body could not be read: {exc}."}, status=400)
+        return _refused([error("data", "type", str(exc))], status=400)
     if created:
         from pushes.tasks import enqueue_webhook_apply
 
         transaction.on_commit(lambda: enqueue_webhook_apply(event.pk))
     return JsonResponse({"received": True, "duplicate": not created}, status=200)
+
+
+def _refused(errors: list[dict[str, str]], *, status: int) -> JsonResponse:
+    """The API's error shape; `error` also carries the first message, as it always has."""
+    first = errors[0]["message"]
+    message = first if status == 401 else f"The webhook body could not be read: {first}"
+    return JsonResponse({"error": message, "errors": errors}, status=status)

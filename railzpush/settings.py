@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the path, the query string or the body.
+    "railzpush.api.middleware.InputBoundsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -310,7 +312,18 @@ REST_FRAMEWORK = {
         "railzpush.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Staff, with the admin's model permissions on the resource (view to read, add, change,
+    # delete): the API grants nothing the admin would refuse.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAdminUser",
+        "railzpush.api.permissions.ModelPermissions",
+    ],
+    # DRF's parsers, reading within railzpush.api.bounds (depth, numbers, characters, size).
+    "DEFAULT_PARSER_CLASSES": [
+        "railzpush.api.parsers.BoundedJSONParser",
+        "railzpush.api.parsers.BoundedFormParser",
+        "railzpush.api.parsers.BoundedMultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["railzpush.api.throttling.TokenRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "railzpush.api.pagination.PagePagination",
     "EXCEPTION_HANDLER": "railzpush.api.errors.api_exception_handler",

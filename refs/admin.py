@@ -108,13 +108,12 @@ class RefAdmin(ReadOnlyAdmin):
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         if _is_autocomplete(request):
-            page = request.GET.get("page", "1")
             return PeekPaginator(
                 queryset,
                 per_page,
                 orphans,
                 allow_empty_first_page,
-                page=int(page) if page.isdigit() and int(page) > 0 else 1,
+                page=_autocomplete_page(request.GET.get("page", "1")),
             )
         return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
@@ -127,6 +126,15 @@ class RefAdmin(ReadOnlyAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
+def _autocomplete_page(value: str) -> int:
+    """The page to peek past. A number nobody pages to (past COUNT_CAP) peeks at the first,
+    and Django's view then answers 404 for the page asked: `?page=2**70` never reaches the
+    database as an offset no integer column holds."""
+    if value.isdigit() and len(value) <= 9 and 0 < int(value) <= COUNT_CAP:
+        return int(value)
+    return 1
+
+
 def _is_autocomplete(request) -> bool:
     match = getattr(request, "resolver_match", None)
     return match is not None and match.url_name == "autocomplete"
@@ -135,7 +143,8 @@ def _is_autocomplete(request) -> bool:
 def _connection_lookup(value: str) -> dict:
     if value.upper().startswith("CON-"):
         return {"connection__connection_uuid": value}
-    if not value.isdigit():
+    # A bigint holds no more; a bigger number would overflow in the database driver.
+    if not value.isdigit() or len(value) > 19 or int(value) > 2**63 - 1:
         raise BadRequest(
             f"{AUTOCOMPLETE_CONNECTION_PARAM} must be a connection id (a whole number) or a "
             f"connection_uuid (CON-…); got {value[:60]!r}"

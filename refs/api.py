@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -28,6 +29,7 @@ from refs.models import (
 )
 from refs.services import connections_sync_enqueue
 
+MAX_ID_DIGITS = len(str(2**63 - 1))
 CONNECTION_ID = OpenApiParameter(
     "id",
     OpenApiTypes.STR,
@@ -77,6 +79,9 @@ class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _connection_lookup_or_404(value: str) -> dict:
     if value.isdigit():
+        # No id has more digits than a bigint; int() of thousands of them is a ValueError.
+        if len(value) > MAX_ID_DIGITS:
+            raise Http404(f"There is no connection {value[:40]}….")
         return {"pk": int(value)}
     return {"connection_uuid": value}
 

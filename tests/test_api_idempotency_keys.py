@@ -14,6 +14,7 @@ from railzpush.api.services import (
 )
 from railzpush.api.tasks import idempotency_keys_purge_task
 from tests.fixtures.api import *  # noqa: F403
+from tests.fixtures.api import composer_permissions
 
 
 @pytest.fixture
@@ -80,6 +81,7 @@ def test_bodies_that_differ_only_in_key_order_are_the_same_request(sync, queued)
 
 def test_keys_belong_to_their_user(sync, queued, api_as, django_user_model):
     other = django_user_model.objects.create_user("other-staff", is_staff=True)
+    other.user_permissions.add(*composer_permissions())
     sync("shared-key")
     response = sync("shared-key", client=api_as(other))
     assert response.status_code == 202

@@ -166,8 +166,8 @@ def test_pushes_are_listed_newest_first_by_cursor_and_filtered(
     assert bad.json()["errors"][0]["field"] == "state"
 
     for size in (1, 5):
-        # token + page (no COUNT with cursors)
-        with django_assert_num_queries(2):
+        # token + the user's permissions and its groups' + page (no COUNT with cursors)
+        with django_assert_num_queries(4):
             assert len(api.get(PUSHES, {"page_size": size}).json()["results"]) == size
 
 

@@ -305,7 +305,8 @@ def test_the_invoice_page_offers_delete_only_when_it_can_be_done(client, push_st
 
 @pytest.fixture
 def api_pushing(api_as, push_staff):
-    return api_as(push_staff)
+    # The API, like the admin, shows invoices only to staff with the permission to view them.
+    return api_as(_with_invoice_access(push_staff))
 
 
 @pytest.mark.django_db
