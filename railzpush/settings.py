@@ -324,6 +324,8 @@ REST_FRAMEWORK = {
         "railzpush.api.parsers.BoundedFormParser",
         "railzpush.api.parsers.BoundedMultiPartParser",
     ],
+    # JSON only: a browser asking for HTML gets the same JSON, so no API answer is ever a page.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["railzpush.api.throttling.TokenRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "railzpush.api.pagination.PagePagination",
     "EXCEPTION_HANDLER": "railzpush.api.errors.api_exception_handler",

@@ -7,6 +7,9 @@ admin.site.site_header = "railzpush"
 admin.site.site_title = "railzpush"
 admin.site.index_title = "Push monitor"
 
+# An unexpected error answers API and webhook callers in the error shape, never an HTML page.
+handler500 = "railzpush.api.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("pushes.urls")),

@@ -145,3 +145,19 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         errors = [error("", "invalid", "The request is invalid.")]
     response.data = {"errors": errors}
     return response
+
+
+def server_error(request, *args, **kwargs):
+    """Django's `handler500`: an API or webhook caller gets the error shape, staff the admin's
+    page. Django has already logged the exception by the time this runs."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    from railzpush.api.middleware import is_json_path
+
+    if is_json_path(request):
+        message = "Something went wrong on our side; nothing was changed. Try again later."
+        return JsonResponse(
+            {"errors": [{"field": "", "rule": "serverError", "message": message}]}, status=500
+        )
+    return defaults.server_error(request, *args, **kwargs)
