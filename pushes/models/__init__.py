@@ -4,5 +4,6 @@ One module per entity; this package re-exports every model so Django and callers
 `pushes.models`.
 """
 
+from pushes.models.base import *  # noqa: F403
 from pushes.models.invoices import *  # noqa: F403
 from pushes.models.push_requests import *  # noqa: F403
