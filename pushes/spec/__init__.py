@@ -176,6 +176,9 @@ class DocumentSpec:
                 return spec_field
         return None
 
+    def field_at_name(self, name: str, *, line: bool = False) -> Field:
+        return next(f for f in (self.line_fields if line else self.fields) if f.name == name)
+
     def ref_fields(self, *, line: bool = False) -> list[Field]:
         fields = self.line_fields if line else self.fields
         return [f for f in fields if f.kind in (Kind.REF, Kind.REFS, Kind.TRACKING)]
