@@ -98,8 +98,18 @@ class Document(PushableRecord):
     memo = models.TextField(max_length=4000, blank=True)
     subsidiaries = models.ManyToManyField("refs.Subsidiary", blank=True, related_name="+")
 
+    # The field people call the document by ("invoice_number"); "" when it has none.
+    number_field = ""
+
     class Meta(PushableRecord.Meta):
         abstract = True
+
+    def __str__(self) -> str:
+        number = getattr(self, self.number_field, "") if self.number_field else ""
+        if number:
+            return number
+        label = self._meta.verbose_name
+        return f"{label[:1].upper()}{label[1:]} #{self.pk}" if self.pk else f"New {label}"
 
 
 class DocumentLine(models.Model):

@@ -56,16 +56,13 @@ class Invoice(Document):
     invoice_number = models.CharField("invoice number", max_length=21, blank=True)
     due_date = models.DateField("due date", null=True, blank=True)
 
+    number_field = "invoice_number"
+
     class Meta(Document.Meta):
         indexes = [
             models.Index(fields=["connection", "invoice_number"], name="pushes_invoice_number"),
             models.Index(fields=["connection", "-posted_date"], name="pushes_invoice_posted"),
         ]
-
-    def __str__(self) -> str:
-        if self.invoice_number:
-            return self.invoice_number
-        return f"Invoice #{self.pk}" if self.pk else "New invoice"
 
 
 class InvoiceLine(DocumentLine):

@@ -91,7 +91,6 @@ class DocumentSpec:
     fields: tuple[Field, ...]
     line_fields: tuple[Field, ...]
     party: str  # the field naming who the document is with ("customer", "vendor")
-    number: str = ""  # the field people call the document by ("invoice_number"), if any
     # Named rules the schema cannot say: rule(checked) reads `checked.data`, `checked.values`
     # and adds problems; a line rule gets (checked, line values, index).
     rules: tuple[Callable[..., None], ...] = ()
@@ -151,6 +150,12 @@ class DocumentSpec:
         from django.apps import apps
 
         return apps.get_model(self.model)
+
+    @property
+    def number(self) -> str:
+        """The field people call the document by ("invoice_number"), "" if none: the
+        model's `number_field`."""
+        return self.model_class.number_field
 
     @cached_property
     def line_model_class(self) -> type[models.Model]:

@@ -6,9 +6,10 @@ document is with, its number, a line's billable status) stays in the type's fold
 
 from __future__ import annotations
 
-from pushes.spec import Field, Kind
+from pushes.spec import Field, Kind, field_list
 
 __all__ = [
+    "BILLABLE_STATUS",
     "CURRENCY",
     "CURRENCY_RATE",
     "DUE_DATE",
@@ -16,6 +17,8 @@ __all__ = [
     "MEMO",
     "POSTED_DATE",
     "SUBSIDIARIES",
+    "header",
+    "party",
 ]
 
 POSTED_DATE = Field("posted_date", "postedDate", "Posted date", Kind.DATE)
@@ -36,3 +39,22 @@ TAX_RATE = Field("tax_rate", "taxRateRef", "tax rate", Kind.REF)
 TRACKING = Field("tracking_options", "trackingCategoryRefs", "tracking option", Kind.TRACKING)
 
 LINE_FIELDS = (DESCRIPTION, QUANTITY, UNIT_AMOUNT, DISCOUNT, ACCOUNT, ITEM, TAX_RATE, TRACKING)
+BILLABLE_STATUS = Field("billable_status", "billableStatus", "billable status", Kind.CHOICE)
+
+
+def party(name: str, *, required_message: str) -> Field:
+    """Who the document is with ("customer", "vendor"): required for a ready document."""
+    return Field(
+        name,
+        f"{name}Ref",
+        name.capitalize(),
+        Kind.REF,
+        ready=True,
+        required_message=required_message,
+    )
+
+
+def header(who: Field, number: Field, *, due_date: bool) -> tuple[Field, ...]:
+    """A document's own fields: who, its number, its dates, currency, memo, subsidiaries."""
+    dates = (POSTED_DATE, DUE_DATE) if due_date else (POSTED_DATE,)
+    return field_list(who, number, *dates, CURRENCY, CURRENCY_RATE, MEMO, SUBSIDIARIES)

@@ -18,13 +18,10 @@ class BillCreditNote(Document):
     )
     credit_note_number = models.CharField("credit note number", max_length=255, blank=True)
 
+    number_field = "credit_note_number"
+
     class Meta(Document.Meta):
         verbose_name = "bill credit note"
-
-    def __str__(self) -> str:
-        return self.credit_note_number or (
-            f"Bill credit note #{self.pk}" if self.pk else "New bill credit note"
-        )
 
 
 class BillCreditNoteLine(DocumentLine):

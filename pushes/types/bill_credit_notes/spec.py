@@ -3,15 +3,8 @@ for them, so the push plan refuses both with `operationNotSupported`."""
 
 from __future__ import annotations
 
-from pushes.spec import DocumentSpec, Field, Kind, field_list
-from pushes.spec.documents import (
-    CURRENCY,
-    CURRENCY_RATE,
-    LINE_FIELDS,
-    MEMO,
-    POSTED_DATE,
-    SUBSIDIARIES,
-)
+from pushes.spec import DocumentSpec, Field
+from pushes.spec.documents import BILLABLE_STATUS, LINE_FIELDS, header, party
 from pushes.spec.rules import discount_is_a_percentage, line_needs_account_or_item
 
 SPEC = DocumentSpec(
@@ -19,26 +12,11 @@ SPEC = DocumentSpec(
     model="pushes.BillCreditNote",
     line_model="pushes.BillCreditNoteLine",
     party="vendor",
-    number="credit_note_number",
-    fields=field_list(
-        Field(
-            "vendor",
-            "vendorRef",
-            "Vendor",
-            Kind.REF,
-            ready=True,
-            required_message="Vendor is required: choose who owes the credit.",
-        ),
+    fields=header(
+        party("vendor", required_message="Vendor is required: choose who owes the credit."),
         Field("credit_note_number", "billCreditNoteNumber", "Credit note number", strip=True),
-        POSTED_DATE,
-        CURRENCY,
-        CURRENCY_RATE,
-        MEMO,
-        SUBSIDIARIES,
+        due_date=False,
     ),
-    line_fields=(
-        *LINE_FIELDS,
-        Field("billable_status", "billableStatus", "billable status", Kind.CHOICE),
-    ),
+    line_fields=(*LINE_FIELDS, BILLABLE_STATUS),
     line_rules=(discount_is_a_percentage, line_needs_account_or_item),
 )

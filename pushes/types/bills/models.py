@@ -27,17 +27,14 @@ class Bill(Document):
     )
     due_date = models.DateField("due date", null=True, blank=True)
 
+    number_field = "vendor_invoice_number"
+
     class Meta(Document.Meta):
         indexes = [
             models.Index(
                 fields=["connection", "vendor", "vendor_invoice_number"], name="pushes_bill_number"
             ),
         ]
-
-    def __str__(self) -> str:
-        if self.vendor_invoice_number:
-            return self.vendor_invoice_number
-        return f"Bill #{self.pk}" if self.pk else "New bill"
 
 
 class BillLine(DocumentLine):

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from pushes.spec import DocumentSpec, Field, Kind, field_list
-from pushes.spec.documents import (
-    CURRENCY,
-    CURRENCY_RATE,
-    DUE_DATE,
-    LINE_FIELDS,
-    MEMO,
-    POSTED_DATE,
-    SUBSIDIARIES,
-)
+from pushes.spec import DocumentSpec, Field, Kind
+from pushes.spec.documents import BILLABLE_STATUS, LINE_FIELDS, header, party
 from pushes.spec.rules import (
     discount_is_a_percentage,
     due_date_not_before_posted_date,
@@ -24,16 +16,9 @@ SPEC = DocumentSpec(
     model="pushes.Bill",
     line_model="pushes.BillLine",
     party="vendor",
-    number="vendor_invoice_number",
-    fields=field_list(
-        Field(
-            "vendor",
-            "vendorRef",
-            "Vendor",
-            Kind.REF,
-            ready=True,
-            required_message="Vendor is required: choose who sent the bill.",
-        ),
+    fields=header(
+        party("vendor", required_message="Vendor is required: choose who sent the bill."),
+        # Unique per vendor, as the providers keep it.
         Field(
             "vendor_invoice_number",
             "vendorInvoiceNumber",
@@ -41,17 +26,13 @@ SPEC = DocumentSpec(
             strip=True,
             unique_within=("vendor",),
         ),
-        POSTED_DATE,
-        DUE_DATE,
-        CURRENCY,
-        CURRENCY_RATE,
-        MEMO,
-        SUBSIDIARIES,
+        due_date=True,
     ),
+    # A bill's line may be billed on to a customer.
     line_fields=(
         *LINE_FIELDS,
         Field("customer", "customerRef", "customer", Kind.REF),
-        Field("billable_status", "billableStatus", "billable status", Kind.CHOICE),
+        BILLABLE_STATUS,
     ),
     rules=(due_date_not_before_posted_date, netsuite_needs_a_subsidiary),
     line_rules=(discount_is_a_percentage, line_needs_account_or_item),

@@ -17,13 +17,10 @@ class InvoiceCreditNote(Document):
     )
     credit_note_number = models.CharField("credit note number", max_length=255, blank=True)
 
+    number_field = "credit_note_number"
+
     class Meta(Document.Meta):
         verbose_name = "invoice credit note"
-
-    def __str__(self) -> str:
-        return self.credit_note_number or (
-            f"Invoice credit note #{self.pk}" if self.pk else "New invoice credit note"
-        )
 
 
 class InvoiceCreditNoteLine(DocumentLine):
