@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 
 from pushes.models.base import Document, DocumentLine, PushableStatus
+from railzpush.railz.datatypes import INVOICE
 
 __all__ = [
     "CURRENCY_MINOR_UNITS",
@@ -53,7 +54,9 @@ class Invoice(Document):
     customer = models.ForeignKey(
         "refs.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    invoice_number = models.CharField("invoice number", max_length=21, blank=True)
+    invoice_number = models.CharField(
+        "invoice number", max_length=INVOICE.fields["invoiceNumber"].max_length, blank=True
+    )
     due_date = models.DateField("due date", null=True, blank=True)
 
     number_field = "invoice_number"
