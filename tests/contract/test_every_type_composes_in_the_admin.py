@@ -142,3 +142,17 @@ def test_a_push_goes_through_its_confirmation_page(record_type, client, django_u
     assert PushRequest.objects.get().data_type == record_type.data_type
     status = client.get(reverse(f"pushes-{model_name}-push-status", args=[record.pk])).json()
     assert status["state"] == "pushing"
+
+
+def test_the_dashboard_names_and_links_a_failed_push_of_the_type(record_type, admin_user):
+    from pushes.dashboard import dashboard_build
+    from pushes.services.push_requests import push_request_create
+
+    record = record_type.create(connection=ConnectionFactory())
+    push = push_request_create(record=record, user=admin_user)
+    PushRequest.objects.filter(pk=push.pk).update(state="failed")
+
+    [failure] = dashboard_build(user=admin_user).failures
+
+    assert failure.record_type == record_type.spec.label
+    assert failure.record_url == admin_url(record_type, "change", record.pk)
