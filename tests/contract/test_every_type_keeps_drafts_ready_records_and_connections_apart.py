@@ -13,7 +13,12 @@ from pushes.services.records import (
     record_validate,
 )
 from pushes.spec import RecordData
-from tests.factories import AccountFactory, ConnectionFactory
+from tests.factories import (
+    AccountFactory,
+    ConnectionFactory,
+    SubsidiaryFactory,
+    TrackingOptionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +105,23 @@ def test_a_cap_on_lines_lives_in_the_declaration(record_type, monkeypatch):
     problems = record_save_problems(data_type=record_type.data_type, data=data)
 
     assert [(p.field, p.rule) for p in problems] == [("lines", "maxItems")]
+
+
+def test_the_database_refuses_another_connections_reference_from_any_writer(record_type):
+    from django.db import DatabaseError, IntegrityError, transaction
+
+    record = record_type.create(connection=ConnectionFactory())
+    other = ConnectionFactory()
+    line = record.lines.get()
+    party = record_type.party(other)
+
+    # IntegrityError on SQLite (RAISE(ABORT)), on PostgreSQL (SQLSTATE 23000).
+    refused = (IntegrityError, DatabaseError)
+    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+        type(record).objects.filter(pk=record.pk).update(**{record_type.spec.party: party})
+    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+        type(line).objects.filter(pk=line.pk).update(account=AccountFactory(connection=other))
+    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+        line.tracking_options.add(TrackingOptionFactory(connection=other))
+    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+        record.subsidiaries.add(SubsidiaryFactory(connection=other))
