@@ -63,6 +63,15 @@ from refs.models import Connection
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
 _MANY = (Kind.REFS, Kind.TRACKING)
+# What the change page shows of the record's life in the accounting system.
+ACCOUNTING_FIELDS = (
+    "push_state",
+    "provider_record_id",
+    "last_pushed_at",
+    "ready_to_push",
+    "provider_rules",
+    "payload_preview",
+)
 _REFS = (Kind.REF, *_MANY)
 
 
@@ -279,12 +288,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     readonly_fields = (
         "connection_name",
         "totals",
-        "push_state",
-        "provider_record_id",
-        "last_pushed_at",
-        "ready_to_push",
-        "provider_rules",
-        "payload_preview",
+        *ACCOUNTING_FIELDS,
         "created_at",
         "created_by",
         "updated_at",
@@ -539,14 +543,6 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
         },
     )
     operation = spec.railz.operation(Op.CREATE)
-    accounting = (
-        "push_state",
-        "provider_record_id",
-        "last_pushed_at",
-        "ready_to_push",
-        "provider_rules",
-        "payload_preview",
-    )
     attrs = {
         "spec": spec,
         "form": form,
@@ -574,7 +570,7 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
         "fieldsets": _fieldsets(spec),
         "change_fieldsets": (
             *((("Totals", {"fields": ("totals",)}),) if spec.totals else ()),
-            ("Accounting system", {"fields": accounting}),
+            ("Accounting system", {"fields": ACCOUNTING_FIELDS}),
             *RecordAdmin.history_fieldsets,
         ),
         # A function of its own per type: the label names the type's own Railz operation.
