@@ -1,5 +1,6 @@
-"""REST API of invoices (and their pushes): thin shells over the composer's and the pipeline's
-services, so the API and the admin cannot disagree about a rule."""
+"""REST API of the declared record types (invoices, bills, credit notes) and their pushes: thin
+shells over the composer's and the pipeline's services, so the API and the admin cannot
+disagree about a rule. One viewset class serves every type; `record_viewset` names it."""
 
 from __future__ import annotations
 
@@ -12,19 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from pushes import filters, selectors, serializers
-from pushes.models import Invoice, InvoiceLine, PushEvent, PushRequest
+from pushes import filters, registry, selectors, serializers
+from pushes.models import PushEvent, PushRequest
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
     push_reconcile_plan,
     push_refresh_plan,
-)
-from pushes.services.invoices import (
-    InvoiceInvalid,
-    invoice_create,
-    invoice_update,
-    invoice_validate,
 )
 from pushes.services.push_requests import (
     PushRefused,
@@ -35,6 +30,8 @@ from pushes.services.push_requests import (
     push_resolve_not_received,
     pushes_poll_connection,
 )
+from pushes.services.records import RecordInvalid, record_create, record_update, record_validate
+from pushes.spec import DocumentSpec, Kind
 from railzpush.api.errors import ApiError, ProblemsError
 from railzpush.api.idempotency import idempotent
 from railzpush.api.pagination import NewestFirstCursorPagination
@@ -79,11 +76,11 @@ def _push_answer(request, push: PushRequest, status_code: int) -> Response:
     return Response(body, status=status_code, headers={"Location": location})
 
 
-def _problems(exc: InvoiceInvalid) -> ProblemsError:
+def _problems(exc: RecordInvalid) -> ProblemsError:
     return ProblemsError(serializers.problem_errors(exc.problems))
 
 
-class InvoiceViewSet(
+class RecordViewSet(
     PushPermissionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -92,103 +89,103 @@ class InvoiceViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Invoices composed for one connection; `validate` says what keeps one from being pushed."""
+    """Records of one declared type composed for one connection; `validate` says what keeps
+    one from being pushed. `record_viewset` makes one per type."""
 
-    queryset = Invoice.objects.none()  # the model, for the schema; get_queryset reads
-    serializer_class = serializers.InvoiceSerializer
-    filterset_class = filters.InvoiceFilter
-    search_fields = ("invoice_number", "customer__name")
+    spec: DocumentSpec
 
     def get_queryset(self):
+        model = self.spec.model_class
         if getattr(self, "swagger_fake_view", False):
-            return Invoice.objects.none()  # the schema is generated without a database
-        lines = InvoiceLine.objects.select_related("account", "item", "tax_rate").prefetch_related(
-            "tracking_options"
+            return model.objects.none()  # the schema is generated without a database
+        queryset = model.objects.select_related("connection", self.spec.party).prefetch_related(
+            self.spec.lines_prefetch(categories=False),
+            *(f.name for f in self.spec.fields if f.kind in (Kind.REFS, Kind.TRACKING)),
         )
-        queryset = Invoice.objects.select_related("connection", "customer").prefetch_related(
-            Prefetch("lines", queryset=lines.order_by("position", "id")), "subsidiaries"
-        )
-        # Each invoice's push state comes with the page, not one query per invoice.
-        return selectors.invoices_with_push_state(queryset)
+        # Each record's push state comes with the page, not one query per record.
+        return selectors.records_with_push_state(queryset)
 
     def _valid_serializer(self, **kwargs):
         serializer = self.get_serializer(**kwargs)
         try:
             serializer.is_valid(raise_exception=True)
         except ValidationError as exc:
-            raise ProblemsError(serializers.serializer_errors(exc)) from None
+            raise ProblemsError(serializers.serializer_errors(exc, self.spec)) from None
         return serializer
 
-    def _answer(self, invoice: Invoice, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=invoice.pk)
+    def _answer(self, record, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=record.pk)
         return Response(self.get_serializer(fresh).data, status=status_code)
 
     @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self._valid_serializer(data=request.data)
         try:
-            invoice = invoice_create(data=serializer.invoice_data(), user=request.user)
-        except InvoiceInvalid as exc:
+            record = record_create(
+                data_type=self.spec.data_type, data=serializer.record_data(), user=request.user
+            )
+        except RecordInvalid as exc:
             raise _problems(exc) from None
-        return self._answer(invoice, status.HTTP_201_CREATED)
+        return self._answer(record, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        invoice = self.get_object()
-        serializer = self._valid_serializer(instance=invoice, data=request.data, partial=partial)
+        record = self.get_object()
+        serializer = self._valid_serializer(instance=record, data=request.data, partial=partial)
         try:
-            invoice = invoice_update(
-                invoice=invoice, data=serializer.invoice_data(invoice=invoice), user=request.user
+            record = record_update(
+                record=record, data=serializer.record_data(record=record), user=request.user
             )
-        except InvoiceInvalid as exc:
+        except RecordInvalid as exc:
             raise _problems(exc) from None
-        return self._answer(invoice)
+        return self._answer(record)
 
     def destroy(self, request, *args, **kwargs):
-        invoice = self.get_object()
+        record = self.get_object()
+        label = self.spec.label
         with transaction.atomic():
-            locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            locked = self.spec.model_class.objects.select_for_update().get(pk=record.pk)
             pushes = PushRequest.objects.for_record(locked)
             if pushes.in_flight().exists():
                 raise _conflict(
-                    f"Invoice {locked} has a push in progress; it cannot be deleted.",
+                    f"{label} {locked} has a push in progress; it cannot be deleted.",
                     "pushInFlight",
                 )
-            # An invoice the accounting system holds, or one with a push history, must stay:
+            # A record the accounting system holds, or one with a push history, must stay:
             # the history (deleted with it) is what explains what happened to it.
             if locked.last_pushed_at is not None or locked.provider_record_id or pushes.exists():
                 raise _conflict(
-                    f"Invoice {locked} has been pushed to the accounting system; only drafts "
+                    f"{label} {locked} has been pushed to the accounting system; only drafts "
                     "never pushed can be deleted.",
-                    "invoicePushed",
+                    f"{self.spec.data_type.removesuffix('s')}Pushed",
                 )
             locked.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: serializers.InvoiceValidationSerializer})
+    @extend_schema(request=None, responses={200: serializers.RecordValidationSerializer})
     @action(detail=True, methods=["get"])
     def validate(self, request, pk=None):
-        """Every reason the invoice cannot be pushed now, with the admin's wording."""
-        problems = invoice_validate(invoice=self.get_object())
+        """Every reason the record cannot be pushed now, with the admin's wording."""
+        problems = record_validate(record=self.get_object())
         return Response(
             {"valid": not problems, "errors": serializers.problem_errors(problems)},
         )
 
     def _push(self, request, operation: str | None) -> Response:
-        invoice = self.get_object()
+        record = self.get_object()
         try:
             push = push_request_create(
-                record=invoice, user=request.user, source=API, operation=operation
+                record=record, user=request.user, source=API, operation=operation
             )
         except PushRefused as exc:
-            # The pipeline decided; the answer says which kind of refusal it was.
-            if PushRequest.objects.for_record(invoice).in_flight().exists():
+            # The plan's code says which kind of refusal it was; the problems of a record
+            # that is not ready are answered at their fields.
+            if exc.rule == "pushInFlight":
                 raise _conflict(str(exc), "pushInFlight") from None
-            # A delete sends nothing of the invoice: its content is never why one is refused.
-            checks = invoice.status == "ready" and operation != PushRequest.Operation.DELETE
-            problems = invoice_validate(invoice=invoice) if checks else []
-            if problems:
-                raise ProblemsError(serializers.problem_errors(problems)) from None
+            if exc.rule in ("notReady", "schema"):
+                problems = record_validate(record=record)
+                if problems:
+                    raise ProblemsError(serializers.problem_errors(problems)) from None
             raise _conflict(str(exc), "pushRefused") from None
         return _push_answer(request, push, status.HTTP_202_ACCEPTED)
 
@@ -196,7 +193,7 @@ class InvoiceViewSet(
     @action(detail=True, methods=["post"])
     @idempotent
     def push(self, request, pk=None):
-        """Queue a push of the invoice (an update if it is already in the accounting system and
+        """Queue a push of the record (an update if it is already in the accounting system and
         changed). The outcome arrives later: follow the push at its Location."""
         return self._push(request, operation=None)
 
@@ -204,17 +201,38 @@ class InvoiceViewSet(
     @action(detail=True, methods=["post"], url_path="push-update")
     @idempotent
     def push_update(self, request, pk=None):
-        """Queue an update of the invoice already in the accounting system, changed or not."""
+        """Queue an update of the record already in the accounting system, changed or not
+        (refused where Railz has no update for the type or the provider)."""
         return self._push(request, operation=PushRequest.Operation.UPDATE)
 
     @extend_schema(request=None, responses={202: serializers.PushRequestSerializer})
     @action(detail=True, methods=["post"], url_path="push-delete")
     @idempotent
     def push_delete(self, request, pk=None):
-        """Queue a delete of the invoice from the accounting system (where Railz can delete
-        it); the invoice stays here. Once it succeeds the invoice has no provider id, and a
+        """Queue a delete of the record from the accounting system (where Railz can delete
+        it); the record stays here. Once it succeeds the record has no provider id, and a
         later push creates it again."""
         return self._push(request, operation=PushRequest.Operation.DELETE)
+
+
+def record_viewset(data_type: str) -> type[RecordViewSet]:
+    """The REST resource of a declared type (`/api/v1/<data_type>/`), read from its declaration."""
+    spec = registry.for_data_type(data_type).spec
+    search = [f.name for f in spec.fields if f.kind is Kind.TEXT and f.strip]
+    name = spec.label.title().replace(" ", "")
+    return type(
+        f"{name}ViewSet",
+        (RecordViewSet,),
+        {
+            "__doc__": f"{spec.label_plural.capitalize()} composed for one connection; "
+            "`validate` says what keeps one from being pushed.",
+            "spec": spec,
+            "queryset": spec.model_class.objects.none(),  # the model, for the schema
+            "serializer_class": serializers.record_serializer(data_type),
+            "filterset_class": filters.record_filterset(data_type),
+            "search_fields": (*search, f"{spec.party}__name"),
+        },
+    )
 
 
 class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
@@ -313,4 +331,8 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
         return self._settle(push_resolve_not_received, push_never_received_plan, "pushNotUnknown")
 
 
-ROUTES = (("invoices", InvoiceViewSet), ("pushes", PushRequestViewSet))
+# One resource per declared type, named by its Railz dataType, then the pushes.
+ROUTES = (
+    *((data_type, record_viewset(data_type)) for data_type in registry.PUSHABLE_TYPES),
+    ("pushes", PushRequestViewSet),
+)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest
 from pushes.push_selectors import PUSH_PERMISSION
+from railzpush.railz.datatypes import DATA_TYPES
 from refs.mapping import REF_TYPES
 from refs.models import Connection, SyncRun
 
@@ -346,6 +347,8 @@ class Failure:
     record_label: str
     record_url: str
     push_url: str
+    # What kind of record it is ("Bill", "Invoice credit note"): lists mix every type.
+    record_type: str = ""
 
 
 def _needs_person_filter(*, now: datetime) -> Q:
@@ -390,6 +393,7 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
                 if record is not None
                 else "",
                 push_url=reverse("admin:pushes_pushrequest_change", args=[push.pk]),
+                record_type=_type_label(push.data_type),
             )
         )
     return failures, total
@@ -444,6 +448,11 @@ def pushes_unknown_by_reason() -> list[WaitingReason]:
             counts, key=lambda r: WAITING_ORDER.index(r) if r in WAITING_ORDER else 0
         )
     ]
+
+
+def _type_label(data_type: str) -> str:
+    known = DATA_TYPES.get(data_type)
+    return known.label if known is not None else data_type
 
 
 # --- pushes per hour --------------------------------------------------------------------------

@@ -7,40 +7,35 @@ in the REST API, before its lines are even read one by one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from pushes.registry import FieldProblem
+from pushes.spec import FieldProblem
 
-__all__ = ["CappedLinesSerializer", "LinesProblem", "lines_cap_problem", "max_lines"]
+__all__ = ["CappedLinesSerializer", "lines_cap_problem", "max_lines"]
 
 RULE = "maxItems"
-
-
-@dataclass(frozen=True)
-class LinesProblem(FieldProblem):
-    """A FieldProblem that names its rule (the API's `rule`) instead of leaving it to wording."""
-
-    rule: str = RULE
 
 
 def max_lines() -> int:
     return settings.RECORD_MAX_LINES
 
 
-def lines_cap_problem(count: int, *, record: str = "A record", path: str = "lines"):
-    """The problem of a record with `count` lines, or None if it is within the cap."""
-    cap = max_lines()
+def lines_cap_problem(
+    count: int, *, record: str = "A record", path: str = "lines", cap: int | None = None
+) -> FieldProblem | None:
+    """The problem of a record with `count` lines, or None if it is within the cap (a record
+    type's own `cap`, else RECORD_MAX_LINES)."""
+    cap = cap or max_lines()
     if count <= cap:
         return None
-    return LinesProblem(
+    return FieldProblem(
         path,
         f"{record} can have at most {cap} lines, the most the accounting systems accept on "
         f"one record; this one has {count}. Split it into several.",
+        RULE,
     )
 
 

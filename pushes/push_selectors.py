@@ -29,14 +29,18 @@ class PushPlan:
     record: Any
     operation: str | None
     reason: str
+    # Why it is refused, as a code a program branches on (never read from `reason`):
+    # permissionDenied, notPushable, activeConnection, draft, pushInFlight, notCreated,
+    # operationNotSupported, notReady, schemaMismatch, unchanged. "" when allowed.
+    rule: str = ""
 
     @property
     def refused(self) -> bool:
         return self.operation is None
 
 
-def _refuse(record: Any, reason: str) -> PushPlan:
-    return PushPlan(record=record, operation=None, reason=reason)
+def _refuse(record: Any, reason: str, rule: str) -> PushPlan:
+    return PushPlan(record=record, operation=None, reason=reason, rule=rule)
 
 
 _NOT_GIVEN = object()
@@ -63,11 +67,11 @@ def push_plan_for(
 
     deleting = operation == PushRequest.Operation.DELETE
     if user is not None and not user.has_perm(PUSH_PERMISSION):
-        return _refuse(record, "You do not have permission to push records.")
+        return _refuse(record, "You do not have permission to push records.", "permissionDenied")
     try:
         pushable = registry.for_model(record)
     except (KeyError, LookupError):
-        return _refuse(record, f"{type(record).__name__} records cannot be pushed.")
+        return _refuse(record, f"{type(record).__name__} records cannot be pushed.", "notPushable")
     described = pushable.describe(record)
     entry = data_type(pushable.data_type)
     connection = record.connection
@@ -77,9 +81,12 @@ def push_plan_for(
             record,
             f"The connection {connection} is {connection.status}; records can only be "
             f"{'deleted' if deleting else 'pushed'} through an active connection.",
+            "activeConnection",
         )
     if not deleting and getattr(record, "status", "ready") != "ready":
-        return _refuse(record, f"{described} is still a draft; mark it ready before pushing.")
+        return _refuse(
+            record, f"{described} is still a draft; mark it ready before pushing.", "draft"
+        )
     if in_flight is _NOT_GIVEN:
         # Bulk callers look up the pushes in flight of a whole batch at once and pass it.
         in_flight = PushRequest.objects.for_record(record).in_flight().first()
@@ -88,6 +95,7 @@ def push_plan_for(
             record,
             f"{described} already has push #{in_flight.pk} in progress ({in_flight.state}); "
             "wait for its outcome.",
+            "pushInFlight",
         )
     provider_record_id = getattr(record, "provider_record_id", "")
     if deleting:
@@ -96,12 +104,18 @@ def push_plan_for(
                 record,
                 f"{described} has not been created in {service_name} yet; there is nothing "
                 "to delete.",
+                "notCreated",
             )
         if not entry.supports(Op.DELETE, service_name):
             return _refuse(
                 record,
-                f"{described} is in {service_name} (id {provider_record_id}), but Railz "
-                f"cannot delete {entry.label_plural} in {service_name}.",
+                f"{described} is in {service_name} (id {provider_record_id}), but "
+                + (
+                    f"Railz cannot delete {entry.label_plural} in {service_name}."
+                    if Op.DELETE in entry.operations
+                    else f"Railz has no delete of {entry.label_plural}: they are created only."
+                ),
+                "operationNotSupported",
             )
         return PushPlan(
             record=record,
@@ -114,19 +128,25 @@ def push_plan_for(
             f"{p.field}: {p.message}" if p.field else p.message for p in problems[:5]
         )
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        return _refuse(record, f"{described} is not ready to push: {listed}{more}.")
+        return _refuse(record, f"{described} is not ready to push: {listed}{more}.", "notReady")
     if provider_record_id:
         if not entry.supports(Op.UPDATE, service_name):
             return _refuse(
                 record,
                 f"{described} is already in {service_name} (id {provider_record_id}), and "
-                f"Railz cannot update {entry.label_plural} in {service_name}.",
+                + (
+                    f"Railz cannot update {entry.label_plural} in {service_name}."
+                    if Op.UPDATE in entry.operations
+                    else f"Railz has no update of {entry.label_plural}: they are created only."
+                ),
+                "operationNotSupported",
             )
         if operation != PushRequest.Operation.UPDATE and not record.changed_since_push:
             return _refuse(
                 record,
                 f"{described} is already in {service_name} and has not changed since it was "
                 "last pushed; use Push update to send it again.",
+                "unchanged",
             )
         return PushPlan(
             record=record,
@@ -135,10 +155,16 @@ def push_plan_for(
         )
     if operation == PushRequest.Operation.UPDATE:
         return _refuse(
-            record, f"{described} has not been created in {service_name} yet; push it first."
+            record,
+            f"{described} has not been created in {service_name} yet; push it first.",
+            "notCreated",
         )
     if not entry.supports(Op.CREATE, service_name):
-        return _refuse(record, f"Railz cannot create {entry.label_plural} in {service_name}.")
+        return _refuse(
+            record,
+            f"Railz cannot create {entry.label_plural} in {service_name}.",
+            "operationNotSupported",
+        )
     return PushPlan(
         record=record,
         operation=PushRequest.Operation.CREATE,

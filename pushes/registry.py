@@ -1,23 +1,29 @@
 """The record types railzpush can push: one `Pushable` per Railz data type.
 
 The push pipeline knows nothing about invoices: it asks this registry how to build a record's
-`data`, whether the record is ready, and how to name it in messages. Adding bills later is one
-more `register(...)` below.
+`data`, whether the record is ready, and how to name it in messages. Each type is a
+declaration (`pushes.types.<data_type>.spec.SPEC`) named here by dotted path and imported on
+first use, so loading the registry imports no model and no service (healthchecks'
+`TRANSPORTS`, zulip's `WEBHOOK_INTEGRATIONS`). Adding a type is one line below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from django.db import models
-
-from pushes.models import Invoice
-from pushes.payloads import invoice_build_payload, invoice_describe
+from pushes.spec import FieldProblem
 from railzpush.railz.datatypes import DATA_TYPES
 
+if TYPE_CHECKING:
+    from django.db import models
+
+    from pushes.spec import DocumentSpec
+
 __all__ = [
+    "PUSHABLE_TYPES",
     "FieldProblem",
     "Pushable",
     "UnknownPushable",
@@ -27,21 +33,13 @@ __all__ = [
     "register",
 ]
 
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One reason a record cannot be pushed, at the field it concerns.
-
-    `field` is the path in the Railz body (`invoiceNumber`, `lines[2].accountRef`, "" for the
-    record as a whole): the REST API returns it as is and the admin shows `message` at the
-    matching form or inline field.
-    """
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+# Railz dataType -> the dotted path of its declaration.
+PUSHABLE_TYPES: dict[str, str] = {
+    "invoices": "pushes.types.invoices.spec.SPEC",
+    "bills": "pushes.types.bills.spec.SPEC",
+    "invoiceCreditNotes": "pushes.types.invoice_credit_notes.spec.SPEC",
+    "billCreditNotes": "pushes.types.bill_credit_notes.spec.SPEC",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,7 @@ class Pushable:
     build_payload: Callable[[Any], dict]  # the `data` object sent (create and update)
     validate: Callable[[Any], list[FieldProblem]]  # every problem; [] means ready to push
     describe: Callable[[Any], str]  # "Invoice INV-1001 for Acme Ltd"
+    spec: DocumentSpec | None = None  # the declaration generic code reads
 
 
 class UnknownPushable(LookupError):
@@ -65,6 +64,7 @@ def register(pushable: Pushable) -> Pushable:
     """Add a pushable type; one per data type and per model."""
     if pushable.data_type not in DATA_TYPES:
         raise ValueError(f"{pushable.data_type!r} is not a Railz data type the project knows")
+    _load()
     for key, index in ((pushable.data_type, _BY_DATA_TYPE), (pushable.model, _BY_MODEL)):
         if key in index and index[key] != pushable:
             raise ValueError(f"{key} is already registered as pushable")
@@ -73,7 +73,45 @@ def register(pushable: Pushable) -> Pushable:
     return pushable
 
 
+def _validate(record: Any) -> list[FieldProblem]:
+    from pushes.services.records import record_validate
+
+    return record_validate(record=record)
+
+
+def _build_payload(record: Any) -> dict:
+    from pushes.payloads import record_build_payload
+
+    return record_build_payload(record)
+
+
+def _from_spec(spec: DocumentSpec) -> Pushable:
+    return Pushable(
+        data_type=spec.data_type,
+        model=spec.model_class,
+        build_payload=_build_payload,
+        validate=_validate,
+        describe=spec.describe,
+        spec=spec,
+    )
+
+
+def _load() -> None:
+    """Import every declared type once, on first use."""
+    for data_type, dotted in PUSHABLE_TYPES.items():
+        if data_type in _BY_DATA_TYPE:
+            continue
+        module, _, name = dotted.rpartition(".")
+        spec = getattr(import_module(module), name)
+        if spec.data_type != data_type:
+            raise ValueError(f"{dotted} declares {spec.data_type}, not {data_type}")
+        pushable = _from_spec(spec)
+        _BY_DATA_TYPE[data_type] = pushable
+        _BY_MODEL[pushable.model] = pushable
+
+
 def for_model(model_or_instance: type[models.Model] | models.Model) -> Pushable:
+    _load()
     model = model_or_instance if isinstance(model_or_instance, type) else type(model_or_instance)
     model = model._meta.concrete_model
     try:
@@ -83,6 +121,7 @@ def for_model(model_or_instance: type[models.Model] | models.Model) -> Pushable:
 
 
 def for_data_type(data_type: str) -> Pushable:
+    _load()
     try:
         return _BY_DATA_TYPE[data_type]
     except KeyError:
@@ -90,22 +129,5 @@ def for_data_type(data_type: str) -> Pushable:
 
 
 def pushables() -> list[Pushable]:
+    _load()
     return list(_BY_DATA_TYPE.values())
-
-
-def _invoice_validate(invoice: Invoice) -> list[FieldProblem]:
-    # The services import FieldProblem from here: import them when first used, not at load.
-    from pushes.services.invoices import invoice_validate
-
-    return invoice_validate(invoice=invoice)
-
-
-register(
-    Pushable(
-        data_type="invoices",
-        model=Invoice,
-        build_payload=invoice_build_payload,
-        validate=_invoice_validate,
-        describe=invoice_describe,
-    )
-)

@@ -1,4 +1,5 @@
-"""Reads about invoices: totals, push state, and which connections an invoice can be for."""
+"""Reads about records (invoices, bills, credit notes): totals, push state, and which
+connections a record can be composed for."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
-from pushes.models import CURRENCY_MINOR_UNITS, Invoice, PushableStatus
+from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from refs.models import Connection
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "invoices_in_push_state",
     "invoices_with_push_state",
     "line_amounts",
+    "record_push_state",
+    "records_in_push_state",
+    "records_with_push_state",
 ]
 
 ZERO = Decimal(0)
@@ -129,15 +133,16 @@ _IN_FLIGHT = ("queued", "submitting", "pending")
 _FAILED = ("failed", "rejected")
 
 
-def invoices_with_push_state(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """`queryset` with the state and operation of each invoice's latest push request.
+def records_with_push_state(queryset: QuerySet) -> QuerySet:
+    """`queryset` (of any pushable record) with the state and operation of each record's
+    latest push request.
 
-    Lists call it once so that `invoice_push_state` reads no more rows per invoice.
+    Lists call it once so that `record_push_state` reads no more rows per record.
     """
     from pushes.models import PushRequest
 
     latest = PushRequest.objects.filter(
-        content_type=ContentType.objects.get_for_model(Invoice), object_id=OuterRef("pk")
+        content_type=ContentType.objects.get_for_model(queryset.model), object_id=OuterRef("pk")
     ).order_by("-created_at", "-pk")
     return queryset.annotate(
         latest_push_state=Subquery(latest.values("state")[:1]),
@@ -145,7 +150,7 @@ def invoices_with_push_state(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
     )
 
 
-def _latest_push(invoice: Invoice) -> tuple[str | None, str | None]:
+def _latest_push(invoice: Any) -> tuple[str | None, str | None]:
     if hasattr(invoice, "latest_push_state"):
         return invoice.latest_push_state, invoice.latest_push_operation
     if invoice.pk is None:
@@ -155,12 +160,12 @@ def _latest_push(invoice: Invoice) -> tuple[str | None, str | None]:
     return (row["state"], row["operation"]) if row else (None, None)
 
 
-def invoice_push_state(invoice: Invoice) -> PushState:
-    """The one place that decides an invoice's push state.
+def record_push_state(invoice: Any) -> PushState:
+    """The one place that decides a record's push state.
 
     The latest push request speaks first (pushing, outcome unknown, failed, deleted); without
-    one, or after a success or a cancellation, the invoice's own fields decide. Reads one row
-    unless the invoice came through `invoices_with_push_state`.
+    one, or after a success or a cancellation, the record's own fields decide. Reads one row
+    unless the record came through `records_with_push_state`.
     """
     state, operation = _latest_push(invoice)
     if state in _IN_FLIGHT:
@@ -178,9 +183,9 @@ def invoice_push_state(invoice: Invoice) -> PushState:
     return PushState.DRAFT
 
 
-def invoices_in_push_state(queryset: QuerySet[Invoice], *, state: str) -> QuerySet[Invoice]:
-    """The invoices of `queryset` whose `invoice_push_state` has the key `state`, in SQL."""
-    queryset = invoices_with_push_state(queryset)
+def records_in_push_state(queryset: QuerySet, *, state: str) -> QuerySet:
+    """The records of `queryset` whose `record_push_state` has the key `state`, in SQL."""
+    queryset = records_with_push_state(queryset)
     latest = "latest_push_state"
     deleted = Q(**{latest: "success", "latest_push_operation": "delete"})
     # No request, or one that leaves the decision to the invoice's own fields. Written without
@@ -205,6 +210,12 @@ def invoices_in_push_state(queryset: QuerySet[Invoice], *, state: str) -> QueryS
     if state not in conditions:
         return queryset.none()
     return queryset.filter(conditions[state])
+
+
+# The invoice's names, kept for the callers that speak of invoices.
+invoices_with_push_state = records_with_push_state
+invoice_push_state = record_push_state
+invoices_in_push_state = records_in_push_state
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""How invoices (and pushes) read and are written in the REST API.
+"""How records (invoices, bills, credit notes) and pushes read and are written in the REST API.
 
-An invoice's references are given as `{"remote_id": "200"}` (the accounting system's id) or
-`{"id": 17}` (the mirrored row's id) and are looked up in the invoice's own connection only.
-Every error names its field by its path in the Railz invoice body (`customerRef`,
-`lines[2].accountRef`, `lines[0].unitAmount`): the same paths `validate` and the admin use.
+A record's serializer is built from its declaration (`pushes.spec`): one API field per declared
+field, named as the model names it. References are given as `{"remote_id": "200"}` (the
+accounting system's id) or `{"id": 17}` (the mirrored row's id) and are looked up in the
+record's own connection only. Every error names its field by its path in the Railz body
+(`customerRef`, `lines[2].accountRef`, `lines[0].unitAmount`): the same paths `validate` and
+the admin use.
 """
 
 from __future__ import annotations
@@ -11,100 +13,49 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from pushes import registry
 from pushes.lines import CappedLinesSerializer
-from pushes.models import Invoice, InvoiceLine, PushableStatus, PushEvent, PushRequest
-from pushes.registry import FieldProblem
-from pushes.selectors import PushState, invoice_push_state, invoice_totals
-from pushes.services.invoices import InvoiceData, InvoiceLineData
+from pushes.models import PushableStatus, PushEvent, PushRequest
+from pushes.selectors import PushState, invoice_totals, record_push_state
+from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
 from railzpush.api.errors import ProblemsError, error, errors_from_details
-from refs.models import (
-    Account,
-    Connection,
-    Customer,
-    Item,
-    RefRecord,
-    Subsidiary,
-    TaxRate,
-    TrackingOption,
-)
+from refs.models import Connection, RefRecord, TrackingOption
 
-# Request field -> its name in the Railz invoice body, so every error uses one vocabulary.
-RAILZ_NAMES = {
-    "connection": "connectionUuid",
-    "customer": "customerRef",
-    "invoice_number": "invoiceNumber",
-    "posted_date": "postedDate",
-    "due_date": "dueDate",
-    "currency_rate": "currencyRate",
-    "subsidiaries": "subsidiaryRefs",
-    "unit_amount": "unitAmount",
-    "discount_percentage": "discountPercentage",
-    "account": "accountRef",
-    "item": "inventoryRef",
-    "tax_rate": "taxRateRef",
-    "tracking_options": "trackingCategoryRefs",
-}
 _SEGMENT = re.compile(r"([A-Za-z_]+)")
 
 
-def railz_path(path: str) -> str:
-    """`lines[2].account.remote_id` -> `lines[2].accountRef.remote_id`."""
-    return _SEGMENT.sub(lambda match: RAILZ_NAMES.get(match.group(1), match.group(1)), path)
+def railz_names(spec: DocumentSpec) -> dict[str, str]:
+    """Request field -> its name in the Railz body, so every error uses one vocabulary."""
+    names = {"connection": "connectionUuid"}
+    for spec_field in (*spec.fields, *spec.line_fields):
+        names[spec_field.name] = spec_field.path
+    return names
 
 
-def serializer_errors(exc: ValidationError) -> list[dict[str, str]]:
+def serializer_errors(exc: ValidationError, spec: DocumentSpec) -> list[dict[str, str]]:
     """A serializer's errors, each at its path in the Railz body."""
+    names = railz_names(spec)
+
+    def railz_path(path: str) -> str:
+        # `lines[2].account.remote_id` -> `lines[2].accountRef.remote_id`.
+        return _SEGMENT.sub(lambda match: names.get(match.group(1), match.group(1)), path)
+
     return [
         {**found, "field": railz_path(found["field"])}
         for found in errors_from_details(exc.get_full_details())
     ]
 
 
-# The composer's problems carry a field and a sentence; the rule a program can branch on is
-# read from the sentence's wording (first match wins).
-_RULES = (
-    ("belongs to another connection", "sameConnection"),
-    ("stays with the connection", "sameConnection"),
-    ("only be pushed through an active connection", "activeConnection"),
-    ("is archived", "notArchived"),
-    ("Add at least one", "minItems"),
-    ("is required", "required"),
-    ("needs an account or an item", "required"),
-    ("characters", "maxLength"),
-    ("decimal places", "maxDecimalPlaces"),
-    ("is too large", "max"),
-    ("greater than 0", "min"),
-    ("between 0 and 100", "range"),
-    ("formatted as YYYY-MM-DD", "format"),
-    ("must be a number", "type"),
-    ("must be given as a decimal", "type"),
-    ("finite number", "type"),
-    ("already used", "unique"),
-    ("is before the posted date", "dateOrder"),
-    ("ISO 4217", "enum"),
-    ("must be draft or ready", "enum"),
-    ("is not a line of this invoice", "exists"),
-)
-
-
-def problem_rule(problem: FieldProblem) -> str:
-    explicit = getattr(problem, "rule", None)
-    if explicit:
-        return explicit
-    for wording, rule in _RULES:
-        if wording in problem.message:
-            return rule
-    return "invalid"
-
-
 def problem_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
-    return [error(p.field, problem_rule(p), p.message) for p in problems]
+    """Problems in the API's error shape: each carries its own rule code, never guessed."""
+    return [error(p.field, p.rule, p.message) for p in problems]
 
 
 # --- references -------------------------------------------------------------------------------
@@ -197,7 +148,7 @@ def _found_elsewhere(missing: list[_Wanted]) -> dict[tuple, Connection]:
     return elsewhere
 
 
-# --- invoices ---------------------------------------------------------------------------------
+# --- records ----------------------------------------------------------------------------------
 
 
 @extend_schema_field(
@@ -231,45 +182,25 @@ class ConnectionField(serializers.Field):
         return value.pk
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(
-        required=False, allow_null=True, help_text="An existing line to change in place."
-    )
-    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    quantity = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
-    )
-    unit_amount = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
-    )
-    discount_percentage = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
-    )
-    account = RefSerializer(required=False, allow_null=True)
-    item = RefSerializer(required=False, allow_null=True)
-    tax_rate = RefSerializer(required=False, allow_null=True)
-    tracking_options = RefSerializer(many=True, required=False)
-    amount = serializers.DecimalField(max_digits=36, decimal_places=8, read_only=True)
-
-    class Meta:
-        model = InvoiceLine
-        fields = (
-            "id",
-            "position",
-            "description",
-            "quantity",
-            "unit_amount",
-            "discount_percentage",
-            "account",
-            "item",
-            "tax_rate",
-            "tracking_options",
-            "amount",
+def _api_field(spec_field: Field) -> serializers.Field:
+    """The request/response field of one declared field; the services check the values."""
+    kind = spec_field.kind
+    if kind is Kind.DATE:
+        return serializers.DateField(required=False, allow_null=True)
+    if kind is Kind.DECIMAL:
+        return serializers.DecimalField(
+            max_digits=None, decimal_places=None, required=False, allow_null=True
         )
-        read_only_fields = ("position",)
+    if kind is Kind.REF:
+        return RefSerializer(required=False, allow_null=True)
+    if kind in (Kind.REFS, Kind.TRACKING):
+        return RefSerializer(many=True, required=False)
+    # Free text keeps its spaces; a number or a code loses them.
+    trim = kind is not Kind.TEXT or spec_field.strip
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=trim)
 
 
-class InvoiceTotalsSerializer(serializers.Serializer):
+class TotalsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     subtotal = serializers.DecimalField(max_digits=30, decimal_places=4)
     discount = serializers.DecimalField(max_digits=30, decimal_places=4)
@@ -280,157 +211,167 @@ class InvoiceTotalsSerializer(serializers.Serializer):
     )
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
-    """An invoice and its lines. Errors name fields by their Railz path (`lines[2].accountRef`)."""
+class RecordSerializer(serializers.ModelSerializer):
+    """A record and its lines, read from its declaration (`spec`).
 
-    connection = ConnectionField()
-    status = serializers.ChoiceField(choices=PushableStatus.choices, required=False)
-    customer = RefSerializer(required=False, allow_null=True)
-    invoice_number = serializers.CharField(required=False, allow_blank=True)
-    posted_date = serializers.DateField(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
-    currency = serializers.CharField(required=False, allow_blank=True)
-    currency_rate = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
-    )
-    memo = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    subsidiaries = RefSerializer(many=True, required=False)
-    lines = CappedLinesSerializer(child=InvoiceLineSerializer(), required=False)
-    push_state = serializers.SerializerMethodField()
-    totals = serializers.SerializerMethodField()
+    Errors name fields by their Railz path (`lines[2].accountRef`).
+    """
 
-    class Meta:
-        model = Invoice
-        fields = (
-            "id",
-            "connection",
-            "status",
-            "customer",
-            "invoice_number",
-            "posted_date",
-            "due_date",
-            "currency",
-            "currency_rate",
-            "memo",
-            "subsidiaries",
-            "lines",
-            "totals",
-            "push_state",
-            "provider_record_id",
-            "last_pushed_at",
-            "changed_since_push",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = (
-            "provider_record_id",
-            "last_pushed_at",
-            "changed_since_push",
-            "created_at",
-            "updated_at",
-        )
+    spec: DocumentSpec
 
     @extend_schema_field(
         serializers.ChoiceField(choices=[state.key for state in PushState], read_only=True)
     )
-    def get_push_state(self, invoice) -> str:
-        return invoice_push_state(invoice).key
+    def get_push_state(self, record) -> str:
+        return record_push_state(record).key
 
-    @extend_schema_field(InvoiceTotalsSerializer)
-    def get_totals(self, invoice):
-        totals = invoice_totals(lines=invoice.lines.all(), currency=invoice.currency)
-        return InvoiceTotalsSerializer(totals).data
+    @extend_schema_field(TotalsSerializer)
+    def get_totals(self, record):
+        totals = invoice_totals(lines=record.lines.all(), currency=record.currency)
+        return TotalsSerializer(totals).data
 
-    def invoice_data(self, *, invoice: Invoice | None = None) -> InvoiceData:
-        """The validated request as the composer's InvoiceData, references resolved.
+    def record_data(self, *, record: Any = None) -> RecordData:
+        """The validated request as the services' RecordData, references resolved.
 
         On a partial update the fields not given keep their stored values; `lines`, when
         given, replace the lines (a line with an `id` is changed in place).
         """
+        spec = self.spec
         attrs = self.validated_data
-        data = InvoiceData.from_invoice(invoice) if invoice is not None else None
-        connection = attrs.get("connection") or (invoice.connection if invoice else None)
+        data = RecordData.from_record(record) if record is not None else None
+        connection = attrs.get("connection") or (record.connection if record else None)
         wanted: list[_Wanted] = []
 
-        customer = _wanted("customerRef", Customer, "Customer", attrs.get("customer"))
-        subsidiaries = [
-            _wanted(f"subsidiaryRefs[{i}]", Subsidiary, "Subsidiary", given)
-            for i, given in enumerate(attrs.get("subsidiaries") or [])
-        ]
+        def want(spec_field: Field, given: Any, at: str, *, line: bool) -> Any:
+            """The `_Wanted` (or list of them) of a reference field, None otherwise."""
+            column = spec.column(spec_field, line=line)
+            model = column.related_model
+            label = model._meta.verbose_name.capitalize()
+            path = f"{at}{spec_field.path}"
+            if spec_field.kind is Kind.REF:
+                found = _wanted(path, model, label, given)
+                wanted.append(found)
+                return found
+            found = [_wanted(f"{path}[{i}]", model, label, g) for i, g in enumerate(given or [])]
+            wanted.extend(found)
+            return found
+
+        header_refs = {
+            f.name: want(f, attrs.get(f.name), "", line=False)
+            for f in spec.ref_fields()
+            if f.name in attrs
+        }
         lines = []
         for i, line in enumerate(attrs.get("lines") or []):
-            at = f"lines[{i}]"
-            lines.append(
-                {
-                    "line": line,
-                    "account": _wanted(f"{at}.accountRef", Account, "Account", line.get("account")),
-                    "item": _wanted(f"{at}.inventoryRef", Item, "Item", line.get("item")),
-                    "tax_rate": _wanted(
-                        f"{at}.taxRateRef", TaxRate, "Tax rate", line.get("tax_rate")
-                    ),
-                    "tracking": [
-                        _wanted(
-                            f"{at}.trackingCategoryRefs[{j}]",
-                            TrackingOption,
-                            "Tracking option",
-                            given,
-                        )
-                        for j, given in enumerate(line.get("tracking_options") or [])
-                    ],
-                }
-            )
-            wanted += [lines[-1]["account"], lines[-1]["item"], lines[-1]["tax_rate"]]
-            wanted += lines[-1]["tracking"]
-        wanted = [w for w in [customer, *subsidiaries, *wanted] if w is not None]
-        resolved, problems = refs_resolve(wanted, connection=connection)
+            refs = {
+                f.name: want(f, line.get(f.name), f"lines[{i}].", line=True)
+                for f in spec.ref_fields(line=True)
+            }
+            lines.append((line, refs))
+        resolved, problems = refs_resolve(
+            [w for w in wanted if w is not None], connection=connection
+        )
         if problems:
             raise ProblemsError(problems)
 
         def ref(item):
+            if isinstance(item, list):
+                return [resolved.get(i) for i in item]
             return resolved.get(item) if item is not None else None
 
-        values: dict[str, Any] = {
-            name: attrs[name]
-            for name in (
-                "status",
-                "invoice_number",
-                "posted_date",
-                "due_date",
-                "currency",
-                "currency_rate",
-                "memo",
-            )
-            if name in attrs
-        }
-        if "customer" in attrs:
-            values["customer"] = ref(customer)
-        if "subsidiaries" in attrs:
-            values["subsidiaries"] = [ref(item) for item in subsidiaries]
+        plain = [f.name for f in spec.fields if f.kind not in (Kind.REF, Kind.REFS, Kind.TRACKING)]
+        values: dict[str, Any] = {name: attrs[name] for name in ("status", *plain) if name in attrs}
+        values.update({name: ref(item) for name, item in header_refs.items()})
         if "lines" in attrs:
             values["lines"] = [
-                InvoiceLineData(
-                    id=entry["line"].get("id"),
-                    description=entry["line"].get("description", ""),
-                    quantity=entry["line"].get("quantity"),
-                    unit_amount=entry["line"].get("unit_amount"),
-                    discount_percentage=entry["line"].get("discount_percentage"),
-                    account=ref(entry["account"]),
-                    item=ref(entry["item"]),
-                    tax_rate=ref(entry["tax_rate"]),
-                    tracking_options=[ref(item) for item in entry["tracking"]],
+                LineData(
+                    id=line.get("id"),
+                    **{
+                        f.name: line.get(f.name, "" if f.kind is Kind.TEXT else None)
+                        for f in spec.line_fields
+                        if f.name not in refs
+                    },
+                    **{name: ref(item) for name, item in refs.items()},
                 )
-                for entry in lines
+                for line, refs in lines
             ]
         if data is None:
-            return InvoiceData(connection=connection, **values)
+            return RecordData(connection=connection, **values)
         data.connection = connection
         for name, value in values.items():
             setattr(data, name, value)
         return data
 
 
-class InvoiceValidationSerializer(serializers.Serializer):
-    valid = serializers.BooleanField(help_text="True when the invoice can be pushed as it is.")
+def _class_name(spec: DocumentSpec) -> str:
+    return spec.label.title().replace(" ", "")
+
+
+@cache
+def record_serializer(data_type: str) -> type[RecordSerializer]:
+    """The serializer of a declared type: `InvoiceSerializer`, `BillSerializer`..."""
+    spec = registry.for_data_type(data_type).spec
+    name = _class_name(spec)
+    line_names = tuple(f.name for f in spec.line_fields)
+    line_attrs: dict[str, Any] = {
+        "id": serializers.IntegerField(
+            required=False, allow_null=True, help_text="An existing line to change in place."
+        ),
+        "amount": serializers.DecimalField(max_digits=36, decimal_places=8, read_only=True),
+        **{f.name: _api_field(f) for f in spec.line_fields},
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "model": spec.line_model_class,
+                "fields": ("id", "position", *line_names, "amount"),
+                "read_only_fields": ("position",),
+            },
+        ),
+    }
+    line_serializer = type(f"{name}LineSerializer", (serializers.ModelSerializer,), line_attrs)
+    names = tuple(f.name for f in spec.fields)
+    read_only = (
+        "provider_record_id",
+        "last_pushed_at",
+        "changed_since_push",
+        "created_at",
+        "updated_at",
+    )
+    attrs: dict[str, Any] = {
+        "__doc__": f"{spec.a_label} and its lines. Errors name fields by their Railz path.",
+        "spec": spec,
+        "connection": ConnectionField(),
+        "status": serializers.ChoiceField(choices=PushableStatus.choices, required=False),
+        **{f.name: _api_field(f) for f in spec.fields},
+        "lines": CappedLinesSerializer(child=line_serializer(), required=False),
+        "push_state": serializers.SerializerMethodField(),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "model": spec.model_class,
+                "fields": (
+                    "id",
+                    "connection",
+                    "status",
+                    *names,
+                    "lines",
+                    *(("totals",) if spec.totals else ()),
+                    "push_state",
+                    *read_only,
+                ),
+                "read_only_fields": read_only,
+            },
+        ),
+    }
+    if spec.totals:
+        attrs["totals"] = serializers.SerializerMethodField()
+    return type(f"{name}Serializer", (RecordSerializer,), attrs)
+
+
+class RecordValidationSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="True when the record can be pushed as it is.")
     errors = serializers.ListField(
         child=serializers.DictField(child=serializers.CharField()),
         help_text="Every problem: field (Railz path), rule and message, as the admin shows them.",

@@ -1,5 +1,5 @@
-"""Staff endpoints behind the live pages: the dashboard's refresh, an invoice's push state,
-pushing one invoice from its page, and running a verb on one push.
+"""Staff endpoints behind the live pages: the dashboard's refresh, a record's push state,
+pushing one record (invoice, bill, credit note) from its page, and running a verb on one push.
 
 Thin shells: reads come from `pushes.dashboard`, writes go through the pipeline's services (or
 the push request admin's own actions), and every endpoint is for staff only. The JSON ones
@@ -20,12 +20,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from pushes import registry
 from pushes.dashboard import dashboard_build
-from pushes.models import Invoice, PushRequest
+from pushes.models import PushRequest
 from pushes.push_selectors import PUSH_PERMISSION, PUSH_VERBS_BY_NAME, push_plan_for
-from pushes.selectors import invoices_with_push_state
+from pushes.selectors import records_with_push_state
 from pushes.services.push_requests import PushRefused, push_request_create
-from pushes.templatetags.pushes_pages import invoice_panel_context
+from pushes.templatetags.pushes_pages import record_panel_context
 
 # The parts of the dashboard the refresh swaps, each a template of its own.
 DASHBOARD_PARTS = ("attention", "connections", "budget", "charts")
@@ -69,36 +70,41 @@ def dashboard_parts(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _invoice(pk: int) -> Invoice:
-    return get_object_or_404(
-        invoices_with_push_state(Invoice.objects.select_related("connection", "customer")), pk=pk
-    )
+def _record(data_type: str, pk: int):
+    spec = registry.for_data_type(data_type).spec
+    queryset = spec.model_class.objects.select_related("connection", spec.party)
+    return get_object_or_404(records_with_push_state(queryset), pk=pk)
 
 
 @require_GET
-@staff_json("pushes.view_invoice")
-def invoice_push_status(request: HttpRequest, pk: int) -> JsonResponse:
-    """The invoice's push state, provider id and push history, as data and as HTML parts.
+@never_cache
+def record_push_status(request: HttpRequest, data_type: str, pk: int) -> JsonResponse:
+    """The record's push state, provider id and push history, as data and as HTML parts.
 
-    `?buttons=1` adds the push buttons (their plan checks the whole invoice, so the page asks
+    `?buttons=1` adds the push buttons (their plan checks the whole record, so the page asks
     for them only when the state has changed).
     """
-    invoice = _invoice(pk)
+    model_name = registry.for_data_type(data_type).spec.model_class._meta.model_name
+    return staff_json(f"pushes.view_{model_name}")(_record_push_status)(request, data_type, pk)
+
+
+def _record_push_status(request: HttpRequest, data_type: str, pk: int) -> JsonResponse:
+    record = _record(data_type, pk)
     with_buttons = request.GET.get("buttons") == "1"
-    context = invoice_panel_context(invoice=invoice, user=request.user, with_buttons=with_buttons)
+    context = record_panel_context(record=record, user=request.user, with_buttons=with_buttons)
     state = context["state"]
     parts = {
-        "state": render_to_string("pushes/_invoice_state.html", context, request),
-        "history": render_to_string("pushes/_invoice_history.html", context, request),
+        "state": render_to_string("pushes/_record_state.html", context, request),
+        "history": render_to_string("pushes/_record_history.html", context, request),
     }
     if with_buttons:
-        parts["actions"] = render_to_string("pushes/_invoice_actions.html", context, request)
+        parts["actions"] = render_to_string("pushes/_record_actions.html", context, request)
     return JsonResponse(
         {
             "state": state.key,
             "label": state.label,
             "tone": state.colour,
-            "providerRecordId": invoice.provider_record_id,
+            "providerRecordId": record.provider_record_id,
             "pushing": state.key == "pushing",
             "history": [
                 {
@@ -132,14 +138,15 @@ PUSH_PAGES = {
 }
 
 
-def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: what pushing (or deleting) the invoice would do, to confirm; POST: queue it."""
+def record_push(request: HttpRequest, data_type: str, pk: int) -> HttpResponse:
+    """GET: what pushing (or deleting) the record would do, to confirm; POST: queue it."""
     _require_push_permission(request)
-    invoice = _invoice(pk)
+    invoice = _record(data_type, pk)
+    opts = invoice._meta
     operation = request.GET.get("operation")
     if operation not in PUSH_PAGES:
         operation = None
-    change_url = reverse("admin:pushes_invoice_change", args=[invoice.pk])
+    change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[invoice.pk])
     if request.method == "POST":
         try:
             push = push_request_create(
@@ -164,12 +171,12 @@ def invoice_push(request: HttpRequest, pk: int) -> HttpResponse:
         **admin.site.each_context(request),
         "title": title,
         "confirm_label": confirm_label,
-        "opts": Invoice._meta,
-        "invoice": invoice,
+        "opts": opts,
+        "record": invoice,
         "plan": plan,
         "change_url": change_url,
     }
-    return TemplateResponse(request, "pushes/invoice_push_confirm.html", context)
+    return TemplateResponse(request, "pushes/record_push_confirm.html", context)
 
 
 @require_POST

@@ -22,6 +22,7 @@ from refs.models import (
     TaxRate,
     TrackingCategory,
     TrackingOption,
+    Vendor,
 )
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "TaxRateFactory",
     "TrackingCategoryFactory",
     "TrackingOptionFactory",
+    "VendorFactory",
     "invoice_data",
     "invoice_line",
     "invoice_plain_static",
@@ -67,6 +69,14 @@ class CustomerFactory(RefFactory):
         model = Customer
 
     name = factory.Sequence(lambda n: f"Customer {n}")
+    currency = "CAD"
+
+
+class VendorFactory(RefFactory):
+    class Meta:
+        model = Vendor
+
+    name = factory.Sequence(lambda n: f"Vendor {n}")
     currency = "CAD"
 
 

@@ -169,8 +169,8 @@ def test_invoices_are_registered_for_the_push_pipeline(full_invoice):
 
 
 def test_the_registry_refuses_unknown_types_with_a_sentence():
-    with pytest.raises(UnknownPushable, match="cannot push bills"):
-        for_data_type("bills")
+    with pytest.raises(UnknownPushable, match="cannot push journalEntries"):
+        for_data_type("journalEntries")
     with pytest.raises(ValueError, match="already registered"):
         register(
             Pushable(

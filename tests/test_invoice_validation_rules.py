@@ -287,7 +287,11 @@ def test_a_draft_may_be_incomplete_but_not_impossible(connection):
 
     too_long = invoice_data(connection=connection, status="draft", invoice_number="X" * 22)
     assert invoice_save_problems(data=too_long) == [
-        FieldProblem("invoiceNumber", "Invoice number must be at most 21 characters; it has 22.")
+        FieldProblem(
+            "invoiceNumber",
+            "Invoice number must be at most 21 characters; it has 22.",
+            "maxLength",
+        )
     ]
 
 

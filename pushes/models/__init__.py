@@ -4,5 +4,9 @@ One module per entity; this package re-exports every model so Django and callers
 `pushes.models`.
 """
 
+from pushes.models.base import *  # noqa: F403
 from pushes.models.invoices import *  # noqa: F403
 from pushes.models.push_requests import *  # noqa: F403
+from pushes.types.bill_credit_notes.models import *  # noqa: F403
+from pushes.types.bills.models import *  # noqa: F403
+from pushes.types.invoice_credit_notes.models import *  # noqa: F403

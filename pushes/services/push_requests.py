@@ -86,7 +86,12 @@ SOURCE_OF_REQUEST = {
 
 
 class PushRefused(Exception):
-    """A push (or retry, cancel) that cannot be done; the message says why, for a person."""
+    """A push (or retry, cancel) that cannot be done; the message says why, for a person, and
+    `rule` as a code (the refused plan's)."""
+
+    def __init__(self, message: str, rule: str = "pushRefused") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -270,7 +275,7 @@ def push_request_create(
     """
     plan = push_plan_for(record=record, operation=operation, user=user)
     if plan.refused:
-        raise PushRefused(plan.reason)
+        raise PushRefused(plan.reason, rule=plan.rule)
     return _push_request_queue(
         record=record, plan=plan, user=user, source=source, retry_of=retry_of
     )
@@ -292,7 +297,8 @@ def _push_request_queue(
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
             f"{plan.reason.split(' will ')[0]} already has a push in progress; wait for its "
-            "outcome."
+            "outcome.",
+            rule="pushInFlight",
         ) from None
     transaction.on_commit(lambda: _enqueue_submits([push.pk]))
     return push

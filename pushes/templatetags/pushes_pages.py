@@ -1,7 +1,8 @@
-"""Template tags of the staff pages: the home dashboard, badges and an invoice's push panel.
+"""Template tags of the staff pages: the home dashboard, badges and a record's push panel.
 
 They render from `pushes.dashboard`, so the admin's templates need no view of their own: the
-index and the invoice change form include a tag, and the JSON endpoints render the same parts.
+index and every record type's change form include a tag, and the JSON endpoints render the
+same parts.
 """
 
 from __future__ import annotations
@@ -39,16 +40,18 @@ def push_state_badge(state: str):
     return {"badge": push_badge(state)}
 
 
-def invoice_panel_context(*, invoice, user, with_buttons: bool = True) -> dict:
-    """What the invoice's push panel shows; the status endpoint renders the same parts (and
-    leaves out the buttons, whose plan checks the whole invoice)."""
-    from pushes.selectors import invoice_push_state
+def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
+    """What a record's push panel shows; the status endpoint renders the same parts (and
+    leaves out the buttons, whose plan checks the whole record)."""
+    from pushes.selectors import record_push_state
 
-    state = invoice_push_state(invoice)
+    invoice = record
+    model_name = record._meta.model_name
+    state = record_push_state(invoice)
     can_push = user.has_perm(PUSH_PERMISSION)
     buttons = []
     if can_push and with_buttons:
-        url = reverse("pushes-invoice-push", args=[invoice.pk])
+        url = reverse(f"pushes-{model_name}-push", args=[invoice.pk])
         in_flight = PushRequest.objects.for_record(invoice).in_flight().first()
         operation = "update" if invoice.provider_record_id else None
         plan = push_plan_for(record=invoice, operation=operation, user=user, in_flight=in_flight)
@@ -72,21 +75,21 @@ def invoice_panel_context(*, invoice, user, with_buttons: bool = True) -> dict:
                 }
             )
     return {
-        "invoice": invoice,
+        "record": invoice,
         "state": state,
         "state_icon": RECORD_ICONS.get(state.key, "•"),
         "history": record_push_history(record=invoice),
-        "status_url": reverse("pushes-invoice-push-status", args=[invoice.pk]),
+        "status_url": reverse(f"pushes-{model_name}-push-status", args=[invoice.pk]),
         "can_push": can_push,
         "buttons": buttons,
     }
 
 
-@register.inclusion_tag("pushes/invoice_push_panel.html", takes_context=True)
-def invoice_push_panel(context, invoice):
-    if invoice is None or invoice.pk is None:
-        return {"invoice": None}
-    context_data = invoice_panel_context(invoice=invoice, user=context["request"].user)
+@register.inclusion_tag("pushes/record_push_panel.html", takes_context=True)
+def record_push_panel(context, record):
+    if record is None or record.pk is None:
+        return {"record": None}
+    context_data = record_panel_context(record=record, user=context["request"].user)
     return {**context_data, "csrf_token": context.get("csrf_token")}
 
 

@@ -4,7 +4,7 @@ Railz validates the request shape synchronously; the provider's own rules surfac
 failed push with the provider's `responseCode` and `validation.errors`. The emulator keeps to
 rules the providers document: references must exist in that company, Xero needs an account or
 an item on every invoice line, NetSuite needs a subsidiary, document numbers are unique per
-customer, and a paid or voided document cannot be changed.
+customer (invoices) or vendor (bills), and a paid or voided document cannot be changed.
 """
 
 from __future__ import annotations
@@ -129,23 +129,31 @@ def _check_provider(verdict: Verdict, connection: EmuConnection, data_type: str,
         )
 
 
+# Document numbers the providers keep unique per party: (number field, party ref, label, party).
+UNIQUE_NUMBERS = {
+    "invoices": ("invoiceNumber", "customerRef", "Invoice number", "customer"),
+    "bills": ("vendorInvoiceNumber", "vendorRef", "Vendor invoice number", "vendor"),
+}
+
+
 def _check_unique_number(
-    verdict: Verdict, connection: EmuConnection, data: dict, record_id: str | None
+    verdict: Verdict, connection: EmuConnection, data_type: str, data: dict, record_id: str | None
 ) -> None:
-    number = data.get("invoiceNumber")
-    customer = (data.get("customerRef") or {}).get("id")
-    if not isinstance(number, str) or not number or not customer:
+    number_field, party_field, label, party_label = UNIQUE_NUMBERS[data_type]
+    number = data.get(number_field)
+    party = (data.get(party_field) or {}).get("id")
+    if not isinstance(number, str) or not number or not party:
         return
-    for other in records.records_named(connection=connection, data_type="invoices", name=number):
+    for other in records.records_named(connection=connection, data_type=data_type, name=number):
         if (
-            other.get("invoiceNumber") == number
-            and (other.get("customerRef") or {}).get("id") == customer
+            other.get(number_field) == number
+            and (other.get(party_field) or {}).get("id") == party
             and str(other.get("id")) != record_id
         ):
             verdict.fail(
                 400,
-                "invoiceNumber",
-                f"Invoice number {number} has already been used for customer {customer}",
+                number_field,
+                f"{label} {number} has already been used for {party_label} {party}",
             )
             return
 
@@ -177,6 +185,6 @@ def push_verdict(
         return verdict
     _check_refs(verdict, connection, data)
     _check_provider(verdict, connection, data_type, data)
-    if data_type == "invoices":
-        _check_unique_number(verdict, connection, data, record_id)
+    if data_type in UNIQUE_NUMBERS:
+        _check_unique_number(verdict, connection, data_type, data, record_id)
     return verdict

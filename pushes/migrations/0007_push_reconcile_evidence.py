@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0003_dashboard_indexes'),
+        ('pushes', '0006_bills_and_credit_notes_same_connection'),
     ]
 
     operations = [

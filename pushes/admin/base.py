@@ -1,15 +1,15 @@
-"""Composing invoices in the admin: connection first, then a form whose dropdowns offer only
-that connection's live reference rows.
+"""The composer every declared record type's admin is: connection first, then a form whose
+dropdowns offer only that connection's live reference rows.
 
-Flow: "Add invoice" (`/admin/pushes/invoice/add/`) lists the connections; choosing one opens
-`/admin/pushes/invoice/add/?connection=<id>`. Every reference field is an autocomplete whose
-URL carries `connection=<id>`, so the refs admin filters server-side and no choices are
-rendered into the page (a connection may have 100,000 customers).
+Flow: "Add bill" (`/admin/pushes/bill/add/`) lists the connections; choosing one opens
+`/admin/pushes/bill/add/?connection=<id>`. Every reference field is an autocomplete whose URL
+carries `connection=<id>`, so the refs admin filters server-side and no choices are rendered
+into the page (a connection may have 100,000 customers).
 
-The admin holds no rule: the line formset builds `InvoiceData` from the form and its lines,
-asks `invoice_save_problems` what saving would refuse, and shows each problem at its field
-(`lines[2].accountRef` -> line 3, account); saving goes through `invoice_create` /
-`invoice_update`.
+The admin holds no rule: the line formset builds `RecordData` from the form and its lines by
+the type's declaration, asks `record_save_problems` what saving would refuse, and shows each
+problem at its field (`lines[2].accountRef` -> line 3, account); saving goes through
+`record_create` / `record_update`. `record_admin` makes the admin of one declared type.
 """
 
 from __future__ import annotations
@@ -30,61 +30,49 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from pushes import registry
 from pushes.admin.push_requests import (
     has_push_permission,
     push_delete_action,
     push_records_action,
     push_update_action,
 )
-from pushes.models import Invoice, InvoiceLine, ProviderPushOptions, PushableStatus
-from pushes.payloads import invoice_lines_prefetch
+from pushes.models import ProviderPushOptions, PushableStatus
+from pushes.payloads import record_request_body
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
-    invoice_push_state,
     invoice_totals,
-    invoices_in_push_state,
-    invoices_with_push_state,
+    record_push_state,
+    records_in_push_state,
+    records_with_push_state,
 )
-from pushes.services.invoices import (
-    InvoiceData,
-    InvoiceInvalid,
-    InvoiceLineData,
-    invoice_create,
-    invoice_payload,
-    invoice_save_problems,
-    invoice_update,
-    invoice_validate,
-    push_options_refresh,
+from pushes.services.invoices import push_options_refresh
+from pushes.services.records import (
+    RecordInvalid,
+    record_create,
+    record_save_problems,
+    record_update,
+    record_validate,
 )
+from pushes.spec import DocumentSpec, Kind, LineData, RecordData
+from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection
 
-# Railz body path -> form field, for the invoice and for each line.
-INVOICE_FIELDS = {
-    "connectionUuid": None,
-    "status": "status",
-    "customerRef": "customer",
-    "invoiceNumber": "invoice_number",
-    "postedDate": "posted_date",
-    "dueDate": "due_date",
-    "currency": "currency",
-    "currencyRate": "currency_rate",
-    "memo": "memo",
-    "subsidiaryRefs": "subsidiaries",
-}
-LINE_FIELDS = {
-    "description": "description",
-    "quantity": "quantity",
-    "unitAmount": "unit_amount",
-    "discountPercentage": "discount_percentage",
-    "accountRef": "account",
-    "inventoryRef": "item",
-    "taxRateRef": "tax_rate",
-    "trackingCategoryRefs": "tracking_options",
-}
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
+_MANY = (Kind.REFS, Kind.TRACKING)
+# What the change page shows of the record's life in the accounting system.
+ACCOUNTING_FIELDS = (
+    "push_state",
+    "provider_record_id",
+    "last_pushed_at",
+    "ready_to_push",
+    "provider_rules",
+    "payload_preview",
+)
+_REFS = (Kind.REF, *_MANY)
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -130,47 +118,31 @@ class ConnectionScopedFields:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class InvoiceForm(forms.ModelForm):
+class RecordForm(forms.ModelForm):
+    """The record's own fields; the declaration names them (`record_admin` sets Meta)."""
+
     status = forms.ChoiceField(
         choices=PushableStatus.choices,
         widget=forms.RadioSelect,
-        help_text="A draft may be incomplete; a ready invoice is checked in full and can be "
-        "pushed.",
+        help_text="A draft may be incomplete; a ready record is checked in full and can be pushed.",
     )
 
-    class Meta:
-        model = Invoice
-        fields = (
-            "status",
-            "customer",
-            "invoice_number",
-            "posted_date",
-            "due_date",
-            "currency",
-            "currency_rate",
-            "memo",
-            "subsidiaries",
-        )
-
-    # The connection chosen before the form opened (InvoiceAdmin.get_form sets it on add).
+    # The connection chosen before the form opened (RecordAdmin.get_form sets it on add).
     connection: Connection | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.connection_id is None and self.connection is not None:
             self.instance.connection = self.connection
-        # The line formset checks the whole invoice, and needs this form to do it.
-        self.instance._invoice_form = self
+        # The line formset checks the whole record, and needs this form to do it.
+        self.instance._record_form = self
 
 
-def _blank(value) -> bool:
-    return value in (None, "", [], ())
+class RecordLineFormSet(forms.BaseInlineFormSet):
+    """Lines plus the whole-record check: the services' rules, shown at their fields."""
 
-
-class InvoiceLineFormSet(forms.BaseInlineFormSet):
-    """Lines plus the whole-invoice check: the services' rules, shown at their fields."""
-
-    invoice_data: InvoiceData | None = None
+    spec: DocumentSpec
+    record_data: RecordData | None = None
 
     def _line_forms(self) -> list[forms.Form]:
         kept = []
@@ -184,100 +156,94 @@ class InvoiceLineFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        invoice = self.instance
-        main = getattr(invoice, "_invoice_form", None)
+        record = self.instance
+        spec = self.spec
+        main = getattr(record, "_record_form", None)
         if main is None or main.errors or any(form.errors for form in self.forms):
             return
         line_forms = self._line_forms()
         values = main.cleaned_data
-        data = InvoiceData(
-            connection=invoice.connection,
+
+        def given(cleaned, spec_field):
+            value = cleaned.get(spec_field.name)
+            if spec_field.kind in _MANY:
+                return list(value or [])
+            if spec_field.kind in _REFS or spec_field.kind in (Kind.DATE, Kind.DECIMAL):
+                return value
+            return value or ""
+
+        data = RecordData(
+            connection=record.connection,
             status=values.get("status") or PushableStatus.DRAFT,
-            customer=values.get("customer"),
-            invoice_number=values.get("invoice_number") or "",
-            posted_date=values.get("posted_date"),
-            due_date=values.get("due_date"),
-            currency=values.get("currency") or "",
-            currency_rate=values.get("currency_rate"),
-            memo=values.get("memo") or "",
-            subsidiaries=list(values.get("subsidiaries") or []),
             lines=[
-                InvoiceLineData(
+                LineData(
                     id=form.instance.pk,
-                    description=form.cleaned_data.get("description") or "",
-                    quantity=form.cleaned_data.get("quantity"),
-                    unit_amount=form.cleaned_data.get("unit_amount"),
-                    discount_percentage=form.cleaned_data.get("discount_percentage"),
-                    account=form.cleaned_data.get("account"),
-                    item=form.cleaned_data.get("item"),
-                    tax_rate=form.cleaned_data.get("tax_rate"),
-                    tracking_options=list(form.cleaned_data.get("tracking_options") or []),
+                    **{f.name: given(form.cleaned_data, f) for f in spec.line_fields},
                 )
                 for form in line_forms
             ],
+            **{f.name: given(values, f) for f in spec.fields},
         )
-        problems = invoice_save_problems(data=data, invoice=invoice if invoice.pk else None)
+        problems = record_save_problems(
+            data_type=spec.data_type, data=data, record=record if record.pk else None
+        )
         if not problems:
-            self.invoice_data = data
+            self.record_data = data
             return
         general = []
         for problem in problems:
-            if not _show_at_field(problem, main=main, line_forms=line_forms):
+            if not self._show_at_field(problem, main=main, line_forms=line_forms):
                 general.append(problem.message)
         raise ValidationError(
-            general or ["The invoice was not saved: correct the fields marked below."]
+            general or [f"The {spec.label.lower()} was not saved: correct the fields marked below."]
         )
 
-
-def _show_at_field(problem, *, main, line_forms) -> bool:
-    """Put the problem's message on the form field its path names; False if there is none."""
-    match = _PATH.match(problem.field)
-    if match is None:
-        return False
-    head, index, rest = match["head"], match["index"], match["rest"]
-    if head == "lines" and index is not None:
-        position = int(index)
-        if position >= len(line_forms):
+    def _show_at_field(self, problem, *, main, line_forms) -> bool:
+        """Put the problem's message on the form field its path names; False if none."""
+        match = _PATH.match(problem.field)
+        if match is None:
             return False
-        form = line_forms[position]
-        name = LINE_FIELDS.get(rest or "")
-        if name and name in form.fields:
-            form.add_error(name, problem.message)
-        else:
-            form.add_error(None, problem.message)
-        return True
-    name = INVOICE_FIELDS.get(head)
-    if name and name in main.fields:
-        main.add_error(name, problem.message)
-        return True
-    return False
+        head, index, rest = match["head"], match["index"], match["rest"]
+        if head == "lines" and index is not None:
+            position = int(index)
+            if position >= len(line_forms):
+                return False
+            form = line_forms[position]
+            spec_field = self.spec.field_at(rest or "", line=True)
+            if spec_field is not None and spec_field.name in form.fields:
+                form.add_error(spec_field.name, problem.message)
+            else:
+                form.add_error(None, problem.message)
+            return True
+        spec_field = self.spec.field_at(head)
+        name = "status" if head == "status" else spec_field.name if spec_field else None
+        if name and name in main.fields:
+            main.add_error(name, problem.message)
+            return True
+        return False
 
 
-class InvoiceLineInline(ConnectionScopedFields, admin.TabularInline):
-    model = InvoiceLine
-    formset = InvoiceLineFormSet
-    fields = (
-        "description",
-        "quantity",
-        "unit_amount",
-        "discount_percentage",
-        "account",
-        "item",
-        "tax_rate",
-        "tracking_options",
-    )
-    autocomplete_fields = ("account", "item", "tax_rate", "tracking_options")
+class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
+    formset = RecordLineFormSet
     # Two lines of text in the line's first row (invoice.css lays a line out in two rows).
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 1
     min_num = 0
+    spec: DocumentSpec
 
     def get_queryset(self, request):
+        spec = self.spec
         return (
             super()
             .get_queryset(request)
-            .select_related("account", "item", "tax_rate")
-            .prefetch_related("tracking_options__category")
+            .select_related(*(f.name for f in spec.line_fields if f.kind is Kind.REF))
+            .prefetch_related(
+                *(
+                    f"{f.name}__category" if f.kind is Kind.TRACKING else f.name
+                    for f in spec.line_fields
+                    if f.kind in _MANY
+                )
+            )
         )
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -285,7 +251,8 @@ class InvoiceLineInline(ConnectionScopedFields, admin.TabularInline):
         kwargs["formfield_callback"] = partial(
             self.formfield_for_dbfield, request=request, connection=connection
         )
-        return super().get_formset(request, obj, **kwargs)
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"spec": self.spec})
 
 
 class PushStateFilter(admin.SimpleListFilter):
@@ -297,30 +264,19 @@ class PushStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return invoices_in_push_state(queryset, state=self.value())
+            return records_in_push_state(queryset, state=self.value())
         return queryset
 
 
-@admin.register(Invoice)
-class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
-    form = InvoiceForm
-    inlines = (InvoiceLineInline,)
-    list_display = (
-        "__str__",
-        "customer",
-        "connection",
-        "posted_date",
-        "due_date",
-        "push_state",
-        "updated_at",
-    )
-    list_select_related = ("connection", "customer")
-    list_filter = ("connection", PushStateFilter, "posted_date", "due_date")
-    search_fields = ("invoice_number", "customer__name", "memo")
+class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
+    """The composer of one declared type; `record_admin` fills in the declaration's parts."""
+
+    spec: DocumentSpec
+    form = RecordForm
+    list_filter = ("connection", PushStateFilter, "posted_date")
     date_hierarchy = None
     show_full_result_count = False
     list_per_page = 50
-    autocomplete_fields = ("customer", "subsidiaries")
     actions = (
         "refresh_push_options",
         push_records_action,
@@ -328,44 +284,17 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         push_delete_action,
     )
     has_push_permission = has_push_permission
-    change_form_template = "admin/pushes/invoice/change_form.html"
+    change_form_template = "admin/pushes/record/change_form.html"
     readonly_fields = (
         "connection_name",
         "totals",
-        "push_state",
-        "provider_record_id",
-        "last_pushed_at",
-        "ready_to_push",
-        "provider_rules",
-        "payload_preview",
+        *ACCOUNTING_FIELDS,
         "created_at",
         "created_by",
         "updated_at",
         "updated_by",
     )
-    fieldsets = (
-        (None, {"fields": ("connection_name", "status", "customer", "invoice_number")}),
-        (
-            "Dates and currency",
-            {"fields": ("posted_date", "due_date", "currency", "currency_rate")},
-        ),
-        (None, {"fields": ("memo", "subsidiaries")}),
-    )
-    change_fieldsets = (
-        ("Totals", {"fields": ("totals",)}),
-        (
-            "Accounting system",
-            {
-                "fields": (
-                    "push_state",
-                    "provider_record_id",
-                    "last_pushed_at",
-                    "ready_to_push",
-                    "provider_rules",
-                    "payload_preview",
-                )
-            },
-        ),
+    history_fieldsets = (
         ("History", {"fields": ("created_at", "created_by", "updated_at", "updated_by")}),
     )
 
@@ -395,21 +324,24 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connection = _connection_from_query(request)
         if connection is None or not connection.can_push:
             return self.choose_connection_view(request, chosen=connection)
-        extra_context = {**(extra_context or {}), "invoice_connection": connection}
+        extra_context = {**(extra_context or {}), "record_connection": connection}
         return super().add_view(request, form_url, extra_context)
 
     def choose_connection_view(self, request, *, chosen: Connection | None):
+        spec = self.spec
         error = ""
         if AUTOCOMPLETE_CONNECTION_PARAM in request.GET and chosen is None:
             error = "That connection does not exist; choose one below."
         elif chosen is not None:
-            error = f"{chosen} cannot take invoices now: it is {chosen.status}."
-        add_url = reverse("admin:pushes_invoice_add")
+            error = f"{chosen} cannot take {spec.label_plural} now: it is {chosen.status}."
+        add_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Add invoice: choose the connection",
+            "title": f"Add {spec.label.lower()}: choose the connection",
             "opts": self.opts,
             "error": error,
+            "a_label": spec.a_label,
+            "party_plural": f"{spec.party}s",
             "choices": [
                 (
                     choice,
@@ -418,19 +350,19 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
                 for choice in connections_for_invoice()
             ],
         }
-        return TemplateResponse(request, "admin/pushes/invoice/choose_connection.html", context)
+        return TemplateResponse(request, "admin/pushes/record/choose_connection.html", context)
 
     def preview_view(self, request, pk: int):
-        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_or_change_permission(request, invoice):
+        record = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_view_or_change_permission(request, record):
             return JsonResponse({"error": "not allowed"}, status=403)
-        return JsonResponse(invoice_payload(invoice=invoice), json_dumps_params={"indent": 2})
+        return JsonResponse(record_request_body(record), json_dumps_params={"indent": 2})
 
     # --- form -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("connection", "customer")
-        return invoices_with_push_state(queryset)
+        queryset = super().get_queryset(request).select_related("connection", self.spec.party)
+        return records_with_push_state(queryset)
 
     def has_delete_permission(self, request, obj=None):
         # The push history would go with it, and the accounting system would keep its copy.
@@ -439,14 +371,17 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_object(self, request, object_id, from_field=None):
-        invoice = super().get_object(request, object_id, from_field)
-        if invoice is not None:
-            invoice = invoices_with_push_state(
-                Invoice.objects.select_related(
-                    "connection", "customer", "created_by", "updated_by"
-                ).prefetch_related("subsidiaries", invoice_lines_prefetch())
-            ).get(pk=invoice.pk)
-        return invoice
+        record = super().get_object(request, object_id, from_field)
+        if record is not None:
+            spec = self.spec
+            record = records_with_push_state(
+                spec.model_class.objects.select_related(
+                    "connection", spec.party, "created_by", "updated_by"
+                ).prefetch_related(
+                    *(f.name for f in spec.fields if f.kind in _MANY), spec.lines_prefetch()
+                )
+            ).get(pk=record.pk)
+        return record
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets + (self.change_fieldsets if obj is not None else ())
@@ -466,22 +401,22 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        lines = next(f for f in formsets if isinstance(f, InvoiceLineFormSet))
+        lines = next(f for f in formsets if isinstance(f, RecordLineFormSet))
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        data = lines.invoice_data
+        data = lines.record_data
         try:
             if change:
-                saved = invoice_update(invoice=form.instance, data=data, user=request.user)
+                saved = record_update(record=form.instance, data=data, user=request.user)
             else:
-                saved = invoice_create(data=data, user=request.user)
-        except InvoiceInvalid as error:
+                saved = record_create(data_type=self.spec.data_type, data=data, user=request.user)
+        except RecordInvalid as error:
             # Only a write racing this one gets here (the form checked the same rules).
-            messages.error(request, f"The invoice was not saved: {error}")
+            messages.error(request, f"The {self.spec.label.lower()} was not saved: {error}")
             raise
         obj = form.instance
-        for field in Invoice._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
+        for model_field in self.spec.model_class._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(saved, model_field.attname))
         obj._state.adding = False
 
     @admin.action(description="Fetch the accounting system's push rules again (pushOptions)")
@@ -489,7 +424,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connections = Connection.objects.filter(pk__in=queryset.values("connection_id").distinct())
         for connection in connections:
             try:
-                cached = push_options_refresh(connection=connection)
+                cached = push_options_refresh(connection=connection, data_type=self.spec.data_type)
             except RailzError as error:
                 self.message_user(
                     request, f"{connection}: push rules not refreshed. {error}", messages.ERROR
@@ -497,7 +432,8 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
                 continue
             self.message_user(
                 request,
-                f"{connection}: push rules fetched ({len(cached.options)} entries for invoices).",
+                f"{connection}: push rules fetched ({len(cached.options)} entries for "
+                f"{self.spec.label_plural}).",
                 messages.SUCCESS,
             )
 
@@ -509,7 +445,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     @admin.display(description="push state", ordering="last_pushed_at")
     def push_state(self, obj):
-        state = invoice_push_state(obj)
+        state = record_push_state(obj)
         return format_html(
             '<span class="push-state push-state--{}">{}</span>', state.colour, state.label
         )
@@ -537,7 +473,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
-        problems = invoice_validate(invoice=obj)
+        problems = record_validate(record=obj)
         if not problems:
             return "Yes: every check passes."
         return format_html(
@@ -550,7 +486,7 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     @admin.display(description="provider rules")
     def provider_rules(self, obj):
         cached = ProviderPushOptions.objects.filter(
-            connection=obj.connection_id, data_type="invoices"
+            connection=obj.connection_id, data_type=self.spec.data_type
         ).first()
         if cached is None:
             return (
@@ -559,10 +495,89 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
             )
         return f"pushOptions fetched {cached.fetched_at:%Y-%m-%d %H:%M} UTC."
 
-    @admin.display(description="request body (POST /v2/accounting/invoices)")
     def payload_preview(self, obj):
-        body = json.dumps(invoice_payload(invoice=obj), indent=2, ensure_ascii=False)
-        url = reverse("admin:pushes_invoice_preview", args=[obj.pk])
+        body = json.dumps(record_request_body(obj), indent=2, ensure_ascii=False)
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
         return format_html(
             '<pre class="invoice-payload">{}</pre><a href="{}">Open as JSON</a>', body, url
         )
+
+
+def _fieldsets(spec: DocumentSpec) -> tuple:
+    """Who and which number first, then dates and currency, then the rest."""
+    dates = {Kind.DATE, Kind.CURRENCY}
+    first = [f.name for f in spec.fields if f.name in (spec.party, spec.number)]
+    when = [f.name for f in spec.fields if f.kind in dates or f.name == "currency_rate"]
+    rest = [f.name for f in spec.fields if f.name not in (*first, *when)]
+    return (
+        (None, {"fields": ("connection_name", "status", *first)}),
+        ("Dates and currency", {"fields": tuple(when)}),
+        (None, {"fields": tuple(rest)}),
+    )
+
+
+def record_admin(data_type: str) -> type[RecordAdmin]:
+    """Register the composer of a declared type, read from its declaration."""
+    spec = registry.for_data_type(data_type).spec
+    name = spec.label.title().replace(" ", "")
+    line_model = spec.line_model_class
+    inline = type(
+        f"{name}LineInline",
+        (RecordLineInline,),
+        {
+            "model": line_model,
+            "spec": spec,
+            "fields": tuple(f.name for f in spec.line_fields),
+            "autocomplete_fields": tuple(f.name for f in spec.line_fields if f.kind in _REFS),
+        },
+    )
+    form = type(
+        f"{name}Form",
+        (RecordForm,),
+        {
+            "Meta": type(
+                "Meta",
+                (),
+                {"model": spec.model_class, "fields": ("status", *(f.name for f in spec.fields))},
+            )
+        },
+    )
+    operation = spec.railz.operation(Op.CREATE)
+    attrs = {
+        "spec": spec,
+        "form": form,
+        "inlines": (inline,),
+        "list_display": (
+            "__str__",
+            spec.party,
+            "connection",
+            "posted_date",
+            *(("due_date",) if spec.field_at("dueDate") else ()),
+            "push_state",
+            "updated_at",
+        ),
+        "list_select_related": ("connection", spec.party),
+        "list_filter": (
+            *RecordAdmin.list_filter,
+            *(("due_date",) if spec.field_at("dueDate") else ()),
+        ),
+        "search_fields": (
+            *(f.name for f in spec.fields if f.kind is Kind.TEXT and f.strip),
+            f"{spec.party}__name",
+            "memo",
+        ),
+        "autocomplete_fields": tuple(f.name for f in spec.fields if f.kind in _REFS),
+        "fieldsets": _fieldsets(spec),
+        "change_fieldsets": (
+            *((("Totals", {"fields": ("totals",)}),) if spec.totals else ()),
+            ("Accounting system", {"fields": ACCOUNTING_FIELDS}),
+            *RecordAdmin.history_fieldsets,
+        ),
+        # A function of its own per type: the label names the type's own Railz operation.
+        "payload_preview": admin.display(
+            description=f"request body ({operation.method} {operation.path})"
+        )(lambda self, obj: RecordAdmin.payload_preview(self, obj)),
+    }
+    model_admin = type(f"{name}Admin", (RecordAdmin,), attrs)
+    admin.site.register(spec.model_class, model_admin)
+    return model_admin

@@ -1,0 +1,158 @@
+"""Every declared type composes in the admin: the connection first, autocompletes scoped to
+it, lines inline, each problem at its field, the change page with its totals, request body
+and push panel, and a push through the confirmation page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from pushes.models import PushRequest
+from pushes.spec import Kind
+from tests.factories import AccountFactory, ConnectionFactory, invoice_plain_static  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_plain_static")]
+
+
+def admin_url(record_type, view: str, *args) -> str:
+    opts = record_type.spec.model_class._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def post_of(record_type, *, lines: list[dict], **values) -> dict:
+    spec = record_type.spec
+    post = {f.name: "" for f in spec.fields if f.kind not in (Kind.REFS, Kind.TRACKING)}
+    post.update(
+        {
+            "status": "ready",
+            "lines-TOTAL_FORMS": str(len(lines)),
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000",
+            "_save": "Save",
+        }
+    )
+    post.update(values)
+    for index, line in enumerate(lines):
+        fields = {f.name: "" for f in spec.line_fields if f.kind not in (Kind.REFS, Kind.TRACKING)}
+        fields.update(line)
+        post.update({f"lines-{index}-{name}": value for name, value in fields.items()})
+    return post
+
+
+def form_errors(response) -> dict:
+    main = response.context["adminform"].form.errors
+    lines = [form.errors for form in response.context["inline_admin_formsets"][0].formset.forms]
+    return {"record": dict(main), "lines": [dict(errors) for errors in lines]}
+
+
+def test_add_asks_for_the_connection_then_scopes_every_autocomplete(record_type, admin_client):
+    connection = ConnectionFactory(business_name="Maple Leaf Coffee")
+    add = admin_url(record_type, "add")
+
+    chooser = admin_client.get(add).content.decode()
+    assert "choose the connection" in chooser
+    assert f'href="{add}?connection={connection.pk}"' in chooser
+    assert f"Compose {record_type.spec.a_label.lower()}" in chooser
+
+    page = admin_client.get(f"{add}?connection={connection.pk}").content.decode()
+    assert "Composing for <strong>Maple Leaf Coffee" in page
+    assert f'name="{record_type.spec.party}"' in page
+    assert "/admin/autocomplete/?connection=" in page
+    assert f"/admin/autocomplete/?connection={connection.pk}" in page
+
+
+def test_adding_a_record_with_lines(record_type, admin_client, admin_user):
+    connection = ConnectionFactory()
+    party = record_type.party(connection)
+    account = AccountFactory(connection=connection)
+    post = post_of(
+        record_type,
+        **{record_type.spec.party: party.pk, "posted_date": "2026-11-02", "currency": "CAD"},
+        lines=[
+            {"description": "Beans", "quantity": "2", "unit_amount": "10", "account": account.pk}
+        ],
+    )
+
+    response = admin_client.post(
+        f"{admin_url(record_type, 'add')}?connection={connection.pk}", post
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    record = record_type.spec.model_class.objects.get()
+    assert record.status == "ready" and record.created_by == admin_user
+    assert [line.description for line in record.lines.all()] == ["Beans"]
+
+
+def test_problems_are_shown_at_their_fields_and_nothing_is_saved(record_type, admin_client):
+    connection = ConnectionFactory()
+    account = AccountFactory(connection=connection)
+    post = post_of(
+        record_type,
+        lines=[
+            {"description": "ok", "quantity": "1", "unit_amount": "5", "account": account.pk},
+            {"description": "none", "quantity": "", "unit_amount": "5", "account": account.pk},
+        ],
+    )
+
+    response = admin_client.post(
+        f"{admin_url(record_type, 'add')}?connection={connection.pk}", post
+    )
+
+    assert response.status_code == 200
+    errors = form_errors(response)
+    assert list(errors["record"]) == [record_type.spec.party]
+    assert errors["lines"][0] == {}
+    assert errors["lines"][1] == {"quantity": ["Line 2: quantity is required."]}
+    assert not record_type.spec.model_class.objects.exists()
+
+
+def test_the_change_page_shows_totals_body_and_push_panel(record_type, admin_client):
+    record = record_type.create(connection=ConnectionFactory())
+
+    page = admin_client.get(admin_url(record_type, "change", record.pk)).content.decode()
+
+    operation = record_type.spec.railz.operations["create"]
+    assert f"Request body ({operation.method} {operation.path})" in page
+    assert 'data-total="total">CAD 201.00<' in page
+    assert "Yes: every check passes." in page
+    assert 'id="rp-push-panel"' in page
+    preview = admin_client.get(admin_url(record_type, "preview", record.pk)).json()
+    assert preview["data"]["lines"][0]["quantity"] == 2
+
+
+def test_a_push_goes_through_its_confirmation_page(record_type, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("boss", password="pw", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="push_records"),
+        Permission.objects.get(codename=f"view_{record_type.spec.model_class._meta.model_name}"),
+    )
+    client.force_login(user)
+    record = record_type.create(connection=ConnectionFactory())
+    model_name = record_type.spec.model_class._meta.model_name
+    push_url = reverse(f"pushes-{model_name}-push", args=[record.pk])
+    assert push_url == f"/staff/{record_type.data_type}/{record.pk}/push"
+
+    confirm = client.get(push_url)
+    assert confirm.status_code == 200
+    assert "will be created in xero" in confirm.content.decode()
+    assert client.post(push_url).status_code == 302
+    assert PushRequest.objects.get().data_type == record_type.data_type
+    status = client.get(reverse(f"pushes-{model_name}-push-status", args=[record.pk])).json()
+    assert status["state"] == "pushing"
+
+
+def test_the_dashboard_names_and_links_a_failed_push_of_the_type(record_type, admin_user):
+    from pushes.dashboard import dashboard_build
+    from pushes.services.push_requests import push_request_create
+
+    record = record_type.create(connection=ConnectionFactory())
+    push = push_request_create(record=record, user=admin_user)
+    PushRequest.objects.filter(pk=push.pk).update(state="failed")
+
+    [failure] = dashboard_build(user=admin_user).failures
+
+    assert failure.record_type == record_type.spec.label
+    assert failure.record_url == admin_url(record_type, "change", record.pk)

@@ -1,0 +1,47 @@
+"""Every declared type pushes end to end against the emulator: queued, sent, its outcome
+arriving by the signed webhook, and the record learning its id in the accounting system."""
+
+from __future__ import annotations
+
+import pytest
+
+from pushes.models import PushRequest, WebhookEvent
+from pushes.services.push_requests import push_request_create, push_request_submit
+from pushes.services.records import record_create
+from pushes.tasks import webhook_event_apply_task
+from tests.fixtures.emulator import DEMO_NETSUITE, DEMO_QUICKBOOKS, DEMO_XERO
+from tests.fixtures.pushes import *  # noqa: F403
+from tests.fixtures.pushes import demo_refs, refs_connection_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("connection_uuid", [DEMO_XERO, DEMO_QUICKBOOKS, DEMO_NETSUITE])
+def test_a_ready_record_is_created_in_the_accounting_system(
+    record_type, connection_uuid, push_emulator, push_client, push_staff, monkeypatch
+):
+    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kwargs: None)
+    connection = refs_connection_for(connection_uuid)
+    refs = demo_refs(connection, party=record_type.spec.party)
+    data = record_type.data(
+        connection=connection,
+        number=f"E2E-{record_type.data_type[:10]}",
+        subsidiaries=refs.subsidiaries,
+        lines=[record_type.line(connection, account=refs.account)],
+        **{record_type.spec.party: refs.party},
+    )
+    record = record_create(data_type=record_type.data_type, data=data)
+
+    push = push_request_create(record=record, user=push_staff)
+    push_request_submit(push_request_id=push.pk, client=push_client)
+    push_emulator.wait_for_webhooks()
+    for event in WebhookEvent.objects.filter(processed_at__isnull=True).order_by("pk"):
+        webhook_event_apply_task(event.pk)
+
+    push.refresh_from_db()
+    record.refresh_from_db()
+    assert push.state == PushRequest.State.SUCCESS, (push.last_error, push.validation_errors)
+    assert record.provider_record_id == push.source_object_ids[0]
+    assert not record.changed_since_push
+    exchange = push.events.get(kind="exchange", method="POST")
+    assert exchange.path == record_type.spec.railz.operations["create"].path
