@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, prefetch_related_objects
 
 from pushes.models import Invoice, InvoiceLine
+from pushes.tracking import tracking_category_refs
 
 __all__ = [
     "decimal_number",
@@ -62,26 +63,11 @@ def _ref(record: Any) -> dict[str, str] | None:
     return {"id": record.remote_id} if record is not None else None
 
 
-def _tracking_ref(option: Any) -> dict[str, str]:
-    # Railz's Reference Types page: a TrackingCategoryRef names the category in `id` and the
-    # chosen option in `optionId`; `type` is the category's (class, department, location).
-    category = option.category
-    ref = {"id": category.remote_id if category else option.category_remote_id or option.remote_id}
-    if ref["id"] != option.remote_id:
-        ref["optionId"] = option.remote_id
-    if category is not None:
-        ref["type"] = category.category_type
-    return ref
-
-
 def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "", [])}
 
 
 def _invoice_line_payload(line: InvoiceLine) -> dict[str, Any]:
-    tracking = sorted(
-        line.tracking_options.all(), key=lambda o: (o.category_remote_id, o.remote_id)
-    )
     return _without_empty(
         {
             "description": line.description,
@@ -93,7 +79,7 @@ def _invoice_line_payload(line: InvoiceLine) -> dict[str, Any]:
             "accountRef": _ref(line.account),
             "inventoryRef": _ref(line.item),
             "taxRateRef": _ref(line.tax_rate),
-            "trackingCategoryRefs": [_tracking_ref(option) for option in tracking],
+            "trackingCategoryRefs": tracking_category_refs(line.tracking_options.all()),
         }
     )
 
