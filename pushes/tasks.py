@@ -16,7 +16,9 @@ from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from pushes.models import PushRequest, WebhookEvent
+from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
+from refs.models import Connection
 
 logger = logging.getLogger("pushes")
 
@@ -46,6 +48,23 @@ def webhook_event_apply_task(webhook_event_id: int) -> str:
     if event is None:
         return f"webhook event {webhook_event_id} no longer exists"
     return services.webhook_event_apply(webhook_event=event)
+
+
+def push_options_refresh_task(connection_id: int) -> str:
+    """Fetch one connection's push rules (pushOptions) for every data type and operation."""
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return f"connection {connection_id} no longer exists"
+    kept = push_options_services.push_options_refresh(connection=connection)
+    return f"{connection}: push rules kept for {len(kept)} data type and operation pair(s)"
+
+
+def push_options_refresh_all_task() -> str:
+    """The daily refresh: queue a fetch of the push rules of every active connection."""
+    queued = push_options_services.push_options_refresh_enqueue(
+        connections=Connection.objects.active().values_list("pk", flat=True)
+    )
+    return f"{queued} connection(s) queued"
 
 
 def pushes_poll_task() -> str:

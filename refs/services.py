@@ -20,6 +20,7 @@ from django.db import connection as db
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from railzpush.railz import (
     Page,
@@ -61,6 +62,8 @@ MAX_SKIPPED_LISTED = 500
 # Ids per statement when archiving (under SQLite's 999 bound parameters).
 ARCHIVE_BATCH = 900
 DISCOVERY = "connections"
+# The push app's task that fetches a connection's push rules (pushOptions).
+PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
 
 # Replaced in tests, so waits are recorded instead of slept through.
 sleep: Callable[[float], None] = time.sleep
@@ -131,7 +134,41 @@ def connections_discover(*, client: RailzClient | None = None) -> SyncRun:
             .update(status=Connection.Status.REMOVED, updated_at=now)
         )
     run.pages = 1
+    _push_options_fetch_enqueue(
+        uuids=[c.connection_uuid for c in (*created, *changed) if c.status == "active"]
+    )
     return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+
+
+def _push_options_fetch_enqueue(*, uuids: list[str]) -> None:
+    """Queue the fetch of the push rules of connections that just became pushable.
+
+    A connection new to railzpush (or active again) gets its provider's rules before anyone
+    composes for it, so validation knows them without a person asking first. Enqueued by
+    the task's dotted path: the refs app imports nothing of the push app.
+    """
+    if not uuids:
+        return
+    ids = list(
+        Connection.objects.filter(
+            connection_uuid__in=uuids, status=Connection.Status.ACTIVE
+        ).values_list("pk", flat=True)
+    )
+
+    def send() -> None:
+        for connection_id in ids:
+            try:
+                async_task(
+                    PUSH_OPTIONS_TASK,
+                    connection_id,
+                    task_name=f"push options {connection_id}",
+                    group="pushes",
+                )
+            except Exception:
+                # The daily refresh, or the admin's action, fetches them instead.
+                logger.exception("could not enqueue the push rules of connection %s", connection_id)
+
+    transaction.on_commit(send)
 
 
 _CONNECTION_FIELDS = (

@@ -36,8 +36,14 @@ from pushes.admin.push_requests import (
     push_records_action,
     push_update_action,
 )
-from pushes.models import Invoice, InvoiceLine, ProviderPushOptions, PushableStatus
+from pushes.models import Invoice, InvoiceLine, PushableStatus
 from pushes.payloads import invoice_lines_prefetch
+from pushes.push_options_selectors import (
+    provider_label,
+    push_operation_for,
+    push_options_kept,
+    push_rules_unchecked,
+)
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
@@ -55,8 +61,8 @@ from pushes.services.invoices import (
     invoice_save_problems,
     invoice_update,
     invoice_validate,
-    push_options_refresh,
 )
+from pushes.services.push_options import push_options_refresh
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection
@@ -489,15 +495,17 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connections = Connection.objects.filter(pk__in=queryset.values("connection_id").distinct())
         for connection in connections:
             try:
-                cached = push_options_refresh(connection=connection)
+                kept = push_options_refresh(connection=connection)
             except RailzError as error:
                 self.message_user(
                     request, f"{connection}: push rules not refreshed. {error}", messages.ERROR
                 )
                 continue
+            invoices = sum(len(row.options) for row in kept if row.data_type == "invoices")
             self.message_user(
                 request,
-                f"{connection}: push rules fetched ({len(cached.options)} entries for invoices).",
+                f"{connection}: push rules fetched for {len(kept)} data type and operation "
+                f"pair(s) ({invoices} entries for invoices).",
                 messages.SUCCESS,
             )
 
@@ -538,26 +546,36 @@ class InvoiceAdmin(ConnectionScopedFields, admin.ModelAdmin):
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
         problems = invoice_validate(invoice=obj)
+        # Without the provider's rules, passing every check railzpush has is not "ready".
+        unchecked = push_rules_unchecked(
+            connection=obj.connection, data_type="invoices", operation=push_operation_for(obj)
+        )
         if not problems:
-            return "Yes: every check passes."
-        return format_html(
+            if unchecked:
+                return format_html('<p class="invoice-unchecked">{}</p>', unchecked)
+            provider = provider_label(obj.connection.service_name)
+            return f"Yes: every check passes, {provider}'s push rules included."
+        listed = format_html(
             '<ul class="invoice-problems">{}</ul>',
             format_html_join(
                 "", "<li><code>{}</code> {}</li>", ((p.field, p.message) for p in problems)
             ),
         )
+        if unchecked:
+            return format_html('{}<p class="invoice-unchecked">{}</p>', listed, unchecked)
+        return listed
 
     @admin.display(description="provider rules")
     def provider_rules(self, obj):
-        cached = ProviderPushOptions.objects.filter(
-            connection=obj.connection_id, data_type="invoices"
-        ).first()
-        if cached is None:
-            return (
-                "Not fetched yet: only Railz's own rules are checked. Use the list's "
-                '"Fetch the accounting system\'s push rules again" action.'
+        operation = push_operation_for(obj)
+        kept = push_options_kept(
+            connection=obj.connection_id, data_type="invoices", operation=operation
+        )
+        if kept is None:
+            return push_rules_unchecked(
+                connection=obj.connection, data_type="invoices", operation=operation
             )
-        return f"pushOptions fetched {cached.fetched_at:%Y-%m-%d %H:%M} UTC."
+        return f"pushOptions fetched {kept.fetched_at:%Y-%m-%d %H:%M} UTC (for the {operation})."
 
     @admin.display(description="request body (POST /v2/accounting/invoices)")
     def payload_preview(self, obj):

@@ -5,4 +5,5 @@ One module per entity; this package re-exports every model so Django and callers
 """
 
 from pushes.models.invoices import *  # noqa: F403
+from pushes.models.push_options import *  # noqa: F403
 from pushes.models.push_requests import *  # noqa: F403

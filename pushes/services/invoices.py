@@ -6,8 +6,8 @@ saving a draft refuses only what must never be stored (a reference from another 
 value longer or more precise than Railz or the database can hold); saving a ready invoice
 refuses every problem, so only a ready invoice can be pushed.
 
-The provider's own rules come from the connection's cached `pushOptions`
-(`push_options_refresh` fetches them); validation reads that copy and never calls Railz.
+The provider's own rules come from the connection's kept `pushOptions`
+(`pushes.services.push_options` fetches them); validation reads that copy and never calls Railz.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from pushes.models import (
     CURRENCY_MINOR_UNITS,
     Invoice,
     InvoiceLine,
-    ProviderPushOptions,
     PushableStatus,
 )
 from pushes.payloads import invoice_build_payload, invoice_request_body, payload_hash
+from pushes.push_options_selectors import push_operation_for, push_options_required
 from pushes.registry import FieldProblem
+from railzpush.railz.datatypes import PROVIDER_LABELS
 from refs.models import (
     Account,
     Connection,
@@ -49,23 +49,11 @@ __all__ = [
     "invoice_save_problems",
     "invoice_update",
     "invoice_validate",
-    "push_options_refresh",
 ]
 
 INVOICE_NUMBER_MAX = 21  # PushInvoiceV2.invoiceNumber maxLength
 TEXT_MAX = 4000  # memo, lines[].description maxLength
-SERVICE_LABELS = {
-    "xero": "Xero",
-    "quickbooks": "QuickBooks Online",
-    "oracleNetsuite": "Oracle NetSuite",
-    "sageBusinessCloud": "Sage Business Cloud",
-    "sageIntacct": "Sage Intacct",
-    "freshbooks": "FreshBooks",
-    "dynamicsBusinessCentral": "Dynamics 365 Business Central",
-    "wave": "Wave",
-    "zohoBooks": "Zoho Books",
-    "quickbooksDesktop": "QuickBooks Desktop",
-}
+SERVICE_LABELS = PROVIDER_LABELS
 
 
 class InvoiceInvalid(Exception):
@@ -476,8 +464,11 @@ def _provider_rules(data: InvoiceData, *, checked: _Checked, invoice: Invoice | 
                     )
                 )
 
-    method = "PUT" if invoice is not None and invoice.provider_record_id else "POST"
-    required = _push_options_required(connection=data.connection, method=method)
+    required = push_options_required(
+        connection=data.connection,
+        data_type="invoices",
+        operation=push_operation_for(invoice),
+    )
     if not required:
         return
     line_fields = {
@@ -517,27 +508,6 @@ def _provider_rules(data: InvoiceData, *, checked: _Checked, invoice: Invoice | 
             checked.readiness.append(
                 FieldProblem(head, f"{head} is required by {provider}{reason}.")
             )
-
-
-def _push_options_required(*, connection: Connection, method: str) -> dict[str, str]:
-    """{field path: description} of what the cached pushOptions mark required for invoices."""
-    cached = ProviderPushOptions.objects.filter(connection=connection, data_type="invoices").first()
-    if cached is None:
-        return {}
-    entries = [e for e in cached.options if isinstance(e, dict)]
-    chosen = [e for e in entries if str(e.get("method", "")).upper() == method]
-    if not chosen:
-        # Railz may describe only the create; its rules apply to an update as well.
-        chosen = [e for e in entries if str(e.get("method", "")).upper() == "POST"]
-    required: dict[str, str] = {}
-    for entry in chosen:
-        properties = entry.get("properties")
-        if not isinstance(properties, dict):
-            continue
-        for path, prop in properties.items():
-            if isinstance(prop, dict) and prop.get("required") is True:
-                required[path] = str(prop.get("description") or "").strip().rstrip(".")
-    return required
 
 
 def invoice_validate(
@@ -652,29 +622,3 @@ def invoice_update(*, invoice: Invoice, data: InvoiceData, user: Any = None) -> 
 def invoice_payload(*, invoice: Invoice) -> dict[str, Any]:
     """The exact body `POST /v2/accounting/invoices` would receive for this invoice now."""
     return invoice_request_body(invoice)
-
-
-def push_options_refresh(
-    *, connection: Connection, data_type: str = "invoices", client: Any = None
-) -> ProviderPushOptions:
-    """Fetch the connection's pushOptions for `data_type` from Railz and keep them.
-
-    Raises the client's RailzError when Railz cannot answer; the previous copy stays.
-    """
-    if client is None:
-        from railzpush.railz import get_client
-
-        client = get_client()
-    answer = client.push_options(connection_uuid=connection.connection_uuid, data_type=data_type)
-    entries = answer.get("data") if isinstance(answer, dict) else answer
-    options = [
-        entry
-        for entry in entries or []
-        if isinstance(entry, dict) and entry.get("requestType", data_type) == data_type
-    ]
-    cached, _ = ProviderPushOptions.objects.update_or_create(
-        connection=connection,
-        data_type=data_type,
-        defaults={"options": options, "fetched_at": timezone.now()},
-    )
-    return cached
