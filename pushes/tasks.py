@@ -1,5 +1,6 @@
 """Background entry points (django-q2): each takes ids, loads rows and calls a service.
 
+They are enqueued by dotted path (`pushes.queue`), so nothing imports this module but django-q2.
 Every task is safe to run twice (the services claim rows with conditional updates), which is
 what lets Q_CLUSTER's `max_attempts` hand a task lost with its worker to another one.
 """
@@ -13,7 +14,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_q.brokers import get_broker
-from django_q.tasks import async_task
 
 from pushes.models import PushRequest, WebhookEvent
 from pushes.services import push_options as push_options_services
@@ -21,11 +21,6 @@ from pushes.services import push_requests as services
 from refs.models import Connection
 
 logger = logging.getLogger("pushes")
-
-GROUP = "pushes"
-SUBMIT_TASK = "pushes.tasks.push_submit_task"
-RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
-WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
 
 
 def push_submit_task(push_request_id: int) -> str:
@@ -110,21 +105,3 @@ def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
     result = services.pushes_reconcile_unknown()
     return f"{result.asked} unknown push(es) looked at, {result.done} settled"
-
-
-def enqueue_push_submit(push_request_id: int) -> str:
-    return async_task(
-        SUBMIT_TASK, push_request_id, task_name=f"push {push_request_id}", group=GROUP
-    )
-
-
-def enqueue_push_reconcile(push_request_id: int) -> str:
-    return async_task(
-        RECONCILE_TASK, push_request_id, task_name=f"reconcile {push_request_id}", group=GROUP
-    )
-
-
-def enqueue_webhook_apply(webhook_event_id: int) -> str:
-    return async_task(
-        WEBHOOK_TASK, webhook_event_id, task_name=f"webhook {webhook_event_id}", group=GROUP
-    )

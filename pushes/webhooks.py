@@ -15,6 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pushes.queue import enqueue_webhook_apply
 from pushes.services.push_requests import webhook_event_store
 from railzpush.railz.errors import RailzSignatureError
 from railzpush.railz.signatures import HEADER, verify
@@ -41,7 +42,5 @@ def railz_webhook(request: HttpRequest) -> JsonResponse:
     except (ValueError, UnicodeDecodeError) as exc:
         return JsonResponse({"error": f"The webhook body could not be read: {exc}."}, status=400)
     if created:
-        from pushes.tasks import enqueue_webhook_apply
-
         transaction.on_commit(lambda: enqueue_webhook_apply(event.pk))
     return JsonResponse({"received": True, "duplicate": not created}, status=200)

@@ -20,7 +20,6 @@ from django.db import connection as db
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from railzpush.railz import (
     Page,
@@ -31,6 +30,7 @@ from railzpush.railz import (
     RailzRateLimited,
     get_client,
 )
+from refs import queue
 from refs.mapping import (
     BUSINESS_INFO,
     REF_TYPES,
@@ -62,8 +62,6 @@ MAX_SKIPPED_LISTED = 500
 # Ids per statement when archiving (under SQLite's 999 bound parameters).
 ARCHIVE_BATCH = 900
 DISCOVERY = "connections"
-# The push app's task that fetches a connection's push rules (pushOptions).
-PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
 
 # Replaced in tests, so waits are recorded instead of slept through.
 sleep: Callable[[float], None] = time.sleep
@@ -158,12 +156,7 @@ def _push_options_fetch_enqueue(*, uuids: list[str]) -> None:
     def send() -> None:
         for connection_id in ids:
             try:
-                async_task(
-                    PUSH_OPTIONS_TASK,
-                    connection_id,
-                    task_name=f"push options {connection_id}",
-                    group="pushes",
-                )
+                queue.enqueue_push_options_fetch(connection_id=connection_id)
             except Exception:
                 # The daily refresh, or the admin's action, fetches them instead.
                 logger.exception("could not enqueue the push rules of connection %s", connection_id)
@@ -667,10 +660,8 @@ def _run_finish(
 
 
 def _retry_schedule(*, connection: Connection, data_type: str, at: datetime) -> None:
-    from refs.tasks import retry_schedule
-
     transaction.on_commit(
-        lambda: retry_schedule(connection_id=connection.pk, data_type=data_type, at=at)
+        lambda: queue.retry_schedule(connection_id=connection.pk, data_type=data_type, at=at)
     )
 
 
@@ -680,11 +671,11 @@ def connections_sync_enqueue(*, connections: Iterable[Connection]) -> int:
     The tasks are sent when the current transaction commits, so a worker never looks for rows
     that are not visible yet.
     """
-    from refs.tasks import enqueue_connection_sync
-
     ids = [connection.pk for connection in connections]
     for connection_id in ids:
         transaction.on_commit(
-            lambda connection_id=connection_id: enqueue_connection_sync(connection_id=connection_id)
+            lambda connection_id=connection_id: queue.enqueue_connection_sync(
+                connection_id=connection_id
+            )
         )
     return len(ids)

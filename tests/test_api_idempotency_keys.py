@@ -18,11 +18,11 @@ from tests.fixtures.api import *  # noqa: F403
 
 @pytest.fixture
 def queued(monkeypatch):
-    from refs import tasks
+    from refs import queue
 
     sent: list[int] = []
     monkeypatch.setattr(
-        tasks, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
+        queue, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
     )
     return sent
 

@@ -14,15 +14,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from pushes.models import ProviderPushOptions
 from pushes.push_options_selectors import OPERATIONS
+from pushes.queue import enqueue_push_options_refresh
 from railzpush.railz.datatypes import DATA_TYPES
 from refs.models import Connection
 
 __all__ = [
-    "PUSH_OPTIONS_TASK",
     "push_options_data_types",
     "push_options_refresh",
     "push_options_refresh_enqueue",
@@ -30,8 +29,6 @@ __all__ = [
 
 logger = logging.getLogger("pushes")
 
-# Enqueued by its dotted path: this module never imports the tasks that call it.
-PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
 # An operation and the `method` pushOptions describes it with.
 _METHODS = {
     ProviderPushOptions.Operation.CREATE: "POST",
@@ -110,12 +107,7 @@ def push_options_refresh_enqueue(*, connections: Iterable[Connection | int]) -> 
     def send() -> None:
         for connection_id in ids:
             try:
-                async_task(
-                    PUSH_OPTIONS_TASK,
-                    connection_id,
-                    task_name=f"push options {connection_id}",
-                    group="pushes",
-                )
+                enqueue_push_options_refresh(connection_id)
             except Exception:
                 # Tomorrow's refresh, or the admin's action, fetches them instead.
                 logger.exception("could not enqueue the push rules of connection %s", connection_id)

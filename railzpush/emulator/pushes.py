@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from railzpush.emulator import background, records, rules
+from railzpush.emulator import background, records, rules, webhooks
 from railzpush.emulator.models import EmuConnection, EmuPush
 from railzpush.emulator.responses import dumps
 
@@ -244,8 +244,6 @@ def push_complete(*, push: EmuPush) -> bool:
     push.status, push.completed_on = status, now
     push.response_code = verdict.response_code
     push.errors, push.source_object_ids = dumps(verdict.errors), dumps(source_object_ids)
-    from railzpush.emulator import webhooks
-
     webhooks.push_completed(push=push)
     return True
 
