@@ -3,6 +3,38 @@
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
+CATEGORY_TYPE = models.CharField(
+    choices=[
+        ("class", "Class"),
+        ("department", "Department"),
+        ("location", "Location"),
+        ("unknown", "Unknown"),
+    ],
+    default="unknown",
+    max_length=20,
+)
+
+
+def add_column(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        # SQLite would rebuild the table to add a column with a default, and renaming the
+        # rebuilt table fails while the invoice triggers (pushes 0001) name it. A constant
+        # default is one ALTER TABLE there, and the ORM always writes the value anyway.
+        schema_editor.execute(
+            "ALTER TABLE refs_trackingoption ADD COLUMN category_type varchar(20) "
+            "NOT NULL DEFAULT 'unknown'"
+        )
+        return
+    model = apps.get_model("refs", "TrackingOption")
+    field = CATEGORY_TYPE.clone()
+    field.set_attributes_from_name("category_type")
+    schema_editor.add_field(model, field)
+
+
+def remove_column(apps, schema_editor):
+    # The reversed state no longer has the field to hand to remove_field.
+    schema_editor.execute("ALTER TABLE refs_trackingoption DROP COLUMN category_type")
+
 
 def copy_category_types(apps, schema_editor):
     # Options stored before this migration were always children: they take their category's
@@ -24,10 +56,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='trackingoption',
-            name='category_type',
-            field=models.CharField(choices=[('class', 'Class'), ('department', 'Department'), ('location', 'Location'), ('unknown', 'Unknown')], default='unknown', max_length=20),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name='trackingoption',
+                    name='category_type',
+                    field=CATEGORY_TYPE,
+                ),
+            ],
+            database_operations=[migrations.RunPython(add_column, remove_column)],
         ),
         migrations.RunPython(copy_category_types, migrations.RunPython.noop),
     ]
