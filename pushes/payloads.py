@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 
 from pushes.spec import DocumentSpec, Field, Kind
+from pushes.tracking import tracking_category_refs
 
 __all__ = [
     "decimal_number",
@@ -28,7 +28,6 @@ __all__ = [
     "record_build_payload",
     "record_describe",
     "record_request_body",
-    "tracking_refs",
 ]
 
 
@@ -68,24 +67,6 @@ def _ref(record: Any) -> dict[str, str] | None:
     return {"id": record.remote_id} if record is not None else None
 
 
-def _tracking_ref(option: Any) -> dict[str, str]:
-    # Railz's Reference Types page: a TrackingCategoryRef names the category in `id` and the
-    # chosen option in `optionId`; `type` is the category's (class, department, location).
-    category = option.category
-    ref = {"id": category.remote_id if category else option.category_remote_id or option.remote_id}
-    if ref["id"] != option.remote_id:
-        ref["optionId"] = option.remote_id
-    if category is not None:
-        ref["type"] = category.category_type
-    return ref
-
-
-def tracking_refs(options: Iterable[Any]) -> list[dict[str, str]]:
-    """A line's tracking options as Railz's `trackingCategoryRefs`, in a stable order."""
-    ordered = sorted(options, key=lambda o: (o.category_remote_id, o.remote_id))
-    return [_tracking_ref(option) for option in ordered]
-
-
 def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "", [])}
 
@@ -99,7 +80,7 @@ def _value(row: Any, spec_field: Field) -> Any:
     if kind is Kind.REFS:
         return [_ref(r) for r in sorted(value.all(), key=lambda r: r.remote_id)]
     if kind is Kind.TRACKING:
-        return tracking_refs(value.all())
+        return tracking_category_refs(value.all())
     if value is None:
         return None
     if kind is Kind.DECIMAL:

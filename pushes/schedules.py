@@ -28,4 +28,9 @@ def schedules() -> list[DeclaredSchedule]:
             func="pushes.tasks.pushes_reconcile_task",
             minutes=5,
         ),
+        DeclaredSchedule(
+            name="pushes: refresh push rules (pushOptions)",
+            func="pushes.tasks.push_options_refresh_all_task",
+            minutes=24 * 60,
+        ),
     ]

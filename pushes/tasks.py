@@ -1,5 +1,6 @@
 """Background entry points (django-q2): each takes ids, loads rows and calls a service.
 
+They are enqueued by dotted path (`pushes.queue`), so nothing imports this module but django-q2.
 Every task is safe to run twice (the services claim rows with conditional updates), which is
 what lets Q_CLUSTER's `max_attempts` hand a task lost with its worker to another one.
 """
@@ -13,17 +14,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_q.brokers import get_broker
-from django_q.tasks import async_task
 
 from pushes.models import PushRequest, WebhookEvent
+from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
+from refs.models import Connection
 
 logger = logging.getLogger("pushes")
 
-GROUP = "pushes"
-SUBMIT_TASK = "pushes.tasks.push_submit_task"
-RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
-WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
 # The longest the lease-expiry job waits for a stuck send's lease to run out (see below).
 EXPIRE_WAIT_SECONDS = 30
 
@@ -48,6 +46,23 @@ def webhook_event_apply_task(webhook_event_id: int) -> str:
     if event is None:
         return f"webhook event {webhook_event_id} no longer exists"
     return services.webhook_event_apply(webhook_event=event)
+
+
+def push_options_refresh_task(connection_id: int) -> str:
+    """Fetch one connection's push rules (pushOptions) for every data type and operation."""
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return f"connection {connection_id} no longer exists"
+    kept = push_options_services.push_options_refresh(connection=connection)
+    return f"{connection}: push rules kept for {len(kept)} data type and operation pair(s)"
+
+
+def push_options_refresh_all_task() -> str:
+    """The daily refresh: queue a fetch of the push rules of every active connection."""
+    queued = push_options_services.push_options_refresh_enqueue(
+        connections=Connection.objects.active().values_list("pk", flat=True)
+    )
+    return f"{queued} connection(s) queued"
 
 
 def pushes_poll_task() -> str:
@@ -114,21 +129,3 @@ def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
     result = services.pushes_reconcile_unknown()
     return f"{result.asked} unknown push(es) looked at, {result.done} settled"
-
-
-def enqueue_push_submit(push_request_id: int) -> str:
-    return async_task(
-        SUBMIT_TASK, push_request_id, task_name=f"push {push_request_id}", group=GROUP
-    )
-
-
-def enqueue_push_reconcile(push_request_id: int) -> str:
-    return async_task(
-        RECONCILE_TASK, push_request_id, task_name=f"reconcile {push_request_id}", group=GROUP
-    )
-
-
-def enqueue_webhook_apply(webhook_event_id: int) -> str:
-    return async_task(
-        WEBHOOK_TASK, webhook_event_id, task_name=f"webhook {webhook_event_id}", group=GROUP
-    )

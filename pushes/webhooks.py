@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pushes.queue import enqueue_webhook_apply
 from pushes.services.push_requests import webhook_event_store
 from railzpush.api import bounds
 from railzpush.api.errors import error
@@ -50,8 +51,6 @@ def railz_webhook(request: HttpRequest) -> JsonResponse:
     except (ValueError, UnicodeDecodeError) as exc:
         return _refused([error("data", "type", str(exc))], status=400)
     if created:
-        from pushes.tasks import enqueue_webhook_apply
-
         transaction.on_commit(lambda: enqueue_webhook_apply(event.pk))
     return JsonResponse({"received": True, "duplicate": not created}, status=200)
 

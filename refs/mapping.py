@@ -33,7 +33,7 @@ from refs.models import (
 
 # Part of every content hash: bump it when a reader changes, so the next sync rewrites rows
 # whose Railz record did not change but whose stored fields would.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 
 Row = tuple[type[RefRecord], str, dict[str, Any], Any]
 
@@ -274,25 +274,34 @@ def read_item(record: Any) -> Iterator[Row]:
     )
 
 
+def _tracking_type(record: Mapping, default: str = TrackingCategory.Type.UNKNOWN) -> str:
+    category_type = _text(record, "type", 20).lower() or default
+    return category_type if category_type in TrackingCategory.Type.values else default
+
+
 def read_tracking_category(record: Any) -> Iterator[Row]:
+    """Every tracking row is a TrackingOption a line can book; a top-level one also groups.
+
+    Railz lists a category's options as its children (parentRef), and a provider books a line
+    to whichever row it names: a child, or a parent with or without children (a QuickBooks
+    class, a NetSuite department). So no row is left out of the choosable ones.
+    """
     remote_id = _required_id(record)
     parent_id = _ref_id(record, "parentRef")
+    category_type = _tracking_type(record)
+    yield (
+        TrackingOption,
+        remote_id,
+        {
+            "name": _name(TrackingOption, record, "name"),
+            "status": _status(record),
+            "category_type": category_type,
+            "category_remote_id": parent_id,
+        },
+        record,
+    )
     if parent_id:
-        # Railz lists a category's options as its children.
-        yield (
-            TrackingOption,
-            remote_id,
-            {
-                "name": _name(TrackingOption, record, "name"),
-                "status": _status(record),
-                "category_remote_id": parent_id,
-            },
-            record,
-        )
         return
-    category_type = _text(record, "type", 20).lower() or TrackingCategory.Type.UNKNOWN
-    if category_type not in TrackingCategory.Type.values:
-        category_type = TrackingCategory.Type.UNKNOWN
     yield (
         TrackingCategory,
         remote_id,
@@ -320,6 +329,7 @@ def read_tracking_category(record: Any) -> Iterator[Row]:
             {
                 "name": _name(TrackingOption, option, "name"),
                 "status": _status(option),
+                "category_type": _tracking_type(option, category_type),
                 "category_remote_id": remote_id,
             },
             {**option, "categoryRef": {"id": remote_id}},

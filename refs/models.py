@@ -14,8 +14,10 @@ on push every Ref is sent as `{"id": <remote_id>}`:
     EntityRef             -> Customer or Vendor, chosen by entityRef.type ("customer"/"vendor")
     TaxRateRef            -> TaxRate.remote_id
     InventoryRef          -> Item.remote_id
-    TrackingCategoryRef   -> TrackingOption: id = category.remote_id, optionId = remote_id,
-                             name = category.name, option = name
+    trackingCategoryRefs  -> TrackingOption, one per Railz tracking row, parent or child:
+                             pushed as {"id": remote_id, "type": category_type}, the v2 push
+                             schema's whole ref (it has no optionId); rows with no parentRef
+                             are also TrackingCategory rows, which group their children
     SubsidiaryRef         -> Subsidiary.remote_id
     LocationRef           -> Location.remote_id
     CurrencyRef           -> Currency.code (pushes send the plain string `currency`)
@@ -299,7 +301,10 @@ class Item(RefRecord):
 
 
 class TrackingCategory(RefRecord):
-    """The category part of TrackingCategoryRef (`id`, `name`, `type`)."""
+    """A Railz tracking row with no parentRef, as the group of the rows under it.
+
+    The same row is also a TrackingOption: a line books rows, never this grouping.
+    """
 
     class Type(models.TextChoices):
         CLASS = "class"
@@ -314,11 +319,21 @@ class TrackingCategory(RefRecord):
 
 
 class TrackingOption(RefRecord):
-    """The option part of TrackingCategoryRef (`optionId`, `option`).
+    """One tracking row a line can be booked to: every row Railz lists, parent or child.
 
-    Railz lists options as tracking categories whose parentRef is their category.
+    Railz lists a category's options as tracking categories whose parentRef is the category,
+    and a provider may book to either: a QuickBooks class with sub-classes, a NetSuite
+    department, a Xero option. `category` is the parent, None for a top-level row. A line
+    sends the row itself, `{"id": remote_id, "type": category_type}`, so the provider books
+    exactly the row that was chosen.
     """
 
+    # The row's own Railz `type` (class, department, location, unknown): pushed with its id.
+    category_type = models.CharField(
+        max_length=20,
+        choices=TrackingCategory.Type.choices,
+        default=TrackingCategory.Type.UNKNOWN,
+    )
     category_remote_id = models.CharField(max_length=255, blank=True)
     category = models.ForeignKey(
         TrackingCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="options"

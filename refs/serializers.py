@@ -126,11 +126,11 @@ class ItemSerializer(RefSerializer):
 
 
 class TrackingOptionSerializer(RefSerializer):
-    Meta = _meta(TrackingOption, "category", "category_remote_id")
+    Meta = _meta(TrackingOption, "category_type", "category", "category_remote_id")
 
 
 class NestedTrackingOptionSerializer(RefSerializer):
-    Meta = _meta(TrackingOption)
+    Meta = _meta(TrackingOption, "category_type")
 
 
 class TrackingCategorySerializer(RefSerializer):

@@ -30,6 +30,7 @@ from railzpush.railz import (
     RailzRateLimited,
     get_client,
 )
+from refs import queue
 from refs.mapping import (
     BUSINESS_INFO,
     REF_TYPES,
@@ -131,7 +132,36 @@ def connections_discover(*, client: RailzClient | None = None) -> SyncRun:
             .update(status=Connection.Status.REMOVED, updated_at=now)
         )
     run.pages = 1
+    _push_options_fetch_enqueue(
+        uuids=[c.connection_uuid for c in (*created, *changed) if c.status == "active"]
+    )
     return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+
+
+def _push_options_fetch_enqueue(*, uuids: list[str]) -> None:
+    """Queue the fetch of the push rules of connections that just became pushable.
+
+    A connection new to railzpush (or active again) gets its provider's rules before anyone
+    composes for it, so validation knows them without a person asking first. Enqueued by
+    the task's dotted path: the refs app imports nothing of the push app.
+    """
+    if not uuids:
+        return
+    ids = list(
+        Connection.objects.filter(
+            connection_uuid__in=uuids, status=Connection.Status.ACTIVE
+        ).values_list("pk", flat=True)
+    )
+
+    def send() -> None:
+        for connection_id in ids:
+            try:
+                queue.enqueue_push_options_fetch(connection_id=connection_id)
+            except Exception:
+                # The daily refresh, or the admin's action, fetches them instead.
+                logger.exception("could not enqueue the push rules of connection %s", connection_id)
+
+    transaction.on_commit(send)
 
 
 _CONNECTION_FIELDS = (
@@ -630,10 +660,8 @@ def _run_finish(
 
 
 def _retry_schedule(*, connection: Connection, data_type: str, at: datetime) -> None:
-    from refs.tasks import retry_schedule
-
     transaction.on_commit(
-        lambda: retry_schedule(connection_id=connection.pk, data_type=data_type, at=at)
+        lambda: queue.retry_schedule(connection_id=connection.pk, data_type=data_type, at=at)
     )
 
 
@@ -643,11 +671,11 @@ def connections_sync_enqueue(*, connections: Iterable[Connection]) -> int:
     The tasks are sent when the current transaction commits, so a worker never looks for rows
     that are not visible yet.
     """
-    from refs.tasks import enqueue_connection_sync
-
     ids = [connection.pk for connection in connections]
     for connection_id in ids:
         transaction.on_commit(
-            lambda connection_id=connection_id: enqueue_connection_sync(connection_id=connection_id)
+            lambda connection_id=connection_id: queue.enqueue_connection_sync(
+                connection_id=connection_id
+            )
         )
     return len(ids)

@@ -122,6 +122,7 @@ class TrackingOptionFactory(RefFactory):
         TrackingCategoryFactory, connection=factory.SelfAttribute("..connection")
     )
     category_remote_id = factory.SelfAttribute("category.remote_id")
+    category_type = factory.SelfAttribute("category.category_type")
     name = factory.Sequence(lambda n: f"Option {n}")
 
 

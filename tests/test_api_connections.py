@@ -9,11 +9,11 @@ from tests.fixtures.api import *  # noqa: F403
 @pytest.fixture
 def queued(monkeypatch):
     """The connection ids whose sync was sent to the queue (after the commit)."""
-    from refs import tasks
+    from refs import queue
 
     sent: list[int] = []
     monkeypatch.setattr(
-        tasks, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
+        queue, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
     )
     return sent
 

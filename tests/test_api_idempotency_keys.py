@@ -19,11 +19,11 @@ from tests.fixtures.api import composer_permissions
 
 @pytest.fixture
 def queued(monkeypatch):
-    from refs import tasks
+    from refs import queue
 
     sent: list[int] = []
     monkeypatch.setattr(
-        tasks, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
+        queue, "enqueue_connection_sync", lambda *, connection_id: sent.append(connection_id)
     )
     return sent
 

@@ -305,7 +305,9 @@ def test_the_change_form_previews_the_exact_request_body(admin_client, maple):
     assert json.loads(unescape(shown)) == expected
     assert "Request body (POST /v2/accounting/invoices)" in html
     assert 'data-total="total">CAD 201.00<' in html
-    assert "Yes: every check passes." in html
+    # Xero's push rules were never fetched for this connection: it is not called ready.
+    assert "Not yet checked against Xero&#x27;s rules" in html
+    assert "every check passes" not in html
 
     preview = admin_client.get(reverse("admin:pushes_invoice_preview", args=[invoice.pk]))
     assert preview.json() == expected

@@ -42,6 +42,7 @@ def full_invoice():
     option.category.category_type = "class"
     option.category.save()
     option.category_remote_id = "4040"
+    option.category_type = "class"
     option.save()
     data = invoice_data(
         connection=connection,
@@ -89,8 +90,8 @@ def test_a_full_invoice_is_the_body_of_railzs_own_example(full_invoice):
                 "accountRef": {"id": "200"},
                 "inventoryRef": {"id": "32"},
                 "taxRateRef": {"id": "12"},
-                # Reference Types: the category in `id`, the chosen option in `optionId`.
-                "trackingCategoryRefs": [{"id": "4040", "optionId": "40401", "type": "class"}],
+                # PushInvoiceTrackingCategoryRef is {id, type}: the chosen row itself.
+                "trackingCategoryRefs": [{"id": "40401", "type": "class"}],
             },
             {"quantity": 1, "unitAmount": 0.1},
         ],

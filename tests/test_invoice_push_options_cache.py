@@ -1,5 +1,5 @@
-"""The provider's push rules (pushOptions) are fetched through the client and kept; checks
-read the kept copy and never wait on Railz."""
+"""The provider's push rules (pushOptions) are fetched through the client and kept, per data type
+and operation; checks read the kept copy and never wait on Railz."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from pushes.models import ProviderPushOptions
-from pushes.services.invoices import invoice_create, invoice_validate, push_options_refresh
+from pushes.services.invoices import invoice_create, invoice_validate
+from pushes.services.push_options import push_options_refresh
 from railzpush.railz.errors import RailzServerError
 from tests.factories import (
     ConnectionFactory,
@@ -32,11 +33,16 @@ def test_refreshing_keeps_the_providers_invoice_rules(emulator, emulator_client,
     data = invoice_data(connection=netsuite, lines=[invoice_line()])
     assert invoice_validate(data=data) == []  # nothing cached: Railz's own rules only
 
-    cached = push_options_refresh(connection=netsuite, client=emulator_client)
+    kept = push_options_refresh(connection=netsuite, client=emulator_client)
 
-    assert cached.fetched_at is not None
-    assert {entry["method"] for entry in cached.options} == {"POST", "PUT"}
-    assert {entry["requestType"] for entry in cached.options} == {"invoices"}
+    invoices = {row.operation: row for row in kept if row.data_type == "invoices"}
+    assert set(invoices) == {"create", "update"}
+    assert all(row.fetched_at is not None for row in kept)
+    assert {entry["method"] for entry in invoices["create"].options} == {"POST"}
+    assert {entry["method"] for entry in invoices["update"].options} == {"PUT"}
+    # Every data type NetSuite can push, each operation it can do on it.
+    assert ("customers", "update") in {(row.data_type, row.operation) for row in kept}
+    assert ("invoiceCreditNotes", "update") not in {(row.data_type, row.operation) for row in kept}
     assert [(p.field, p.message) for p in invoice_validate(data=data)] == [
         (
             "subsidiaryRefs",
@@ -54,7 +60,9 @@ def test_a_failed_refresh_keeps_the_previous_copy(netsuite):
     with pytest.raises(RailzServerError):
         push_options_refresh(connection=netsuite, client=_Answers(RailzServerError()))
 
-    assert ProviderPushOptions.objects.get(connection=netsuite).options == [_OPTIONS]
+    assert ProviderPushOptions.objects.get(
+        connection=netsuite, data_type="invoices", operation="create"
+    ).options == [_OPTIONS]
 
 
 @pytest.mark.usefixtures("invoice_plain_static")
@@ -70,8 +78,8 @@ def test_the_admin_action_refreshes_the_connections_of_the_chosen_invoices(
     )
 
     assert (
-        "Summit Outdoor Group (oracleNetsuite): push rules fetched (2 entries for invoices)."
-        in (response.content.decode())
+        "Summit Outdoor Group (oracleNetsuite): push rules fetched for 16 data type and "
+        "operation pair(s) (2 entries for invoices)." in response.content.decode()
     )
     page = admin_client.get(reverse("admin:pushes_invoice_change", args=[invoice.pk]))
     assert "pushOptions fetched" in page.content.decode()
@@ -95,4 +103,4 @@ class _Answers:
     def push_options(self, *, connection_uuid, data_type=None):
         if isinstance(self.answer, Exception):
             raise self.answer
-        return self.answer
+        return self.answer if data_type == "invoices" else {"data": []}

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: calls.append(args[1]))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args[1]))
     return calls
 
 

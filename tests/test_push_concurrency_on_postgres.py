@@ -58,7 +58,7 @@ class _CountingClient(FakePushClient):
 
 
 def test_staff_clicking_push_at_the_same_moment_queue_one_push(push_staff, monkeypatch):
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: None)
     invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-PG-CLICK")
 
     results = _run_together(lambda i: push_request_create(record=invoice, user=push_staff))
@@ -75,7 +75,8 @@ def test_two_workers_taking_the_same_task_from_redis_send_once(push_staff, monke
     from django_q.brokers import get_broker
     from django_q.signing import SignedPackage
 
-    from pushes.tasks import enqueue_push_submit, push_submit_task
+    from pushes.queue import enqueue_push_submit
+    from pushes.tasks import push_submit_task
 
     client = _CountingClient()
     monkeypatch.setattr("pushes.services.push_requests.get_client", lambda **kw: client)

@@ -199,7 +199,7 @@ def test_a_deleted_invoice_leaves_the_accounting_system_and_can_be_pushed_again(
 def test_a_delete_whose_answer_was_lost_is_adopted_from_railzs_delete_status(
     push_emulator, push_client, push_staff, monkeypatch
 ):
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: None)
     invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-DEL-LOST")
     _send(push_request_create(record=invoice, user=push_staff), push_emulator, push_client)
     invoice.refresh_from_db()

@@ -25,7 +25,7 @@ def test_a_pushed_invoice_is_created_once_and_learns_its_provider_id(
 ):
     invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-E2E-1")
     enqueued = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: enqueued.append(args))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: enqueued.append(args))
 
     push = push_request_create(record=invoice, user=push_staff)
     assert push.state == "queued"

@@ -43,7 +43,7 @@ def test_one_status_call_per_connection_settles_all_its_pushes(
     emulator, push_client, push_staff, monkeypatch
 ):
     # Webhooks go nowhere here (the emulator fixture's default): polling alone must settle them.
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: None)
     pushes = []
     for number in ("INV-P-1", "INV-P-2", "INV-P-3"):
         pushes.append(
@@ -135,7 +135,7 @@ def test_the_dispatcher_waits_while_a_bulk_push_is_still_draining(
     )
     PushRequest.objects.filter(pk=push.pk).update(next_attempt_at=timezone.now())
     enqueued = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: enqueued.append(args[1]))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: enqueued.append(args[1]))
 
     class Broker:
         size = 50

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: calls.append(args))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
     return calls
 
 

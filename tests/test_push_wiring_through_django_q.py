@@ -46,4 +46,8 @@ def test_setup_schedules_declares_polling_dispatch_and_reconciliation():
         "pushes: dispatch due pushes": ("pushes.tasks.pushes_dispatch_task", 1),
         "pushes: expire lost sends": ("pushes.tasks.pushes_expire_leases_task", 1),
         "pushes: reconcile unknown pushes": ("pushes.tasks.pushes_reconcile_task", 5),
+        "pushes: refresh push rules (pushOptions)": (
+            "pushes.tasks.push_options_refresh_all_task",
+            24 * 60,
+        ),
     }

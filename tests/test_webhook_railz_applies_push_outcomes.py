@@ -26,7 +26,7 @@ URL = "/webhooks/railz"
 def enqueued(monkeypatch):
     """Tasks enqueued after commit (recorded, not run)."""
     calls = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: calls.append(args))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
     return calls
 
 

@@ -37,8 +37,14 @@ from pushes.admin.push_requests import (
     push_records_action,
     push_update_action,
 )
-from pushes.models import ProviderPushOptions, PushableStatus
+from pushes.models import PushableStatus
 from pushes.payloads import record_request_body
+from pushes.push_options_selectors import (
+    provider_label,
+    push_operation_for,
+    push_options_kept,
+    push_rules_unchecked,
+)
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
@@ -47,7 +53,7 @@ from pushes.selectors import (
     records_in_push_state,
     records_with_push_state,
 )
-from pushes.services.invoices import push_options_refresh
+from pushes.services.push_options import push_options_refresh
 from pushes.services.records import (
     RecordInvalid,
     record_create,
@@ -424,16 +430,17 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connections = Connection.objects.filter(pk__in=queryset.values("connection_id").distinct())
         for connection in connections:
             try:
-                cached = push_options_refresh(connection=connection, data_type=self.spec.data_type)
+                kept = push_options_refresh(connection=connection)
             except RailzError as error:
                 self.message_user(
                     request, f"{connection}: push rules not refreshed. {error}", messages.ERROR
                 )
                 continue
+            entries = sum(len(r.options) for r in kept if r.data_type == self.spec.data_type)
             self.message_user(
                 request,
-                f"{connection}: push rules fetched ({len(cached.options)} entries for "
-                f"{self.spec.label_plural}).",
+                f"{connection}: push rules fetched for {len(kept)} data type and operation "
+                f"pair(s) ({entries} entries for {self.spec.label_plural}).",
                 messages.SUCCESS,
             )
 
@@ -474,26 +481,38 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
         problems = record_validate(record=obj)
+        # Without the provider's rules, passing every check railzpush has is not "ready".
+        unchecked = push_rules_unchecked(
+            connection=obj.connection,
+            data_type=self.spec.data_type,
+            operation=push_operation_for(obj),
+        )
         if not problems:
-            return "Yes: every check passes."
-        return format_html(
+            if unchecked:
+                return format_html('<p class="invoice-unchecked">{}</p>', unchecked)
+            provider = provider_label(obj.connection.service_name)
+            return f"Yes: every check passes, {provider}'s push rules included."
+        listed = format_html(
             '<ul class="invoice-problems">{}</ul>',
             format_html_join(
                 "", "<li><code>{}</code> {}</li>", ((p.field, p.message) for p in problems)
             ),
         )
+        if unchecked:
+            return format_html('{}<p class="invoice-unchecked">{}</p>', listed, unchecked)
+        return listed
 
     @admin.display(description="provider rules")
     def provider_rules(self, obj):
-        cached = ProviderPushOptions.objects.filter(
-            connection=obj.connection_id, data_type=self.spec.data_type
-        ).first()
-        if cached is None:
-            return (
-                "Not fetched yet: only Railz's own rules are checked. Use the list's "
-                '"Fetch the accounting system\'s push rules again" action.'
+        operation = push_operation_for(obj)
+        kept = push_options_kept(
+            connection=obj.connection_id, data_type=self.spec.data_type, operation=operation
+        )
+        if kept is None:
+            return push_rules_unchecked(
+                connection=obj.connection, data_type=self.spec.data_type, operation=operation
             )
-        return f"pushOptions fetched {cached.fetched_at:%Y-%m-%d %H:%M} UTC."
+        return f"pushOptions fetched {kept.fetched_at:%Y-%m-%d %H:%M} UTC (for the {operation})."
 
     def payload_preview(self, obj):
         body = json.dumps(record_request_body(obj), indent=2, ensure_ascii=False)

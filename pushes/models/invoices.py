@@ -1,4 +1,4 @@
-"""Invoices staff compose for one connection, and the provider rules cached to check them.
+"""Invoices staff compose for one connection.
 
 An invoice mirrors Railz's invoice push body (`PushInvoiceV2`): every field here has a
 counterpart in `data` of `POST /v2/accounting/invoices`, built by `pushes.payloads`. References
@@ -20,7 +20,6 @@ __all__ = [
     "CURRENCY_MINOR_UNITS",
     "Invoice",
     "InvoiceLine",
-    "ProviderPushOptions",
     "PushableStatus",
 ]
 
@@ -75,30 +74,3 @@ class InvoiceLine(DocumentLine):
 
     class Meta:
         ordering = ["invoice", "position", "id"]
-
-
-class ProviderPushOptions(models.Model):
-    """A connection's `GET /v2/data/pushOptions` answer for one data type, as last fetched.
-
-    Validation reads this copy and never calls Railz on a form save; a service refreshes it.
-    """
-
-    connection = models.ForeignKey(
-        "refs.Connection", on_delete=models.CASCADE, related_name="push_options"
-    )
-    data_type = models.CharField(max_length=40)
-    # The `data[]` entries Railz returned for this data type (one per method).
-    options = models.JSONField(default=list, blank=True)
-    fetched_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = "provider push options"
-        verbose_name_plural = "provider push options"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "data_type"], name="pushes_pushoptions_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.data_type} push options of {self.connection}"

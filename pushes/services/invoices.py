@@ -2,16 +2,15 @@
 
 The rules live in the invoice's declaration (`pushes.types.invoices`) and the generic checks
 (`pushes.services.records`); these names stay because callers and tests speak of invoices.
-`push_options_refresh` fetches a connection's provider rules for any data type.
+The provider's own rules come from the connection's kept `pushOptions`
+(`pushes.services.push_options` fetches them); validation reads that copy and never calls Railz.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
-from pushes.models import Invoice, ProviderPushOptions
+from pushes.models import Invoice
 from pushes.payloads import record_request_body
 from pushes.services.records import (
     RecordInvalid,
@@ -21,7 +20,6 @@ from pushes.services.records import (
     record_validate,
 )
 from pushes.spec import FieldProblem, LineData, RecordData
-from refs.models import Connection
 
 __all__ = [
     "InvoiceData",
@@ -32,7 +30,6 @@ __all__ = [
     "invoice_save_problems",
     "invoice_update",
     "invoice_validate",
-    "push_options_refresh",
 ]
 
 InvoiceInvalid = RecordInvalid
@@ -76,29 +73,3 @@ def invoice_update(*, invoice: Invoice, data: RecordData, user: Any = None) -> I
 def invoice_payload(*, invoice: Invoice) -> dict[str, Any]:
     """The exact body `POST /v2/accounting/invoices` would receive for this invoice now."""
     return record_request_body(invoice)
-
-
-def push_options_refresh(
-    *, connection: Connection, data_type: str = "invoices", client: Any = None
-) -> ProviderPushOptions:
-    """Fetch the connection's pushOptions for `data_type` from Railz and keep them.
-
-    Raises the client's RailzError when Railz cannot answer; the previous copy stays.
-    """
-    if client is None:
-        from railzpush.railz import get_client
-
-        client = get_client()
-    answer = client.push_options(connection_uuid=connection.connection_uuid, data_type=data_type)
-    entries = answer.get("data") if isinstance(answer, dict) else answer
-    options = [
-        entry
-        for entry in entries or []
-        if isinstance(entry, dict) and entry.get("requestType", data_type) == data_type
-    ]
-    cached, _ = ProviderPushOptions.objects.update_or_create(
-        connection=connection,
-        data_type=data_type,
-        defaults={"options": options, "fetched_at": timezone.now()},
-    )
-    return cached

@@ -41,6 +41,7 @@ from pushes.push_selectors import (
     push_retry_plan,
     pushes_in_flight_for,
 )
+from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -305,8 +306,6 @@ def _push_request_queue(
 
 
 def _enqueue_submits(push_request_ids: list[int]) -> None:
-    from pushes.tasks import enqueue_push_submit
-
     # With the ORM broker, one commit for the whole batch instead of one per task. In sync mode
     # each task runs inline right here, and must not run inside our transaction: its call to
     # Railz would hold the database's write lock for the whole exchange.
@@ -666,8 +665,6 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
 
 
 def _enqueue_reconcile(push_request_id: int) -> None:
-    from pushes.tasks import enqueue_push_reconcile
-
     try:
         enqueue_push_reconcile(push_request_id)
     except Exception:

@@ -22,8 +22,9 @@ from django.db import transaction
 
 from pushes import registry
 from pushes.lines import lines_cap_problem
-from pushes.models import CURRENCY_MINOR_UNITS, ProviderPushOptions, PushableStatus
+from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.push_options_selectors import push_operation_for, push_options_required
 from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op, validate_request
 from refs.models import Connection
@@ -369,9 +370,8 @@ def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, An
 def _provider_required(checked: Checked) -> None:
     """What the connection's cached pushOptions mark required, at its field."""
     spec, data, record = checked.spec, checked.data, checked.record
-    method = "PUT" if record is not None and record.provider_record_id else "POST"
-    required = _push_options_required(
-        connection=data.connection, data_type=spec.data_type, method=method
+    required = push_options_required(
+        connection=data.connection, data_type=spec.data_type, operation=push_operation_for(record)
     )
     for path, description in required.items():
         reason = f" ({description})" if description else ""
@@ -397,29 +397,6 @@ def _provider_required(checked: Checked) -> None:
                 continue
             if _blank(given if not isinstance(given, list | tuple) else list(given)):
                 checked.need(head, "required", f"{head} is required by {checked.provider}{reason}.")
-
-
-def _push_options_required(
-    *, connection: Connection, data_type: str, method: str
-) -> dict[str, str]:
-    """{field path: description} of what the cached pushOptions mark required."""
-    cached = ProviderPushOptions.objects.filter(connection=connection, data_type=data_type).first()
-    if cached is None:
-        return {}
-    entries = [e for e in cached.options if isinstance(e, dict)]
-    chosen = [e for e in entries if str(e.get("method", "")).upper() == method]
-    if not chosen:
-        # Railz may describe only the create; its rules apply to an update as well.
-        chosen = [e for e in entries if str(e.get("method", "")).upper() == "POST"]
-    required: dict[str, str] = {}
-    for entry in chosen:
-        properties = entry.get("properties")
-        if not isinstance(properties, dict):
-            continue
-        for path, prop in properties.items():
-            if isinstance(prop, dict) and prop.get("required") is True:
-                required[path] = str(prop.get("description") or "").strip().rstrip(".")
-    return required
 
 
 def _spec_of(data_type: str) -> DocumentSpec:

@@ -110,8 +110,13 @@ def next_due_note(due: float | None) -> None:
         cache.set(NEXT_DUE_KEY, due, timeout=None)
 
 
-def ticker_ensure_started() -> None:
-    """Complete due pushes (and so fire their webhooks) even when nobody polls."""
+def ticker_ensure_started(complete_due: Callable[..., float | None]) -> None:
+    """Complete due pushes (and so fire their webhooks) even when nobody polls.
+
+    `complete_due` is `pushes.pushes_complete_due`, handed in by the caller: this module runs
+    the emulator's threads and knows nothing of what they do (pushes use it to note what is
+    due, so importing them here would make the two import each other).
+    """
     global _ticker
     if _ticker is not None and _ticker.is_alive():
         return
@@ -119,7 +124,7 @@ def ticker_ensure_started() -> None:
         if _ticker is not None and _ticker.is_alive():
             return
         _ticker_stop.clear()
-        _ticker = run_in_background(_tick_forever, name="ticker")
+        _ticker = run_in_background(lambda: _tick_forever(complete_due), name="ticker")
 
 
 def ticker_stop(timeout: float = 5.0) -> None:
@@ -132,16 +137,14 @@ def ticker_stop(timeout: float = 5.0) -> None:
     _ticker = None
 
 
-def _tick_forever() -> None:
-    from railzpush.emulator.pushes import pushes_complete_due
-
+def _tick_forever(complete_due: Callable[..., float | None]) -> None:
     while not _ticker_stop.wait(TICK_SECONDS):
         try:
             due = cache.get(NEXT_DUE_KEY)
             if due is None or due > time.time():
                 continue
             cache.delete(NEXT_DUE_KEY)
-            next_due = retry_when_locked(lambda: pushes_complete_due(report_next=True))
+            next_due = retry_when_locked(lambda: complete_due(report_next=True))
             if next_due is not None:
                 next_due_note(next_due)
         except Exception:

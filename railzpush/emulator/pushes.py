@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from railzpush.emulator import background, records, rules
+from railzpush.emulator import background, records, rules, webhooks
 from railzpush.emulator.models import EmuConnection, EmuPush
 from railzpush.emulator.responses import dumps
 
@@ -143,6 +143,32 @@ def read_shape(*, data_type: str, data: dict, remote_id: str, previous: dict | N
     return item
 
 
+def _book_tracking(connection: EmuConnection, data: dict) -> dict:
+    """`data` with each line's tracking booked to exactly the row its `id` names.
+
+    Read back as Railz's GET shapes have it (InvoiceTrackingCategoryRef: `id`, `name`,
+    `type` of that row); whatever else a ref carried (an `optionId`, say) is not part of the
+    push schema and is dropped, as Railz drops fields it does not know.
+    """
+    rows = rules.tracking_rows(connection, data)
+    if not rows:
+        return data
+    data = copy.deepcopy(data)
+    for line in data.get("lines") or []:
+        refs = line.get("trackingCategoryRefs") if isinstance(line, dict) else None
+        if not isinstance(refs, list):
+            continue
+        booked = []
+        for ref in refs:
+            row = rows.get(ref.get("id")) if isinstance(ref, dict) else None
+            if row is None:
+                booked.append(ref)
+                continue
+            booked.append({"id": ref["id"], "name": row.get("name", ""), "type": row.get("type")})
+        line["trackingCategoryRefs"] = booked
+    return data
+
+
 def _apply(push: EmuPush, data: dict, label: str) -> tuple[rules.Verdict, list[str]]:
     connection = push.connection
     verdict = rules.push_verdict(
@@ -155,6 +181,8 @@ def _apply(push: EmuPush, data: dict, label: str) -> tuple[rules.Verdict, list[s
     )
     if not verdict.ok:
         return verdict, []
+    if push.operation != "delete":
+        data = _book_tracking(connection, data)
     if push.operation in ("create", "batch_create"):
         remote_id = _new_remote_id(connection, push.data_type)
         records.record_create(
@@ -216,8 +244,6 @@ def push_complete(*, push: EmuPush) -> bool:
     push.status, push.completed_on = status, now
     push.response_code = verdict.response_code
     push.errors, push.source_object_ids = dumps(verdict.errors), dumps(source_object_ids)
-    from railzpush.emulator import webhooks
-
     webhooks.push_completed(push=push)
     return True
 

@@ -344,6 +344,21 @@ def records_existing_ids(
     )
 
 
+def records_bodies(
+    *, connection: EmuConnection, data_type: str, remote_ids: Iterable[str]
+) -> dict[str, dict]:
+    """remote id -> record, for the ids that exist (one query)."""
+    wanted = {str(i) for i in remote_ids}
+    if not wanted:
+        return {}
+    return {
+        remote_id: json.loads(body)
+        for remote_id, body in EmuRecord.objects.filter(
+            connection=connection, data_type=data_type, remote_id__in=wanted
+        ).values_list("remote_id", "body")
+    }
+
+
 def records_named(*, connection: EmuConnection, data_type: str, name: str) -> list[dict]:
     bodies = EmuRecord.objects.filter(
         connection=connection, data_type=data_type, sort_name=name[:255].lower()

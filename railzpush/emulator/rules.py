@@ -3,8 +3,9 @@
 Railz validates the request shape synchronously; the provider's own rules surface later as a
 failed push with the provider's `responseCode` and `validation.errors`. The emulator keeps to
 rules the providers document: references must exist in that company, Xero needs an account or
-an item on every invoice line, NetSuite needs a subsidiary, document numbers are unique per
-customer (invoices) or vendor (bills), and a paid or voided document cannot be changed.
+an item on every invoice line, NetSuite needs a subsidiary, a tracking row is booked as the kind
+it is (class, department, location), document numbers are unique per customer (invoices) or
+vendor (bills), and a paid or voided document cannot be changed.
 """
 
 from __future__ import annotations
@@ -103,6 +104,45 @@ def _check_refs(verdict: Verdict, connection: EmuConnection, data: dict) -> None
             verdict.fail(400, path, f"{label} {ref_id} does not exist")
 
 
+def _line_tracking(data: dict) -> list[tuple[str, dict]]:
+    """(path, ref) of each `lines[].trackingCategoryRefs[]` item that names a row."""
+    found = []
+    lines = data.get("lines") if isinstance(data.get("lines"), list) else []
+    for index, line in enumerate(lines):
+        refs = line.get("trackingCategoryRefs") if isinstance(line, dict) else None
+        for position, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+                found.append((f"lines[{index}].trackingCategoryRefs[{position}]", ref))
+    return found
+
+
+def tracking_rows(connection: EmuConnection, data: dict) -> dict[str, dict]:
+    """The tracking rows a body's lines name, by id (one query)."""
+    return records.records_bodies(
+        connection=connection,
+        data_type="trackingCategories",
+        remote_ids=[ref["id"] for _path, ref in _line_tracking(data)],
+    )
+
+
+def _check_tracking(verdict: Verdict, connection: EmuConnection, data: dict) -> None:
+    # The provider books the row named by `id` in the dimension `type` names (QuickBooks
+    # classes and locations, NetSuite departments, classes and locations are separate lists):
+    # a row sent as another kind than it is cannot be booked. Missing rows are _check_refs's.
+    rows = tracking_rows(connection, data)
+    for path, ref in _line_tracking(data):
+        row = rows.get(ref["id"])
+        sent, kind = ref.get("type"), (row or {}).get("type")
+        if row is None or not sent or kind in (None, "unknown") or sent == kind:
+            continue
+        verdict.fail(
+            400,
+            f"{path}.type",
+            f"Tracking category {row.get('name') or ref['id']} ({ref['id']}) is a {kind}, "
+            f"not a {sent}",
+        )
+
+
 def _check_provider(verdict: Verdict, connection: EmuConnection, data_type: str, data: dict):
     service = connection.service_name
     lines = data.get("lines") if isinstance(data.get("lines"), list) else []
@@ -184,6 +224,7 @@ def push_verdict(
     if operation == "delete":
         return verdict
     _check_refs(verdict, connection, data)
+    _check_tracking(verdict, connection, data)
     _check_provider(verdict, connection, data_type, data)
     if data_type in UNIQUE_NUMBERS:
         _check_unique_number(verdict, connection, data_type, data, record_id)

@@ -238,7 +238,7 @@ def api(request: HttpRequest, path: str | None = None) -> HttpResponse:
 
 
 def _complete_due_pushes() -> None:
-    background.ticker_ensure_started()
+    background.ticker_ensure_started(pushes.pushes_complete_due)
     next_due = pushes.pushes_complete_due()
     if next_due is not None:
         background.next_due_note(next_due)

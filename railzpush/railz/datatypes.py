@@ -39,6 +39,21 @@ PROVIDERS: tuple[str, ...] = (
     "zohoBooks",
     "quickbooksDesktop",
 )
+# How people name each provider in sentences ("not yet checked against Xero's rules").
+PROVIDER_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "xero": "Xero",
+        "quickbooks": "QuickBooks Online",
+        "oracleNetsuite": "Oracle NetSuite",
+        "sageBusinessCloud": "Sage Business Cloud",
+        "sageIntacct": "Sage Intacct",
+        "freshbooks": "FreshBooks",
+        "dynamicsBusinessCentral": "Dynamics 365 Business Central",
+        "wave": "Wave",
+        "zohoBooks": "Zoho Books",
+        "quickbooksDesktop": "QuickBooks Desktop",
+    }
+)
 
 
 class Op(StrEnum):

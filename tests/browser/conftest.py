@@ -101,7 +101,7 @@ def browser_app(push_emulator, live_server, settings, monkeypatch, push_plain_st
     """The app on the live server with the seeded emulator, webhooks to itself, and the
     pipeline's tasks run by worker threads; pushes complete a moment after they are accepted."""
     workers = ThreadWorkers()
-    monkeypatch.setattr("pushes.tasks.async_task", workers.async_task)
+    monkeypatch.setattr("pushes.queue.async_task", workers.async_task)
     # Long enough for the page to show the push pending, short enough to wait for.
     settings.RAILZ_EMULATOR_PUSH_DELAY_SECONDS = 0.5
     yield live_server
