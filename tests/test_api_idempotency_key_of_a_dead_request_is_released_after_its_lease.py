@@ -71,10 +71,10 @@ def post(client, path, body=None, key="dead-key"):
 
 
 def test_an_invoice_create_killed_before_commit_runs_once_after_the_lease(api, api_refs, killed):
-    from pushes.api import InvoiceViewSet
+    from pushes.api import RecordViewSet
 
     body = draft_body(api_refs)
-    killed(InvoiceViewSet, "_answer")  # after invoice_create, before the answer is stored
+    killed(RecordViewSet, "_answer")  # after record_create, before the answer is stored
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         with pytest.raises(SystemExit):
             post(api, INVOICES, body)
@@ -215,7 +215,7 @@ def test_a_request_that_outlived_its_lease_is_rolled_back_and_answered_409(
     from pushes import api as pushes_api
 
     body = draft_body(api_refs)
-    real_create = pushes_api.invoice_create
+    real_create = pushes_api.record_create
 
     def slow_create(**kwargs):
         invoice = real_create(**kwargs)
@@ -223,7 +223,7 @@ def test_a_request_that_outlived_its_lease_is_rolled_back_and_answered_409(
         IdempotencyKey.objects.update(attempt=2)
         return invoice
 
-    monkeypatch.setattr(pushes_api, "invoice_create", slow_create)
+    monkeypatch.setattr(pushes_api, "record_create", slow_create)
     response = post(api, INVOICES, body)
     assert response.status_code == 409
     [error] = response.json()["errors"]

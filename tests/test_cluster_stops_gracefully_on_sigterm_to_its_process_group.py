@@ -87,7 +87,7 @@ def test_sigterm_to_the_group_finishes_the_push_in_hand_and_exits(
 
     invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"INV-TERM-{command}")
     # Queue the push without its usual send; the cluster runs the slow one below.
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     push = push_request_create(record=invoice, user=push_staff)
     marker = tmp_path / "sending"
 

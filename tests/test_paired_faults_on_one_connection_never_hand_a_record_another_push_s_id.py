@@ -37,7 +37,7 @@ pytestmark = [
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: calls.append(args))
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
     return calls
 
 

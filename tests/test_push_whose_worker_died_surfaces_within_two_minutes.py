@@ -15,7 +15,7 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from pushes import tasks
+from pushes import queue, tasks
 from pushes.models import PushRequest
 from pushes.schedules import schedules
 from pushes.services.push_requests import (
@@ -78,7 +78,7 @@ def test_a_lease_shorter_than_a_send_stops_start_up():
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr(tasks, "async_task", lambda *args, **kw: calls.append(args))
+    monkeypatch.setattr(queue, "async_task", lambda *args, **kw: calls.append(args))
     return calls
 
 
@@ -105,7 +105,7 @@ def test_the_scheduled_job_moves_a_stale_send_to_unknown_and_enqueues_its_reconc
     assert (stale.state, live.state) == ("unknown", "submitting")
     assert "worker stopped" in stale.last_error
     assert stale.events.filter(to_state="unknown", source="system").exists()
-    assert enqueued == [(tasks.RECONCILE_TASK, stale.pk)]
+    assert enqueued == [(queue.RECONCILE_TASK, stale.pk)]
 
 
 @pytest.mark.django_db

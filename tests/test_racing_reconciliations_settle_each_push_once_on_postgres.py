@@ -37,7 +37,7 @@ def _unknown(number, user, *, sent_at, **fields):
 
 
 def test_racing_reconciliations_adopt_once_and_requeue_once(push_staff, monkeypatch):
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kw: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: None)
     now = timezone.now()
     sent = now - timedelta(hours=1)
     lost = _unknown("INV-PG-LOST", push_staff, sent_at=sent)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from pushes.models import PushRequest
+from pushes.models import ProviderPushOptions, PushRequest
 from pushes.spec import Kind
 from tests.factories import AccountFactory, ConnectionFactory, invoice_plain_static  # noqa: F401
 
@@ -115,10 +116,23 @@ def test_the_change_page_shows_totals_body_and_push_panel(record_type, admin_cli
     operation = record_type.spec.railz.operations["create"]
     assert f"Request body ({operation.method} {operation.path})" in page
     assert 'data-total="total">CAD 201.00<' in page
-    assert "Yes: every check passes." in page
+    # Until the provider's rules are known, passing railzpush's own checks is not "ready".
+    assert "Not yet checked against" in page
+    assert "every check passes" not in page
     assert 'id="rp-push-panel"' in page
     preview = admin_client.get(admin_url(record_type, "preview", record.pk)).json()
     assert preview["data"]["lines"][0]["quantity"] == 2
+
+    ProviderPushOptions.objects.create(
+        connection=record.connection,
+        data_type=record_type.data_type,
+        operation=ProviderPushOptions.Operation.CREATE,
+        options=[],
+        fetched_at=timezone.now(),
+    )
+    page = admin_client.get(admin_url(record_type, "change", record.pk)).content.decode()
+    assert "Yes: every check passes, " in page
+    assert "Not yet checked against" not in page
 
 
 def test_a_push_goes_through_its_confirmation_page(record_type, client, django_user_model):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_ready_record_is_created_in_the_accounting_system(
     record_type, connection_uuid, push_emulator, push_client, push_staff, monkeypatch
 ):
-    monkeypatch.setattr("pushes.tasks.async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     connection = refs_connection_for(connection_uuid)
     refs = demo_refs(connection, party=record_type.spec.party)
     data = record_type.data(
