@@ -74,7 +74,7 @@ def test_a_retry_taking_over_a_request_that_outlived_its_lease_leaves_one_invoic
     body = draft_body(api_refs)
     headers = {"Idempotency-Key": "outlived"}
     created, release = threading.Event(), threading.Event()
-    real_create = pushes_api.invoice_create
+    real_create = pushes_api.record_create
 
     def slow_create(**kwargs):
         invoice = real_create(**kwargs)
@@ -83,7 +83,7 @@ def test_a_retry_taking_over_a_request_that_outlived_its_lease_leaves_one_invoic
             release.wait(60)
         return invoice
 
-    monkeypatch.setattr(pushes_api, "invoice_create", slow_create)
+    monkeypatch.setattr(pushes_api, "record_create", slow_create)
     first: list = []
 
     def post_first():
