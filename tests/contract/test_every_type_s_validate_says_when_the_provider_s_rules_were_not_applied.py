@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from pushes.models import ProviderPushOptions
 from pushes.push_options_selectors import push_rules_unchecked
+from railzpush.railz.datatypes import DATA_TYPES
 from tests.factories import ConnectionFactory
 from tests.fixtures.api import *  # noqa: F403
 
@@ -50,6 +51,9 @@ def test_a_record_passing_every_check_is_not_called_ready_before_the_rules_are_k
     assert note["message"] == push_rules_unchecked(
         connection=connection, data_type=record_type.data_type, operation="create"
     )
+    # It points at the action on the list of the record's own type, where it is.
+    label = DATA_TYPES[record_type.data_type].label.lower()
+    assert f"the {label} list's \"Fetch the accounting system's push rules" in note["message"]
 
 
 def test_once_the_rules_are_kept_the_answer_says_they_were_checked(record_type, api):
