@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from pushes import filters, registry, selectors, serializers
 from pushes.models import PushEvent, PushRequest
+from pushes.push_options_selectors import push_operation_for, push_rules_unchecked
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
@@ -32,13 +33,15 @@ from pushes.services.push_requests import (
 )
 from pushes.services.records import RecordInvalid, record_create, record_update, record_validate
 from pushes.spec import DocumentSpec, Kind
-from railzpush.api.errors import ApiError, ProblemsError
+from railzpush.api.errors import ApiError, ProblemsError, error
 from railzpush.api.idempotency import idempotent
 from railzpush.api.pagination import NewestFirstCursorPagination
 from railzpush.api.permissions import CanPushRecords
 from railzpush.railz import RailzError
 
 API = PushRequest.Source.API
+# The rule code of `validate`'s note that the provider's push rules were not applied.
+PROVIDER_RULES_UNKNOWN = "providerRulesUnknown"
 PUSH_ACTIONS = {
     "push",
     "push_update",
@@ -165,10 +168,25 @@ class RecordViewSet(
     @extend_schema(request=None, responses={200: serializers.RecordValidationSerializer})
     @action(detail=True, methods=["get"])
     def validate(self, request, pk=None):
-        """Every reason the record cannot be pushed now, with the admin's wording."""
-        problems = record_validate(record=self.get_object())
+        """Every reason the record cannot be pushed now, with the admin's wording, and whether
+        the provider's own push rules were among the checks."""
+        record = self.get_object()
+        problems = record_validate(record=record)
+        # Until the provider's rules for this push are fetched, passing every check railzpush
+        # has is not "ready": the accounting system may still refuse it. The answer says so as
+        # the admin does, in words and in a field a program can branch on.
+        operation = push_operation_for(record)
+        unchecked = push_rules_unchecked(
+            connection=record.connection, data_type=self.spec.data_type, operation=operation
+        )
         return Response(
-            {"valid": not problems, "errors": serializers.problem_errors(problems)},
+            {
+                "valid": not problems,
+                "operation": operation,
+                "provider_rules_checked": not unchecked,
+                "errors": serializers.problem_errors(problems),
+                "notes": [error("", PROVIDER_RULES_UNKNOWN, unchecked)] if unchecked else [],
+            },
         )
 
     def _push(self, request, operation: str | None) -> Response:

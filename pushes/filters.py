@@ -3,6 +3,7 @@
 from functools import cache
 
 import django_filters
+from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
@@ -56,6 +57,39 @@ def record_filterset(data_type: str) -> type[RecordFilter]:
     return type(f"{name}Filter", (RecordFilter,), {**declared, "Meta": meta})
 
 
+def record_type_choices() -> list[tuple[str, str]]:
+    """The names `record_type=` takes: each declared type's data type, as its REST resource is
+    named (`bills`), and its model's name, as a push's `record_type` reads (`bill`)."""
+    pushables = registry.pushables()
+    return [
+        *((p.data_type, p.spec.label_plural) for p in pushables),
+        *((p.model._meta.model_name, p.spec.label) for p in pushables),
+    ]
+
+
+def _record_model(record_type: str):
+    for pushable in registry.pushables():
+        if record_type in (pushable.data_type, pushable.model._meta.model_name):
+            return pushable.model
+    raise LookupError(record_type)  # the choices let only declared types through
+
+
+class PushRequestFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        # A record id alone is ambiguous: every type numbers its records from 1.
+        named = cleaned.get("record_type") or "record_type" in self.errors  # refused already
+        if cleaned.get("record_id") is not None and not named:
+            self.add_error(
+                "record_type",
+                forms.ValidationError(
+                    "record_id needs record_type: the records of each type have their own ids.",
+                    code="required",
+                ),
+            )
+        return cleaned
+
+
 class PushRequestFilter(django_filters.FilterSet):
     connection = django_filters.CharFilter(
         method="filter_connection", help_text="The connection's id or connection_uuid."
@@ -64,6 +98,16 @@ class PushRequestFilter(django_filters.FilterSet):
     data_type = django_filters.CharFilter(help_text="Railz dataType, e.g. invoices.")
     operation = django_filters.ChoiceFilter(choices=PushRequest.Operation.choices)
     invoice = IdFilter(method="filter_invoice", help_text="Pushes of this invoice (its id).")
+    record_type = django_filters.ChoiceFilter(
+        choices=record_type_choices(),
+        method="filter_record_type",
+        help_text="Pushes of records of this type: its data type (bills, invoiceCreditNotes) or "
+        "a push's record_type (bill, invoicecreditnote).",
+    )
+    record_id = IdFilter(
+        method="filter_record_id",
+        help_text="Pushes of this record (its id); needs record_type.",
+    )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", help_text="On or after (YYYY-MM-DD)."
     )
@@ -73,6 +117,7 @@ class PushRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = PushRequest
+        form = PushRequestFilterForm
         fields = ("connection", "state", "data_type", "operation")
 
     def filter_connection(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -82,3 +127,10 @@ class PushRequestFilter(django_filters.FilterSet):
         return queryset.filter(
             content_type=ContentType.objects.get_for_model(Invoice), object_id=value
         )
+
+    def filter_record_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(content_type=ContentType.objects.get_for_model(_record_model(value)))
+
+    def filter_record_id(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        # The form made sure record_type came with it, and that filter narrows to the type.
+        return queryset.filter(object_id=value)

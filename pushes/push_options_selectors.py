@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pushes.models import ProviderPushOptions
-from railzpush.railz.datatypes import PROVIDER_LABELS, Op
+from railzpush.railz.datatypes import DATA_TYPES, PROVIDER_LABELS, Op
 from refs.models import Connection
 
 __all__ = [
@@ -77,9 +77,12 @@ def push_rules_unchecked(
     are not: "Not yet checked against Xero's rules (…)"."""
     if push_options_kept(connection=connection, data_type=data_type, operation=operation):
         return ""
+    # Every type's list has the action: name the list of the record's own type.
+    known = DATA_TYPES.get(data_type)
+    listed = known.label.lower() if known is not None else data_type
     return (
         f"Not yet checked against {provider_label(connection.service_name)}'s rules: its push "
         "rules (pushOptions) have not been fetched yet. They are fetched when the connection "
-        "is discovered and daily; the invoice list's \"Fetch the accounting system's push rules "
-        'again" action fetches them now.'
+        f"is discovered and daily; the {listed} list's \"Fetch the accounting system's push "
+        'rules again" action fetches them now.'
     )

@@ -22,7 +22,7 @@ from rest_framework.exceptions import ValidationError
 
 from pushes import registry
 from pushes.lines import CappedLinesSerializer
-from pushes.models import PushableStatus, PushEvent, PushRequest
+from pushes.models import ProviderPushOptions, PushableStatus, PushEvent, PushRequest
 from pushes.selectors import PushState, invoice_totals, record_push_state
 from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
 from railzpush.api.errors import ProblemsError, error, errors_from_details
@@ -370,11 +370,40 @@ def record_serializer(data_type: str) -> type[RecordSerializer]:
     return type(f"{name}Serializer", (RecordSerializer,), attrs)
 
 
+class ProblemSerializer(serializers.Serializer):
+    """One entry of the API's error shape."""
+
+    field = serializers.CharField(help_text='Railz path of the field; "" for the whole record.')
+    rule = serializers.CharField(help_text="camelCase rule code a program can branch on.")
+    message = serializers.CharField(help_text="The admin's wording.")
+
+
 class RecordValidationSerializer(serializers.Serializer):
-    valid = serializers.BooleanField(help_text="True when the record can be pushed as it is.")
-    errors = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField()),
+    """What `validate` found. `valid` is true when no check railzpush can run finds a problem;
+    it says the provider's own push rules were among them only when `provider_rules_checked`
+    is true too."""
+
+    valid = serializers.BooleanField(
+        help_text="True when no check finds a problem: a push of the record would be sent. "
+        "Read with provider_rules_checked: the accounting system may refuse a record whose "
+        "provider rules were not checked."
+    )
+    operation = serializers.ChoiceField(
+        choices=ProviderPushOptions.Operation.choices,
+        help_text="The push these checks are for: update once the accounting system has it.",
+    )
+    provider_rules_checked = serializers.BooleanField(
+        help_text="False until the provider's push rules (pushOptions) for this data type and "
+        "operation are fetched; `notes` then says so with rule providerRulesUnknown."
+    )
+    errors = ProblemSerializer(
+        many=True,
         help_text="Every problem: field (Railz path), rule and message, as the admin shows them.",
+    )
+    notes = ProblemSerializer(
+        many=True,
+        help_text="What the checks could not cover, e.g. rule providerRulesUnknown with the "
+        "admin's sentence; never a reason the push is refused.",
     )
 
 

@@ -351,6 +351,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "pushes.models.PushableStatus",
         "PushRequestSourceEnum": "pushes.models.PushRequest.Source",
         "PushEventSourceEnum": "pushes.models.PushEvent.Source",
+        "OperationEnum": "pushes.models.PushRequest.Operation",
+        "ValidatedOperationEnum": "pushes.models.ProviderPushOptions.Operation",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

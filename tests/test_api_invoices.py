@@ -240,7 +240,11 @@ def test_validate_returns_every_problem_until_the_invoice_is_ready(api, api_refs
 
     complete = api.post(INVOICES, draft_body(api_refs, invoice_number="D-2"), format="json").json()
     response = api.get(f"{INVOICES}{complete['id']}/validate/")
-    assert response.json() == {"valid": True, "errors": []}
+    # Every check passes, but the provider's rules were never fetched: the answer says so.
+    answer = response.json()
+    assert answer["valid"] is True and answer["errors"] == []
+    assert answer["provider_rules_checked"] is False
+    assert [n["rule"] for n in answer["notes"]] == ["providerRulesUnknown"]
 
 
 def test_a_draft_is_deleted_but_a_pushed_invoice_is_409(api, api_refs):
