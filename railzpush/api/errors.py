@@ -20,6 +20,15 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+# Paths whose clients are programs: they get the error shape, whatever went wrong (the input
+# bounds middleware and the 500 handler both ask).
+JSON_PATHS = ("/api/", "/webhooks/")
+
+
+def is_json_path(request) -> bool:
+    return request.path_info.startswith(JSON_PATHS)
+
+
 # DRF's error codes, named the way Railz names its validation rules.
 RULES = {
     "blank": "required",
@@ -152,8 +161,6 @@ def server_error(request, *args, **kwargs):
     page. Django has already logged the exception by the time this runs."""
     from django.http import JsonResponse
     from django.views import defaults
-
-    from railzpush.api.middleware import is_json_path
 
     if is_json_path(request):
         message = "Something went wrong on our side; nothing was changed. Try again later."

@@ -18,15 +18,9 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 from railzpush.api import bounds
+from railzpush.api.errors import is_json_path
 
 logger = logging.getLogger("railzpush.api.bounds")
-
-# Paths whose clients are programs: they get JSON, whatever went wrong.
-JSON_PATHS = ("/api/", "/webhooks/")
-
-
-def is_json_path(request) -> bool:
-    return request.path_info.startswith(JSON_PATHS)
 
 
 def _declared_length(request) -> int:
