@@ -24,13 +24,13 @@ from pushes.push_selectors import (
 )
 from pushes.services.push_requests import (
     PushRefused,
-    push_reconcile,
     push_request_cancel,
     push_request_create,
     push_request_retry,
     push_resolve_not_received,
     pushes_poll_connection,
 )
+from pushes.services.reconcile import push_reconcile
 from pushes.services.records import RecordInvalid, record_create, record_update, record_validate
 from pushes.spec import DocumentSpec, Kind
 from railzpush.api.errors import ApiError, ProblemsError, error

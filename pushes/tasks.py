@@ -18,6 +18,7 @@ from django_q.brokers import get_broker
 from pushes.models import PushRequest, WebhookEvent
 from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
+from pushes.services import reconcile
 from refs.models import Connection
 
 logger = logging.getLogger("pushes")
@@ -37,7 +38,7 @@ def push_reconcile_task(push_request_id: int) -> str:
     push = PushRequest.objects.select_related("connection").filter(pk=push_request_id).first()
     if push is None:
         return f"push {push_request_id} no longer exists"
-    return services.push_reconcile(push=push)
+    return reconcile.push_reconcile(push=push)
 
 
 def webhook_event_apply_task(webhook_event_id: int) -> str:
@@ -127,5 +128,5 @@ def pushes_expire_leases_task() -> str:
 
 def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
-    result = services.pushes_reconcile_unknown()
+    result = reconcile.pushes_reconcile_unknown()
     return f"{result.asked} unknown push(es) looked at, {result.done} settled"

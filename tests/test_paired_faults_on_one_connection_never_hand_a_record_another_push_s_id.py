@@ -20,8 +20,8 @@ from pushes.models import Invoice, PushRequest, WebhookEvent
 from pushes.services.push_requests import (
     push_request_create,
     push_request_submit,
-    pushes_reconcile_unknown,
 )
+from pushes.services.reconcile import pushes_reconcile_unknown
 from pushes.tasks import webhook_event_apply_task
 from railzpush.emulator.models import EmuPush, EmuRecord
 from tests.fixtures.emulator import DEMO_QUICKBOOKS

@@ -16,8 +16,8 @@ from pushes.services.push_requests import (
     push_request_create,
     push_request_retry,
     push_request_submit,
-    pushes_reconcile_unknown,
 )
+from pushes.services.reconcile import pushes_reconcile_unknown
 from pushes.tasks import webhook_event_apply_task
 from tests.fixtures.api import *  # noqa: F403
 from tests.fixtures.emulator import DEMO_NETSUITE, DEMO_OLD_MILL, DEMO_QUICKBOOKS

@@ -14,8 +14,8 @@ from pushes.services.push_requests import (
     push_request_create,
     push_request_submit,
     pushes_dispatch_due,
-    pushes_reconcile_unknown,
 )
+from pushes.services.reconcile import pushes_reconcile_unknown
 from pushes.tasks import webhook_event_apply_task
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403

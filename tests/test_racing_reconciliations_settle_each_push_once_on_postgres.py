@@ -10,7 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest
-from pushes.services.push_requests import push_request_create, pushes_reconcile_unknown
+from pushes.services.push_requests import push_request_create
+from pushes.services.reconcile import pushes_reconcile_unknown
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
 from tests.fixtures.pushes import FakePushClient, ready_invoice

@@ -2,7 +2,7 @@
 sent and from the record Railz returns for it, for any record type; a match needs the number or
 party and no identifying field that differs."""
 
-from pushes.services.reconcile import identity_differences, identity_proves, record_identity
+from pushes.services.identity import identity_differences, identity_proves, record_identity
 from railzpush.emulator.pushes import read_shape
 
 INVOICE = {

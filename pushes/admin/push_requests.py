@@ -34,16 +34,16 @@ from pushes.push_selectors import (
     push_plan_for,
     pushes_stuck,
 )
+from pushes.services.identity import IDENTITY_FIELDS
 from pushes.services.push_requests import (
     PushRefused,
     push_request_cancel,
     push_request_retry,
     push_resolve_not_received,
-    pushes_reconcile,
     pushes_refresh,
     pushes_request_bulk,
 )
-from pushes.services.reconcile import IDENTITY_FIELDS, push_adopt_candidate
+from pushes.services.reconcile import push_adopt_candidate, pushes_reconcile
 
 State = PushRequest.State
 LISTED_REASONS = 10

@@ -42,6 +42,7 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -508,7 +509,6 @@ def _target_mismatch(push: PushRequest, client: RailzClient) -> str:
     party compared with what this record sends (for a delete, what it would send).
     """
     from pushes import registry
-    from pushes.services.reconcile import identity_differences, identity_in_words, record_identity
 
     record = push.record
     try:
@@ -940,28 +940,6 @@ def _status_lists(
     return lists
 
 
-def push_reconcile(
-    *,
-    push: PushRequest,
-    client: RailzClient | None = None,
-    source: str = Source.SYSTEM,
-    status_items: list[dict[str, Any]] | None = None,
-) -> str:
-    """Settle an `unknown` push from Railz's push list (see pushes.services.reconcile)."""
-    from pushes.services import reconcile
-
-    return reconcile.push_reconcile(
-        push=push, client=client, source=source, status_items=status_items
-    )
-
-
-def pushes_reconcile_unknown(*, client: RailzClient | None = None) -> PushesActed:
-    """Expire lost leases, then reconcile every unknown push (see pushes.services.reconcile)."""
-    from pushes.services import reconcile
-
-    return reconcile.pushes_reconcile_unknown(client=client)
-
-
 def push_resolve_not_received(
     *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
 ) -> bool:
@@ -1030,19 +1008,6 @@ def pushes_refresh(
         except RailzError as exc:
             result.skipped.append(f"{connection}: {exc}")
     return result
-
-
-def pushes_reconcile(
-    *,
-    pushes: Iterable[PushRequest],
-    user: Any = None,
-    client: RailzClient | None = None,
-    source: str = Source.STAFF,
-) -> PushesActed:
-    """Reconcile the unknown pushes among `pushes` (see pushes.services.reconcile)."""
-    from pushes.services import reconcile
-
-    return reconcile.pushes_reconcile(pushes=pushes, user=user, client=client, source=source)
 
 
 # --- dispatching ------------------------------------------------------------------------------

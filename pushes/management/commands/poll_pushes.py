@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from pushes.services.push_requests import pushes_poll_due, pushes_reconcile_unknown
+from pushes.services.push_requests import pushes_poll_due
+from pushes.services.reconcile import pushes_reconcile_unknown
 
 
 class Command(BaseCommand):

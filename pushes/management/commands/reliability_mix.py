@@ -237,8 +237,8 @@ class Command(BaseCommand):
             push_request_create,
             push_request_submit,
             pushes_poll_due,
-            pushes_reconcile_unknown,
         )
+        from pushes.services.reconcile import pushes_reconcile_unknown
         from railzpush.railz import get_client
 
         adapter = InProcessRailz()
