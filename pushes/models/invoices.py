@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from pushes.models.base import Document, DocumentLine, PushableStatus
+from pushes.types.base import Document, DocumentLine, PushableStatus
 from railzpush.railz.datatypes import INVOICE
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from pushes.models.base import Document, DocumentLine
+from pushes.types.base import Document, DocumentLine
 from railzpush.railz.datatypes import BILL, BILLABLE_STATUSES
 
 __all__ = ["Bill", "BillLine"]
