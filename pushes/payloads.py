@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from pushes import registry
 from pushes.spec import DocumentSpec, Field, Kind
 from pushes.tracking import tracking_category_refs
 
@@ -37,8 +38,6 @@ def invoice_lines_prefetch() -> Prefetch:
 
 
 def _spec(data_type: str) -> DocumentSpec:
-    from pushes import registry
-
     return registry.for_data_type(data_type).spec
 
 
@@ -96,8 +95,6 @@ def record_build_payload(record: Any) -> dict[str, Any]:
     Reads the record's lines and references in a fixed number of queries (none when they
     were prefetched with the declaration's `lines_prefetch()`).
     """
-    from pushes import registry
-
     spec = registry.for_model(record).spec
     spec.prefetch(record)
     data = _without_empty({f.path: _value(record, f) for f in spec.fields})
@@ -119,8 +116,6 @@ def record_request_body(record: Any) -> dict[str, Any]:
 
 def record_describe(record: Any) -> str:
     """A sentence naming the record for people: "Invoice INV-1001 for Acme Ltd"."""
-    from pushes import registry
-
     return registry.for_model(record).spec.describe(record)
 
 

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from pushes import registry
 from pushes.models import PushRequest
+from pushes.record_checks import record_validate
 from railzpush.railz.datatypes import Op, data_type
 
 PUSH_PERMISSION = "pushes.push_records"
@@ -63,8 +65,6 @@ def push_plan_for(
     removed from the accounting system. `in_flight` is the record's push in flight (or None),
     when the caller already knows it.
     """
-    from pushes import registry
-
     deleting = operation == PushRequest.Operation.DELETE
     if user is not None and not user.has_perm(PUSH_PERMISSION):
         return _refuse(record, "You do not have permission to push records.", "permissionDenied")
@@ -122,7 +122,7 @@ def push_plan_for(
             operation=PushRequest.Operation.DELETE,
             reason=f"{described} will be deleted from {service_name} (id {provider_record_id}).",
         )
-    problems = pushable.validate(record)
+    problems = record_validate(record=record)
     if problems:
         listed = "; ".join(
             f"{p.field}: {p.message}" if p.field else p.message for p in problems[:5]

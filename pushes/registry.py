@@ -1,18 +1,22 @@
 """The record types railzpush can push: one `Pushable` per Railz data type.
 
-The push pipeline knows nothing about invoices: it asks this registry how to build a record's
-`data`, whether the record is ready, and how to name it in messages. Each type is a
-declaration (`pushes.types.<data_type>.spec.SPEC`) named here by dotted path and imported on
-first use, so loading the registry imports no model and no service (healthchecks'
-`TRANSPORTS`, zulip's `WEBHOOK_INTEGRATIONS`). Adding a type is one line below.
+The push pipeline knows nothing about invoices: it asks this registry for a record's
+declaration, and the generic code reads it (`pushes.payloads` builds the `data`,
+`pushes.record_checks` says whether the record is ready). Each type is a declaration
+(`pushes.types.<data_type>.spec.SPEC`) named here by dotted path and imported on first use, so
+loading the registry imports no model and no service (healthchecks' `TRANSPORTS`, zulip's
+`WEBHOOK_INTEGRATIONS`). Adding a type is one line below.
+
+The registry hands out declarations and holds no behaviour of its own: it imports nothing of
+the app but `pushes.spec`, so the payload builder, the checks and the services can all ask it
+without an import running back up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pushes.spec import FieldProblem
 from railzpush.railz.datatypes import DATA_TYPES
@@ -46,10 +50,11 @@ PUSHABLE_TYPES: dict[str, str] = {
 class Pushable:
     data_type: str  # Railz dataType, key of railzpush.railz.datatypes.DATA_TYPES
     model: type[models.Model]
-    build_payload: Callable[[Any], dict]  # the `data` object sent (create and update)
-    validate: Callable[[Any], list[FieldProblem]]  # every problem; [] means ready to push
-    describe: Callable[[Any], str]  # "Invoice INV-1001 for Acme Ltd"
-    spec: DocumentSpec | None = None  # the declaration generic code reads
+    spec: DocumentSpec  # the declaration generic code reads
+
+    def describe(self, record: models.Model) -> str:
+        """ "Invoice INV-1001 for Acme Ltd": how messages name the record."""
+        return self.spec.describe(record)
 
 
 class UnknownPushable(LookupError):
@@ -73,27 +78,8 @@ def register(pushable: Pushable) -> Pushable:
     return pushable
 
 
-def _validate(record: Any) -> list[FieldProblem]:
-    from pushes.services.records import record_validate
-
-    return record_validate(record=record)
-
-
-def _build_payload(record: Any) -> dict:
-    from pushes.payloads import record_build_payload
-
-    return record_build_payload(record)
-
-
 def _from_spec(spec: DocumentSpec) -> Pushable:
-    return Pushable(
-        data_type=spec.data_type,
-        model=spec.model_class,
-        build_payload=_build_payload,
-        validate=_validate,
-        describe=spec.describe,
-        spec=spec,
-    )
+    return Pushable(data_type=spec.data_type, model=spec.model_class, spec=spec)
 
 
 def _load() -> None:

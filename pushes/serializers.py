@@ -238,7 +238,7 @@ class RecordSerializer(serializers.ModelSerializer):
         """
         spec = self.spec
         attrs = self.validated_data
-        data = RecordData.from_record(record) if record is not None else None
+        data = RecordData.from_record(record, spec=spec) if record is not None else None
         connection = attrs.get("connection") or (record.connection if record else None)
         wanted: list[_Wanted] = []
 

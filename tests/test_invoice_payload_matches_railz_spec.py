@@ -9,7 +9,13 @@ import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from pushes.models import Invoice
-from pushes.payloads import decimal_number, invoice_build_payload, payload_hash
+from pushes.payloads import (
+    decimal_number,
+    invoice_build_payload,
+    payload_hash,
+    record_build_payload,
+)
+from pushes.record_checks import record_validate
 from pushes.registry import Pushable, UnknownPushable, for_data_type, for_model, register
 from pushes.services.invoices import invoice_create, invoice_payload
 from railzpush.railz.datatypes import Op, validate_request
@@ -164,8 +170,10 @@ def test_invoices_are_registered_for_the_push_pipeline(full_invoice):
     pushable = for_data_type("invoices")
 
     assert for_model(Invoice) is pushable and for_model(full_invoice) is pushable
-    assert pushable.build_payload(full_invoice) == invoice_build_payload(full_invoice)
-    assert pushable.validate(full_invoice) == []
+    # The pipeline builds and checks any record from the declaration the registry hands out.
+    assert pushable.spec.model_class is Invoice
+    assert record_build_payload(full_invoice) == invoice_build_payload(full_invoice)
+    assert record_validate(record=full_invoice) == []
     assert pushable.describe(full_invoice).startswith("Invoice INV-10546 for Customer")
 
 
@@ -173,15 +181,7 @@ def test_the_registry_refuses_unknown_types_with_a_sentence():
     with pytest.raises(UnknownPushable, match="cannot push journalEntries"):
         for_data_type("journalEntries")
     with pytest.raises(ValueError, match="already registered"):
-        register(
-            Pushable(
-                data_type="invoices",
-                model=Invoice,
-                build_payload=dict,
-                validate=list,
-                describe=str,
-            )
-        )
+        register(Pushable(data_type="invoices", model=Invoice, spec=for_data_type("bills").spec))
 
 
 def test_building_a_payload_reads_a_fixed_number_of_queries(

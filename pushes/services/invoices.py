@@ -1,7 +1,7 @@
 """Invoices by their own names, over the services every declared record type shares.
 
 The rules live in the invoice's declaration (`pushes.types.invoices`) and the generic checks
-(`pushes.services.records`); these names stay because callers and tests speak of invoices.
+(`pushes.record_checks`); these names stay because callers and tests speak of invoices.
 The provider's own rules come from the connection's kept `pushOptions`
 (`pushes.services.push_options` fetches them); validation reads that copy and never calls Railz.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pushes import registry
 from pushes.models import Invoice
 from pushes.payloads import record_request_body
 from pushes.services.records import (
@@ -41,7 +42,7 @@ class InvoiceData(RecordData):
 
     @classmethod
     def from_invoice(cls, invoice: Invoice) -> InvoiceData:
-        return cls.from_record(invoice)
+        return cls.from_record(invoice, spec=registry.for_model(invoice).spec)
 
 
 def invoice_validate(

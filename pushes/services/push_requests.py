@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.conf import Conf
 
+from pushes import registry
 from pushes.models import PushEvent, PushRequest, WebhookEvent
-from pushes.payloads import payload_hash
+from pushes.payloads import payload_hash, record_build_payload
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
@@ -222,8 +223,6 @@ def _new_push(
     now: datetime,
 ) -> tuple[PushRequest, PushEvent]:
     """The unsaved row of a planned push and the first line of its timeline."""
-    from pushes import registry
-
     pushable = registry.for_model(record)
     connection = record.connection
     op = plan.operation
@@ -233,7 +232,7 @@ def _new_push(
         # there is no hash, and none is written to the record when it succeeds.
         hashed = ""
     else:
-        body["data"] = pushable.build_payload(record)
+        body["data"] = record_build_payload(record)
         hashed = payload_hash(body["data"])
     push = PushRequest(
         content_type=ContentType.objects.get_for_model(type(record)),
@@ -508,15 +507,13 @@ def _target_mismatch(push: PushRequest, client: RailzClient) -> str:
     push overwrite or delete another record: the record is read back by id and its number and
     party compared with what this record sends (for a delete, what it would send).
     """
-    from pushes import registry
-
     record = push.record
     try:
         pushable = registry.for_model(record) if record is not None else None
         if push.operation == PushRequest.Operation.UPDATE:
             expected_data = (push.body or {}).get("data")
         else:
-            expected_data = pushable.build_payload(record) if pushable else None
+            expected_data = record_build_payload(record) if pushable else None
         described = pushable.describe(record) if pushable else f"push #{push.pk}'s record"
     except (KeyError, LookupError, AttributeError, ValueError):
         return ""

@@ -281,11 +281,12 @@ class RecordData(_Values):
             object.__setattr__(self, "lines", [])
 
     @classmethod
-    def from_record(cls, record: Any) -> RecordData:
-        """The record as stored, lines in order, ready to check or to change and save."""
-        from pushes import registry
+    def from_record(cls, record: Any, *, spec: DocumentSpec) -> RecordData:
+        """The record as stored, lines in order, ready to check or to change and save.
 
-        spec = registry.for_model(record).spec
+        The caller names the record's declaration (the registry's, for its model): this
+        module sits under the registry and never asks it.
+        """
         values = {f.name: _stored(record, f) for f in spec.fields}
         lines = []
         if record.pk:

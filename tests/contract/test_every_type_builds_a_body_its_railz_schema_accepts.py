@@ -71,7 +71,7 @@ def test_a_stored_body_that_breaks_the_schema_is_a_problem_and_never_a_push(
         data["lines"][0]["quantity"] = "2"
         return data
 
-    monkeypatch.setattr("pushes.services.records.record_build_payload", faulty)
+    monkeypatch.setattr("pushes.record_checks.record_build_payload", faulty)
     problems = record_validate(record=record)
 
     assert [(p.field, p.rule) for p in problems] == [("lines[0].quantity", "schema")]
