@@ -225,7 +225,7 @@ class Command(BaseCommand):
             override_settings(**overrides),
             mock.patch("railzpush.emulator.background.run_in_background"),
             mock.patch("railzpush.emulator.background.ticker_ensure_started"),
-            mock.patch("pushes.tasks.async_task"),
+            mock.patch("pushes.queue.async_task"),
         ):
             self._run(options, shares, window)
 
