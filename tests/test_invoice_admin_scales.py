@@ -48,9 +48,13 @@ def crowded_connection(django_db_setup, django_db_blocker):
         )
     yield connection
     with django_db_blocker.unblock(), transaction.atomic():
-        # One statement: the ORM's delete would visit every row for its relations.
+        # One statement: the ORM's delete would visit every row for its relations. Customer's
+        # parent key is unindexed on purpose (rows are archived, never deleted), so for the
+        # delete alone an index spares checking every row's children by a scan of the table.
         with connection_db.cursor() as cursor:
+            cursor.execute("CREATE INDEX rp_teardown_parent ON refs_customer (parent_id)")
             cursor.execute("DELETE FROM refs_customer WHERE connection_id = %s", [connection.pk])
+            cursor.execute("DROP INDEX rp_teardown_parent")
         connection.delete()
 
 
