@@ -27,7 +27,7 @@ from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from pushes.payloads import record_build_payload
 from pushes.push_options_selectors import push_operation_for, push_options_required
 from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
-from railzpush.railz.datatypes import Op, validate_request
+from railzpush.railz.datatypes import PROVIDER_LABELS, Op, validate_request
 from refs.models import Connection
 
 __all__ = [
@@ -38,18 +38,7 @@ __all__ = [
     "record_validate",
 ]
 
-SERVICE_LABELS = {
-    "xero": "Xero",
-    "quickbooks": "QuickBooks Online",
-    "oracleNetsuite": "Oracle NetSuite",
-    "sageBusinessCloud": "Sage Business Cloud",
-    "sageIntacct": "Sage Intacct",
-    "freshbooks": "FreshBooks",
-    "dynamicsBusinessCentral": "Dynamics 365 Business Central",
-    "wave": "Wave",
-    "zohoBooks": "Zoho Books",
-    "quickbooksDesktop": "QuickBooks Desktop",
-}
+SERVICE_LABELS = PROVIDER_LABELS
 
 
 @dataclass
