@@ -45,6 +45,11 @@ def record_filterset(data_type: str) -> type[RecordFilter]:
     }
     if spec.number:
         declared[spec.number] = django_filters.CharFilter()
+    # posted_after / posted_before: on the type's own date (a payment's is `date`).
+    dated = {
+        "posted_after": django_filters.DateFilter(field_name=spec.date_field, lookup_expr="gte"),
+        "posted_before": django_filters.DateFilter(field_name=spec.date_field, lookup_expr="lte"),
+    }
     meta = type(
         "Meta",
         (),
@@ -54,7 +59,7 @@ def record_filterset(data_type: str) -> type[RecordFilter]:
         },
     )
     name = spec.label.title().replace(" ", "")
-    return type(f"{name}Filter", (RecordFilter,), {**declared, "Meta": meta})
+    return type(f"{name}Filter", (RecordFilter,), {**declared, **dated, "Meta": meta})
 
 
 def record_type_choices() -> list[tuple[str, str]]:

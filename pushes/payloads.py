@@ -76,6 +76,8 @@ def _value(row: Any, spec_field: Field) -> Any:
     kind = spec_field.kind
     if kind is Kind.REF:
         return _ref(value)
+    if kind is Kind.LINK:
+        return [{"type": value.link_type, "id": value.remote_id}] if value is not None else None
     if kind is Kind.REFS:
         return [_ref(r) for r in sorted(value.all(), key=lambda r: r.remote_id)]
     if kind is Kind.TRACKING:
@@ -89,11 +91,12 @@ def _value(row: Any, spec_field: Field) -> Any:
     return value
 
 
-def record_build_payload(record: Any) -> dict[str, Any]:
-    """The `data` of the record's create (and update) body, read from its declaration.
+def record_build_payload(record: Any, op: str = "create") -> dict[str, Any]:
+    """The `data` of the record's `op` body (create, or an update), read from its declaration.
 
-    Reads the record's lines and references in a fixed number of queries (none when they
-    were prefetched with the declaration's `lines_prefetch()`).
+    An update sends the create body unless the declaration gives that operation its own
+    (`DocumentSpec.bodies`). Reads the record's lines and references in a fixed number of
+    queries (none when they were prefetched with the declaration's `lines_prefetch()`).
     """
     spec = registry.for_model(record).spec
     spec.prefetch(record)
@@ -103,7 +106,8 @@ def record_build_payload(record: Any) -> dict[str, Any]:
         _without_empty({f.path: _value(line, f) for f in spec.line_fields})
         for line in record.lines.all()
     ]
-    return data
+    own_body = dict(spec.bodies).get(op)
+    return own_body(data) if own_body is not None else data
 
 
 def record_request_body(record: Any) -> dict[str, Any]:

@@ -217,7 +217,7 @@ def _check_field(
             checked.refuse(
                 path, "enum", f"{label} must be one of {', '.join(choices)}; got {value[:40]!r}."
             )
-    elif kind is Kind.REF:
+    elif kind.one_row:
         value = given
         _ref(value, path=path, label=label, checked=checked)
     else:  # REFS, TRACKING
@@ -410,7 +410,7 @@ def _schema_problems(spec: DocumentSpec, record: Any) -> list[FieldProblem]:
     operations = spec.railz.operations
     op = Op.UPDATE if record.provider_record_id and Op.UPDATE in operations else Op.CREATE
     body = {"connectionUuid": record.connection.connection_uuid}
-    body["data"] = record_build_payload(record)
+    body["data"] = record_build_payload(record, op)
     return [
         FieldProblem(
             problem.path.removeprefix("data."),

@@ -43,6 +43,8 @@ PUSHABLE_TYPES: dict[str, str] = {
     "bills": "pushes.types.bills.spec.SPEC",
     "invoiceCreditNotes": "pushes.types.invoice_credit_notes.spec.SPEC",
     "billCreditNotes": "pushes.types.bill_credit_notes.spec.SPEC",
+    "invoicePayments": "pushes.types.invoice_payments.spec.SPEC",
+    "billPayments": "pushes.types.bill_payments.spec.SPEC",
 }
 
 

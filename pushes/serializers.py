@@ -191,7 +191,7 @@ def _api_field(spec_field: Field) -> serializers.Field:
         return serializers.DecimalField(
             max_digits=None, decimal_places=None, required=False, allow_null=True
         )
-    if kind is Kind.REF:
+    if kind.one_row:
         return RefSerializer(required=False, allow_null=True)
     if kind in (Kind.REFS, Kind.TRACKING):
         return RefSerializer(many=True, required=False)
@@ -248,7 +248,7 @@ class RecordSerializer(serializers.ModelSerializer):
             model = column.related_model
             label = model._meta.verbose_name.capitalize()
             path = f"{at}{spec_field.path}"
-            if spec_field.kind is Kind.REF:
+            if spec_field.kind.one_row:
                 found = _wanted(path, model, label, given)
                 wanted.append(found)
                 return found
@@ -279,7 +279,7 @@ class RecordSerializer(serializers.ModelSerializer):
                 return [resolved.get(i) for i in item]
             return resolved.get(item) if item is not None else None
 
-        plain = [f.name for f in spec.fields if f.kind not in (Kind.REF, Kind.REFS, Kind.TRACKING)]
+        plain = [f.name for f in spec.fields if not f.kind.rows]
         values: dict[str, Any] = {name: attrs[name] for name in ("status", *plain) if name in attrs}
         values.update({name: ref(item) for name, item in header_refs.items()})
         if "lines" in attrs:

@@ -21,6 +21,8 @@ from refs.models import (
     Connection,
     Currency,
     Customer,
+    OpenBill,
+    OpenInvoice,
     Item,
     Location,
     PaymentMethod,
@@ -157,6 +159,26 @@ class PartyAdmin(RefAdmin):
     list_display = ("name", "email", "currency", "remote_id", "status", "connection", "archived_at")
     search_fields = ("name", "=remote_id", "email")
     autocomplete_fields = ()
+
+
+@admin.register(OpenInvoice, OpenBill)
+class OpenDocumentAdmin(RefAdmin):
+    list_display = (
+        "name",
+        "party_remote_id",
+        "posted_date",
+        "due_date",
+        "currency",
+        "total_amount",
+        "amount_due",
+        "amount_due_is_local",
+        "document_status",
+        "connection",
+        "archived_at",
+    )
+    list_filter = ("connection", "document_status", ArchivedFilter)
+    search_fields = ("name", "=remote_id", "=party_remote_id")
+    ordering = ("posted_date", "remote_id")
 
 
 @admin.register(Account)

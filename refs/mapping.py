@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -22,6 +23,9 @@ from refs.models import (
     Customer,
     Item,
     Location,
+    OpenBill,
+    OpenDocument,
+    OpenInvoice,
     PaymentMethod,
     RefRecord,
     Subsidiary,
@@ -336,6 +340,58 @@ def read_tracking_category(record: Any) -> Iterator[Row]:
         )
 
 
+def _date(record: Mapping, key: str) -> date | None:
+    value = record.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise MalformedRecord(f"{key} must be a date")
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise MalformedRecord(f"{key} must be a date formatted as yyyy-mm-dd") from None
+
+
+_DOCUMENT_STATUSES = {s.lower(): s for s in OpenDocument.DocumentStatus.values}
+
+
+def _open_document(
+    model: type[OpenInvoice | OpenBill], *, party_key: str, number_key: str, record: Any
+) -> Iterator[Row]:
+    remote_id = _required_id(record)
+    status = _text(record, "status", 40)
+    document_status = _DOCUMENT_STATUSES.get(status.lower(), OpenDocument.DocumentStatus.UNKNOWN)
+    yield (
+        model,
+        remote_id,
+        {
+            "name": _text(record, number_key, _max_length(model, "name")),
+            # Documents have no active/archived status: a listed one is live.
+            "status": RefRecord.Status.ACTIVE,
+            "party_remote_id": _ref_id(record, party_key),
+            "posted_date": _date(record, "postedDate"),
+            "due_date": _date(record, "dueDate"),
+            "currency": _text(record, "currency", _max_length(model, "currency")),
+            "total_amount": _decimal(record, "totalAmount"),
+            "amount_due": _decimal(record, "amountDue"),
+            "document_status": document_status,
+        },
+        record,
+    )
+
+
+def read_open_invoice(record: Any) -> Iterator[Row]:
+    return _open_document(
+        OpenInvoice, party_key="customerRef", number_key="invoiceNumber", record=record
+    )
+
+
+def read_open_bill(record: Any) -> Iterator[Row]:
+    return _open_document(
+        OpenBill, party_key="vendorRef", number_key="vendorInvoiceNumber", record=record
+    )
+
+
 def read_payment_method(record: Any) -> Iterator[Row]:
     remote_id = _required_id(record)
     yield (
@@ -489,6 +545,23 @@ REF_TYPES: dict[str, RefType] = {
             (Vendor,),
             read_vendor,
             (Link(Vendor, "parent", "parent_remote_id", Vendor),),
+        ),
+        # After the parties: each document points at its customer or vendor.
+        RefType(
+            "invoices",
+            "open invoices",
+            "/v2/accounting/invoices",
+            (OpenInvoice,),
+            read_open_invoice,
+            (Link(OpenInvoice, "customer", "party_remote_id", Customer),),
+        ),
+        RefType(
+            "bills",
+            "open bills",
+            "/v2/accounting/bills",
+            (OpenBill,),
+            read_open_bill,
+            (Link(OpenBill, "vendor", "party_remote_id", Vendor),),
         ),
     )
 }

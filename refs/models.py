@@ -202,6 +202,94 @@ class Vendor(Party):
         pass
 
 
+class OpenDocument(RefRecord):
+    """A document payments apply to (GetInvoicesV2 / GetBillsV2), as the accounting system has it.
+
+    `name` holds the document's number. `amount_due` is Railz's `amountDue`; once a payment
+    pushed from here succeeds it is lowered at once and `amount_due_is_local` says so, until
+    the next sync brings the accounting system's own figure (a sync writes every column, the
+    flag included, so it is cleared then).
+    """
+
+    class DocumentStatus(models.TextChoices):
+        # Railz's document statuses (GetInvoicesV2.status); `unknown` when absent.
+        DRAFT = "draft"
+        OPEN = "open"
+        PARTIALLY_PAID = "partiallyPaid"
+        PAID = "paid"
+        VOID = "void"
+        UNKNOWN = "unknown"
+        # A document composed in railzpush: its push is on its way, or failed or cancelled.
+        PUSHING = "pushing"
+        NOT_PUSHED = "notPushed"
+
+    party_remote_id = models.CharField(max_length=255, blank=True)
+    posted_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=10, blank=True)
+    total_amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    amount_due = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    document_status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.UNKNOWN
+    )
+    amount_due_is_local = models.BooleanField(
+        default=False,
+        help_text="The amount due was lowered here by a payment; the next sync confirms it.",
+    )
+
+    # The link type a payment line names it by (Railz `links[].type`).
+    link_type = ""
+
+    class Meta(RefRecord.Meta):
+        abstract = True
+        ordering = ["posted_date", "remote_id"]
+        indexes = [
+            # The composer: one party's open documents, oldest first.
+            models.Index(
+                fields=["connection", "party_remote_id", "posted_date"],
+                condition=Q(archived_at__isnull=True),
+                name="%(app_label)s_%(class)s_open",
+            ),
+        ]
+
+    def __str__(self):
+        number = self.name or self.remote_id
+        due = f"{self.amount_due:,.2f}" if self.amount_due is not None else "?"
+        return f"{number} · {due} {self.currency} due".replace("  ", " ")
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            not self.is_archived
+            and self.document_status not in (self.DocumentStatus.PAID, self.DocumentStatus.VOID)
+            and (self.amount_due or 0) > 0
+        )
+
+
+class OpenInvoice(OpenDocument):
+    """An invoice of the accounting system (GET /v2/accounting/invoices)."""
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    link_type = "invoice"
+
+    class Meta(OpenDocument.Meta):
+        verbose_name = "open invoice"
+
+
+class OpenBill(OpenDocument):
+    """A bill of the accounting system (GET /v2/accounting/bills)."""
+
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    link_type = "bill"
+
+    class Meta(OpenDocument.Meta):
+        verbose_name = "open bill"
+
+
 class Account(RefRecord):
     """AccountRef: the chart of accounts; `parent` is the ParentRef (parent account)."""
 

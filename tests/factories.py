@@ -18,6 +18,8 @@ from refs.models import (
     Connection,
     Customer,
     Item,
+    OpenBill,
+    OpenInvoice,
     Subsidiary,
     TaxRate,
     TrackingCategory,
@@ -26,6 +28,9 @@ from refs.models import (
 )
 
 __all__ = [
+    "OpenBillFactory",
+    "OpenInvoiceFactory",
+    "open_document_factory",
     "AccountFactory",
     "ConnectionFactory",
     "CustomerFactory",
@@ -171,3 +176,44 @@ def invoice_plain_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+class _OpenDocumentFactory(RefFactory):
+    name = factory.Sequence(lambda n: f"DOC-{1000 + n}")
+    status = "active"
+    posted_date = dt.date(2026, 10, 1)
+    due_date = dt.date(2026, 10, 31)
+    currency = "CAD"
+    total_amount = Decimal("1000.00")
+    amount_due = Decimal("1000.00")
+    document_status = "open"
+
+
+class OpenInvoiceFactory(_OpenDocumentFactory):
+    """An open invoice of the accounting system; give `party` (a Customer) to own it."""
+
+    class Meta:
+        model = OpenInvoice
+
+    class Params:
+        party = None
+
+    customer = factory.LazyAttribute(lambda o: o.party)
+    party_remote_id = factory.LazyAttribute(lambda o: o.party.remote_id if o.party else "")
+
+
+class OpenBillFactory(_OpenDocumentFactory):
+    """An open bill of the accounting system; give `party` (a Vendor) to own it."""
+
+    class Meta:
+        model = OpenBill
+
+    class Params:
+        party = None
+
+    vendor = factory.LazyAttribute(lambda o: o.party)
+    party_remote_id = factory.LazyAttribute(lambda o: o.party.remote_id if o.party else "")
+
+
+def open_document_factory(model):
+    return {OpenInvoice: OpenInvoiceFactory, OpenBill: OpenBillFactory}[model]

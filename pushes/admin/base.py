@@ -78,7 +78,7 @@ ACCOUNTING_FIELDS = (
     "provider_rules",
     "payload_preview",
 )
-_REFS = (Kind.REF, *_MANY)
+_REFS = (Kind.REF, Kind.LINK, *_MANY)
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -242,7 +242,7 @@ class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related(*(f.name for f in spec.line_fields if f.kind is Kind.REF))
+            .select_related(*(f.name for f in spec.line_fields if f.kind.one_row))
             .prefetch_related(
                 *(
                     f"{f.name}__category" if f.kind is Kind.TRACKING else f.name
@@ -570,14 +570,15 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
             "__str__",
             spec.party,
             "connection",
-            "posted_date",
+            spec.date_field,
             *(("due_date",) if spec.field_at("dueDate") else ()),
             "push_state",
             "updated_at",
         ),
         "list_select_related": ("connection", spec.party),
         "list_filter": (
-            *RecordAdmin.list_filter,
+            *(f for f in RecordAdmin.list_filter if f != "posted_date"),
+            spec.date_field,
             *(("due_date",) if spec.field_at("dueDate") else ()),
         ),
         "search_fields": (

@@ -13,3 +13,5 @@ from pushes.types.base import *  # noqa: F403
 from pushes.types.bill_credit_notes.models import *  # noqa: F403
 from pushes.types.bills.models import *  # noqa: F403
 from pushes.types.invoice_credit_notes.models import *  # noqa: F403
+from pushes.types.bill_payments.models import *  # noqa: F403
+from pushes.types.invoice_payments.models import *  # noqa: F403

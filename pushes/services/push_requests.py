@@ -43,6 +43,7 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.signals import push_queued, push_settled
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
     Exchange,
@@ -203,6 +204,8 @@ def _transition(
         )
         if then is not None:
             then(push)
+        if to in PushRequest.TERMINAL:
+            push_settled.send(sender=PushRequest, push=push)
     if any(hasattr(v, "resolve_expression") for v in values.values()):
         push.refresh_from_db(
             fields=[k for k, v in values.items() if hasattr(v, "resolve_expression")]
@@ -232,8 +235,11 @@ def _new_push(
         # there is no hash, and none is written to the record when it succeeds.
         hashed = ""
     else:
-        body["data"] = record_build_payload(record)
+        body["data"] = record_build_payload(record, op)
         hashed = payload_hash(body["data"])
+    # A record whose body names another record still on its way (a payment's invoice) is
+    # written queued but not due: the type releases it once that record's id is known.
+    waiting = pushable.spec.waiting_for(record) if op != PushRequest.Operation.DELETE else ""
     push = PushRequest(
         content_type=ContentType.objects.get_for_model(type(record)),
         object_id=record.pk,
@@ -244,7 +250,9 @@ def _new_push(
         body=body,
         payload_hash=hashed,
         state=State.QUEUED,
-        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
+        next_attempt_at=None
+        if waiting
+        else now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
         requested_by=user if getattr(user, "pk", None) else None,
         source=source,
         retry_of=retry_of,
@@ -254,7 +262,9 @@ def _new_push(
         kind=PushEvent.Kind.STATE,
         source=SOURCE_OF_REQUEST.get(source, Source.SYSTEM),
         to_state=State.QUEUED,
-        message=plan.reason + (f" Retry of push #{retry_of.pk}." if retry_of is not None else ""),
+        message=plan.reason
+        + (f" Retry of push #{retry_of.pk}." if retry_of is not None else "")
+        + (f" {waiting}" if waiting else ""),
     )
     return push, event
 
@@ -294,6 +304,7 @@ def _push_request_queue(
             push.save()
             event.push_request = push
             event.save()
+            push_queued.send(sender=PushRequest, push=push, record=record)
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
@@ -301,7 +312,8 @@ def _push_request_queue(
             "outcome.",
             rule="pushInFlight",
         ) from None
-    transaction.on_commit(lambda: _enqueue_submits([push.pk]))
+    if push.next_attempt_at is not None:
+        transaction.on_commit(lambda: _enqueue_submits([push.pk]))
     return push
 
 
@@ -368,7 +380,9 @@ def pushes_request_bulk(
                 for push, (_, _, event) in zip(pushes, planned, strict=True):
                     event.push_request = push
                 PushEvent.objects.bulk_create([event for _, _, event in planned])
-        except IntegrityError:
+                for push, (record, _, _) in zip(pushes, planned, strict=True):
+                    push_queued.send(sender=PushRequest, push=push, record=record)
+        except (IntegrityError, PushRefused):
             for record, _, _ in planned:
                 try:
                     result.created.append(
@@ -379,7 +393,7 @@ def pushes_request_bulk(
                 except PushRefused as exc:
                     result.refused.append((record, str(exc)))
             continue
-        ids = [push.pk for push in pushes]
+        ids = [push.pk for push in pushes if push.next_attempt_at is not None]
         transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
         result.created.extend(pushes)
     return result

@@ -61,7 +61,20 @@ class Kind(enum.StrEnum):
     CHOICE = "choice"  # one of the schema's enum values
     REF = "ref"  # a mirrored reference row of the same connection: {"id": remote_id}
     REFS = "refs"  # several reference rows: [{"id": ...}], sorted by remote id
+    # A mirrored document a line applies to: [{"type": row.link_type, "id": remote_id}]
+    # (Railz `lines[].links[]`); checked like a REF (same connection, not archived).
+    LINK = "link"
     TRACKING = "tracking"  # tracking options: Railz's TrackingCategoryRef list
+
+    @property
+    def one_row(self) -> bool:
+        """A foreign key to one mirrored row (REF, LINK), chosen and checked alike."""
+        return self in (Kind.REF, Kind.LINK)
+
+    @property
+    def rows(self) -> bool:
+        """A mirrored row or rows: resolved by remote id, offered by an autocomplete."""
+        return self in (Kind.REF, Kind.LINK, Kind.REFS, Kind.TRACKING)
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,15 @@ class DocumentSpec:
     totals: bool = True
     # Lower-case noun for sentences about who the document is with ("customer").
     party_noun: str = ""
+    # The refs mirror of this type's documents as the accounting system lists them
+    # ("refs.OpenInvoice"): a pushed document is written there as soon as its push succeeds.
+    mirror: str = ""
+    # waiting_for(record) -> "" or a sentence: the record's body names a record still on its
+    # way to the accounting system, so its push waits (queued, not due) until that one lands.
+    waiting_for: Callable[[Any], str] = lambda record: ""
+    # Operations whose body differs from the create body, as (op, function of the create
+    # `data` giving that operation's `data`): ("update", ...) for invoice payments.
+    bodies: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = ()
 
     # --- what the schema and the models know ------------------------------------------------
 
@@ -157,6 +179,11 @@ class DocumentSpec:
         model's `number_field`."""
         return self.model_class.number_field
 
+    @property
+    def date_field(self) -> str:
+        """The record's own date ("posted_date", a payment's "date"): its first date field."""
+        return next(f.name for f in self.fields if f.kind is Kind.DATE)
+
     @cached_property
     def line_model_class(self) -> type[models.Model]:
         from django.apps import apps
@@ -186,7 +213,7 @@ class DocumentSpec:
 
     def ref_fields(self, *, line: bool = False) -> list[Field]:
         fields = self.line_fields if line else self.fields
-        return [f for f in fields if f.kind in (Kind.REF, Kind.REFS, Kind.TRACKING)]
+        return [f for f in fields if f.kind.rows]
 
     def lines_prefetch(self, *, categories: bool = True):
         """What reading a record's lines takes, in a fixed number of queries.
@@ -195,7 +222,7 @@ class DocumentSpec:
         """
         from django.db.models import Prefetch
 
-        related = [f.name for f in self.line_fields if f.kind is Kind.REF]
+        related = [f.name for f in self.line_fields if f.kind.one_row]
         many = [
             f"{f.name}__category" if f.kind is Kind.TRACKING and categories else f.name
             for f in self.line_fields

@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 
 from pushes import registry
-from pushes.spec import DocumentSpec, Kind, LineData, RecordData
+from pushes.spec import DocumentSpec, Field, Kind, LineData, RecordData
 from tests import factories
 
 TYPES = tuple(registry.PUSHABLE_TYPES)
+# What a line is worth, and so what a record that needs a total (a payment) totals.
+LINE_AMOUNT = Decimal("100.50")
 
 _FACTORIES = {
     "Customer": factories.CustomerFactory,
@@ -54,26 +56,56 @@ class RecordKit:
     def party(self, connection):
         return ref_factory(self.spec, self.spec.party)(connection=connection)
 
-    def line(self, connection, **overrides) -> LineData:
-        values: dict[str, Any] = {
-            "description": "Roasting services",
-            "quantity": "2",
-            "unit_amount": "100.50",
-            "account": factories.AccountFactory(connection=connection),
-        }
+    @property
+    def line_decimal(self) -> Field:
+        """The first number a line needs (a document's quantity, a payment's amount)."""
+        return next(f for f in self.spec.line_fields if f.kind is Kind.DECIMAL and f.ready)
+
+    @property
+    def line_ref(self) -> Field:
+        """The first row a line points at (a document's account, a payment's document)."""
+        return next(f for f in self.spec.line_fields if f.kind.one_row)
+
+    def row(self, spec_field: Field, connection, *, line: bool = False, party=None):
+        """A mirrored row `spec_field` may point at, of `connection` (and of `party`)."""
+        column = self.spec.column(spec_field, line=line)
+        if spec_field.kind is Kind.LINK:
+            return factories.open_document_factory(column.related_model)(
+                connection=connection, party=party
+            )
+        limits = column.get_limit_choices_to() or {}
+        return _FACTORIES[column.related_model.__name__](connection=connection, **limits)
+
+    def line(self, connection, *, party=None, **overrides) -> LineData:
+        """A complete line: every number it needs, its account or document, a description."""
+        values: dict[str, Any] = {}
+        for f in self.spec.line_fields:
+            if f.kind is Kind.DECIMAL and f.ready:
+                values[f.name] = "2" if f.name == "quantity" else LINE_AMOUNT
+            elif f.name == "description":
+                values[f.name] = "Roasting services"
+            elif f.name == "account" or (f.kind is Kind.LINK and f.name not in overrides):
+                values[f.name] = self.row(f, connection, line=True, party=party)
         values.update(overrides)
         return LineData(**values)
 
     def data(self, *, connection, number: str = "C-1", full: bool = False, **overrides):
         """A ready record that passes every check for `connection` (`full`: every optional
-        field filled too)."""
+        field filled too). A number the record itself needs (a payment's total) is its one
+        line's amount."""
         spec = self.spec
         values: dict[str, Any] = {}
+        who = overrides.get(spec.party) or self.party(connection)
         for f in spec.fields:
             if f.name in overrides:
                 continue
             if f.kind is Kind.REF:
-                values[f.name] = self.party(connection) if f.name == spec.party else None
+                if f.name == spec.party:
+                    values[f.name] = who
+                elif f.ready:
+                    values[f.name] = self.row(f, connection)
+                else:
+                    values[f.name] = None
             elif f.name == spec.number:
                 values[f.name] = number
             elif f.kind is Kind.DATE:
@@ -82,12 +114,16 @@ class RecordKit:
                 )
             elif f.kind is Kind.CURRENCY:
                 values[f.name] = "CAD"
+            elif f.kind is Kind.DECIMAL and f.ready:
+                values[f.name] = LINE_AMOUNT
             elif f.kind is Kind.REFS and full:
                 values[f.name] = [ref_factory(spec, f.name)(connection=connection)]
             elif f.kind is Kind.DECIMAL and full:
                 values[f.name] = Decimal("1.13")
             elif f.kind is Kind.TEXT and full:
                 values[f.name] = "Contract test"
+            elif f.kind is Kind.CHOICE and full:
+                values[f.name] = spec.choices(f)[0]
         line_extra: dict[str, Any] = {}
         if full:
             for f in spec.line_fields:
@@ -99,7 +135,9 @@ class RecordKit:
                     line_extra[f.name] = spec.choices(f, line=True)[0]
                 elif f.name == "discount_percentage":
                     line_extra[f.name] = "10"
-        values["lines"] = [self.line(connection, **line_extra)]
+                elif f.kind is Kind.DATE:
+                    line_extra[f.name] = dt.date(2026, 11, 2)
+        values["lines"] = [self.line(connection, party=who, **line_extra)]
         values["status"] = "ready"
         values.update(overrides)
         return RecordData(connection=connection, **values)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from pushes.payloads import record_request_body
+from pushes.payloads import record_build_payload, record_request_body
 from pushes.services.records import record_validate
 from railzpush.railz.datatypes import Op, validate_request
 from tests.factories import ConnectionFactory
@@ -33,7 +33,6 @@ def test_a_complete_record_is_ready_and_its_body_matches_every_operation(
 ):
     connection = ConnectionFactory(service_name=service_name)
     record = record_type.create(connection=connection, full=True)
-    body = record_request_body(record)
 
     assert record_validate(record=record) == []
     operations = record_type.spec.railz.operations
@@ -41,6 +40,11 @@ def test_a_complete_record_is_ready_and_its_body_matches_every_operation(
     assert Op.CREATE in checked
     for op in checked:
         operation = operations[op]
+        # Each operation's own body (an update's may differ from the create's).
+        body = {
+            "connectionUuid": connection.connection_uuid,
+            "data": record_build_payload(record, op),
+        }
         assert validate_request(record_type.data_type, op, body) == []
         assert openapi_problems(railz_spec, operation.method, operation.path, body) == []
 
@@ -49,8 +53,8 @@ def test_the_check_would_catch_a_body_railz_refuses(record_type, railz_spec):
     # The assertions above are only worth something if they can fail.
     record = record_type.create(connection=ConnectionFactory())
     body = record_request_body(record)
-    del body["data"][record_type.party_path]
-    body["data"]["lines"][0]["unitAmount"] = "100.50"
+    body["data"][record_type.party_path] = "not an object"
+    body["data"]["lines"][0][record_type.line_decimal.path] = "100.50"
     operation = record_type.spec.railz.operations[Op.CREATE]
 
     assert len(validate_request(record_type.data_type, Op.CREATE, body)) == 2
@@ -66,13 +70,15 @@ def test_a_stored_body_that_breaks_the_schema_is_a_problem_and_never_a_push(
 
     real = payloads.record_build_payload
 
-    def faulty(record):
-        data = real(record)
-        data["lines"][0]["quantity"] = "2"
+    number = record_type.line_decimal.path
+
+    def faulty(record, op="create"):
+        data = real(record, op)
+        data["lines"][0][number] = "2"
         return data
 
     monkeypatch.setattr("pushes.record_checks.record_build_payload", faulty)
     problems = record_validate(record=record)
 
-    assert [(p.field, p.rule) for p in problems] == [("lines[0].quantity", "schema")]
+    assert [(p.field, p.rule) for p in problems] == [(f"lines[0].{number}", "schema")]
     assert "nothing was sent" in problems[0].message

@@ -3,6 +3,8 @@ checked in full, and a reference from another connection is refused at its field
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from pushes.services.records import (
@@ -14,7 +16,6 @@ from pushes.services.records import (
 )
 from pushes.spec import RecordData
 from tests.factories import (
-    AccountFactory,
     ConnectionFactory,
     SubsidiaryFactory,
     TrackingOptionFactory,
@@ -30,26 +31,32 @@ def test_a_draft_may_be_incomplete_and_a_ready_record_may_not(record_type):
     assert record_save_problems(data_type=record_type.data_type, data=incomplete) == []
     draft = record_create(data_type=record_type.data_type, data=incomplete)
     assert draft.status == "draft" and draft.lines.count() == 0
+    # What the declaration marks needed for a ready record, in its order, then the lines.
+    needed = [(f.path, "required") for f in record_type.spec.fields if f.ready]
+    assert needed[0] == (record_type.party_path, "required")
     assert [(p.field, p.rule) for p in record_validate(record=draft)] == [
-        (record_type.party_path, "required"),
+        *needed,
         ("lines", "minItems"),
     ]
 
     ready = RecordData(connection=connection, status="ready")
     with pytest.raises(RecordInvalid) as refused:
         record_create(data_type=record_type.data_type, data=ready)
-    assert [p.rule for p in refused.value.problems] == ["required", "minItems"]
+    assert [p.rule for p in refused.value.problems] == [*(r for _, r in needed), "minItems"]
     assert type(draft).objects.count() == 1
 
 
 def test_a_draft_is_refused_what_can_never_be_stored(record_type):
     connection = ConnectionFactory()
     data = record_type.data(connection=connection, status="draft")
-    data.lines = [record_type.line(connection, quantity="1.123456")]
+    number = record_type.line_decimal
+    data.lines = [record_type.line(connection, **{number.name: "1.123456"})]
 
     problems = record_save_problems(data_type=record_type.data_type, data=data)
 
-    assert [(p.field, p.rule) for p in problems] == [("lines[0].quantity", "maxDecimalPlaces")]
+    assert [(p.field, p.rule) for p in problems] == [
+        (f"lines[0].{number.path}", "maxDecimalPlaces")
+    ]
 
 
 def test_a_complete_ready_record_is_written_with_its_lines(record_type):
@@ -57,7 +64,9 @@ def test_a_complete_ready_record_is_written_with_its_lines(record_type):
     record = record_type.create(connection=connection)
 
     assert record.status == "ready" and record_validate(record=record) == []
-    assert [line.description for line in record.lines.all()] == ["Roasting services"]
+    number = record_type.line_decimal
+    given = Decimal(record_type.line(connection).values[number.name])
+    assert [getattr(line, number.name) for line in record.lines.all()] == [given]
     assert record.payload_hash and not record.changed_since_push
 
 
@@ -65,14 +74,17 @@ def test_a_reference_from_another_connection_is_refused_even_in_a_draft(record_t
     connection, other = ConnectionFactory(), ConnectionFactory()
     data = record_type.data(connection=connection, status="draft")
     setattr(data, record_type.spec.party, record_type.party(other))
-    data.lines = [record_type.line(connection, account=AccountFactory(connection=other))]
+    row = record_type.line_ref
+    data.lines = [
+        record_type.line(connection, **{row.name: record_type.row(row, other, line=True)})
+    ]
 
     with pytest.raises(RecordInvalid) as refused:
         record_create(data_type=record_type.data_type, data=data)
 
     assert [(p.field, p.rule) for p in refused.value.problems] == [
         (record_type.party_path, "sameConnection"),
-        ("lines[0].accountRef", "sameConnection"),
+        (f"lines[0].{row.path}", "sameConnection"),
     ]
     assert "belongs to another connection" in refused.value.problems[0].message
 
@@ -119,9 +131,14 @@ def test_the_database_refuses_another_connections_reference_from_any_writer(reco
     refused = (IntegrityError, DatabaseError)
     with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
         type(record).objects.filter(pk=record.pk).update(**{record_type.spec.party: party})
+    row = record_type.line_ref
+    elsewhere = record_type.row(row, other, line=True)
     with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
-        type(line).objects.filter(pk=line.pk).update(account=AccountFactory(connection=other))
-    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
-        line.tracking_options.add(TrackingOptionFactory(connection=other))
-    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
-        record.subsidiaries.add(SubsidiaryFactory(connection=other))
+        type(line).objects.filter(pk=line.pk).update(**{row.name: elsewhere})
+    names = {f.name for f in (*record_type.spec.fields, *record_type.spec.line_fields)}
+    if "tracking_options" in names:
+        with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+            line.tracking_options.add(TrackingOptionFactory(connection=other))
+    if "subsidiaries" in names:
+        with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+            record.subsidiaries.add(SubsidiaryFactory(connection=other))

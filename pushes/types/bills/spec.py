@@ -14,6 +14,7 @@ from pushes.types.bills.rules import netsuite_needs_a_subsidiary
 SPEC = DocumentSpec(
     data_type="bills",
     model="pushes.Bill",
+    mirror="refs.OpenBill",
     line_model="pushes.BillLine",
     party="vendor",
     fields=header(

@@ -10,6 +10,7 @@ from pushes.types.invoices.rules import xero_line_needs_account_or_item
 SPEC = DocumentSpec(
     data_type="invoices",
     model="pushes.Invoice",
+    mirror="refs.OpenInvoice",
     line_model="pushes.InvoiceLine",
     party="customer",
     fields=header(
