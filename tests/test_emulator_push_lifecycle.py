@@ -26,11 +26,21 @@ def _status(client, connection_uuid, push_communication_id):
     return answer["data"][0]
 
 
+def _seeded(connection_uuid, data_type="invoices") -> set[str]:
+    """The open documents the demo business's accounting system made itself."""
+    from railzpush.emulator.demo_data import documents
+
+    return {item["id"] for item in documents(connection_uuid, data_type)}
+
+
 def _invoices(client, connection_uuid):
+    """The invoices pushed here (the demo business's own open invoices left out)."""
+    seeded = _seeded(connection_uuid)
     return {
         item["id"]: item
         for page in client.iter_pages("/v2/accounting/invoices", connection_uuid=connection_uuid)
         for item in page.items
+        if item["id"] not in seeded
     }
 
 
@@ -324,9 +334,14 @@ def test_bills_are_created_updated_and_deleted(emulator_client):
     assert bills[bill_id]["totalAmount"] == 240.0
 
     emulator_client.delete("bills", connection_uuid=DEMO_QUICKBOOKS, record_id=bill_id)
-    assert not list(
-        emulator_client.iter_pages("/v2/accounting/bills", connection_uuid=DEMO_QUICKBOOKS)
-    )
+    left = {
+        b["id"]
+        for page in emulator_client.iter_pages(
+            "/v2/accounting/bills", connection_uuid=DEMO_QUICKBOOKS
+        )
+        for b in page.items
+    }
+    assert left == _seeded(DEMO_QUICKBOOKS, "bills")
 
 
 def test_batch_create_gives_a_batch_id_and_one_push_per_item(emulator_client):
@@ -431,4 +446,5 @@ def test_completing_a_push_twice_applies_it_once(emulator, settings):
     second = pushes.push_complete(push=stale_copy)
 
     assert (first, second) == (True, False)
-    assert EmuRecord.objects.filter(connection=connection, data_type="invoices").count() == 1
+    made = EmuRecord.objects.filter(connection=connection, data_type="invoices")
+    assert made.exclude(remote_id__in=_seeded(DEMO_QUICKBOOKS)).count() == 1

@@ -1961,3 +1961,60 @@ def _inventory(c: Mapping[str, Any], profile: _Profile, count: int) -> Iterator[
         if i == _NO_CODE_INDEX:
             del item["code"]
         yield item
+
+
+# --------------------------------------------------------------------------------------------
+# Open documents: invoices and bills made in the accounting system, for payments to pay
+
+DOCUMENT_TYPES = ("invoices", "bills")
+# Documents per demo business and type: two for each of the first parties, oldest first.
+DOCUMENTS_PER_PARTY = 2
+DOCUMENT_PARTIES = 3
+
+
+def documents(conn: Mapping[str, Any] | str, data_type: str) -> list[dict[str, Any]]:
+    """Open invoices (or bills) the demo business made in its accounting system: a few for
+    each of its first customers (or vendors), in the business's currency, nothing paid yet
+    except the first, which is partly paid."""
+    if data_type not in DOCUMENT_TYPES:
+        raise ValueError(f"data_type must be one of {', '.join(DOCUMENT_TYPES)}")
+    c = _connection(conn)
+    parties = "customers" if data_type == "invoices" else "vendors"
+    party_key = "customerRef" if data_type == "invoices" else "vendorRef"
+    number_key = "invoiceNumber" if data_type == "invoices" else "vendorInvoiceNumber"
+    name_key = "customerName" if data_type == "invoices" else "vendorName"
+    prefix = "INV" if data_type == "invoices" else "BILL"
+    guid = c["service_name"] in ("xero", "sageBusinessCloud")
+    items = []
+    for p, party in enumerate(records(c, parties, count=DOCUMENT_PARTIES)):
+        for d in range(DOCUMENTS_PER_PARTY):
+            n = p * DOCUMENTS_PER_PARTY + d
+            total = round(250.0 + 125.5 * n, 2)
+            posted = f"2026-{9 + d:02d}-{1 + p:02d}"
+            remote_id = _guid(c["connection_uuid"], data_type, str(n)) if guid else str(900 + n)
+            items.append(
+                {
+                    "id": remote_id,
+                    number_key: f"{prefix}-{5001 + n}",
+                    party_key: {"id": party["id"], "name": party.get(name_key, "")},
+                    "postedDate": f"{posted}T00:00:00.000Z",
+                    "dueDate": f"2026-{10 + d:02d}-{1 + p:02d}T00:00:00.000Z",
+                    "currency": c["home_currency"],
+                    "subTotal": total,
+                    "taxAmount": 0,
+                    "totalAmount": total,
+                    "amountDue": round(total - 50, 2) if n == 0 else total,
+                    "status": "partiallyPaid" if n == 0 else "open",
+                    "lines": [
+                        {
+                            "id": "1",
+                            "description": "Made in the accounting system",
+                            "quantity": 1,
+                            "unitAmount": total,
+                            "amount": total,
+                        }
+                    ],
+                    "sourceModifiedDate": f"{posted}T09:00:00.000Z",
+                }
+            )
+    return items

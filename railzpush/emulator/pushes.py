@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from railzpush.emulator import background, records, rules, webhooks
+from railzpush.emulator import background, payments, records, rules, webhooks
 from railzpush.emulator.models import EmuConnection, EmuPush
 from railzpush.emulator.responses import dumps
 
@@ -192,14 +192,21 @@ def _apply(push: EmuPush, data: dict, label: str) -> tuple[rules.Verdict, list[s
                 data_type=push.data_type, data=data, remote_id=remote_id, previous=None
             ),
         )
+        if push.data_type in payments.PAYMENT_TYPES:
+            payments.apply(connection, push.data_type, data, sign=-1)
         return verdict, [remote_id]
     record = records.record_get(
         connection=connection, data_type=push.data_type, remote_id=push.record_id
     )
+    previous = json.loads(record.body)
+    if push.data_type in payments.PAYMENT_TYPES:
+        # What the payment applied is given back; an update then applies its new amounts.
+        payments.apply(connection, push.data_type, previous, sign=+1)
+        if push.operation != "delete":
+            payments.apply(connection, push.data_type, data, sign=-1)
     if push.operation == "delete":
         records.record_delete(record=record)
         return verdict, [push.record_id]
-    previous = json.loads(record.body)
     if push.operation == "batch_update":
         data = {k: v for k, v in data.items() if k != BATCH_TARGET_FIELDS.get(push.data_type)}
     else:

@@ -222,6 +222,16 @@ def emulator_seed(
                     rows=_seed_rows(demo["connection_uuid"], data_type, wanted),
                 )
                 changes.append(f"{demo['connection_uuid']}: {made} {data_type}")
+            for data_type in demo_data.DOCUMENT_TYPES:
+                # Open documents to pay, made in the accounting system; once, never re-made.
+                if data_type in existing or not connection.status == "active":
+                    continue
+                made = _records_replace(
+                    connection=connection,
+                    data_type=data_type,
+                    rows=(_row(data_type, i) for i in demo_data.documents(demo, data_type)),
+                )
+                changes.append(f"{demo['connection_uuid']}: {made} open {data_type}")
     if data_delay_seconds:
         connection_set_data_ready(connection=None, seconds=data_delay_seconds)
     return changes

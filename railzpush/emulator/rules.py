@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from railzpush.emulator import records
+from railzpush.emulator import payments, records
 from railzpush.emulator.models import EmuConnection
 
 # Which records a `*Ref` points at, and how a provider names them in its messages.
@@ -223,6 +223,9 @@ def push_verdict(
             return verdict
     if operation == "delete":
         return verdict
+    if data_type in payments.PAYMENT_TYPES:
+        previous = json.loads(record.body) if operation != "create" else None
+        payments.check(verdict, connection, data_type, data, previous)
     _check_refs(verdict, connection, data)
     _check_tracking(verdict, connection, data)
     _check_provider(verdict, connection, data_type, data)

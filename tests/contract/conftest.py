@@ -86,7 +86,9 @@ class RecordKit:
                 values[f.name] = "Roasting services"
             elif f.name == "account" or (f.kind is Kind.LINK and f.name not in overrides):
                 values[f.name] = self.row(f, connection, line=True, party=party)
-        values.update(overrides)
+        # What other types' lines have (an account, for a payment) is not this line's.
+        names = {f.name for f in self.spec.line_fields}
+        values.update({name: value for name, value in overrides.items() if name in names})
         return LineData(**values)
 
     def data(self, *, connection, number: str = "C-1", full: bool = False, **overrides):

@@ -8,6 +8,7 @@ import pytest
 from pushes.models import PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create, push_request_submit
 from pushes.services.records import record_create
+from pushes.spec import Kind
 from pushes.tasks import webhook_event_apply_task
 from tests.fixtures.emulator import DEMO_NETSUITE, DEMO_QUICKBOOKS, DEMO_XERO
 from tests.fixtures.pushes import *  # noqa: F403
@@ -23,12 +24,15 @@ def test_a_ready_record_is_created_in_the_accounting_system(
     monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     connection = refs_connection_for(connection_uuid)
     refs = demo_refs(connection, party=record_type.spec.party)
+    # A payment applies to a document the accounting system holds, in its currency.
+    pays = any(f.kind is Kind.LINK for f in record_type.spec.line_fields)
     data = record_type.data(
         connection=connection,
         number=f"E2E-{record_type.data_type[:10]}",
         subsidiaries=refs.subsidiaries,
-        lines=[record_type.line(connection, account=refs.account)],
+        lines=[record_type.line(connection, account=refs.account, document=refs.document)],
         **{record_type.spec.party: refs.party},
+        **({"currency": refs.document.currency, "account": refs.bank_account} if pays else {}),
     )
     record = record_create(data_type=record_type.data_type, data=data)
 
