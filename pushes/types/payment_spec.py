@@ -15,7 +15,7 @@ package imports the types, so a type importing it back would be a cycle.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
@@ -69,9 +69,14 @@ def bank_account(checked: Any) -> None:
 
 
 def total_equals_allocations(checked: Any) -> None:
+    # Record rules run before the lines are checked: the amounts are read as given, and a
+    # line whose amount is not a number is left to its own problem.
     total = checked.values.get("total_amount")
-    amounts = [line.get("amount") for line in checked.lines]
-    if total is None or not amounts or any(a is None for a in amounts):
+    try:
+        amounts = [Decimal(str(line.amount).strip()) for line in checked.data.lines]
+    except (InvalidOperation, ValueError):
+        return
+    if total is None or not amounts or not all(a.is_finite() for a in amounts):
         return
     applied = sum(amounts, Decimal(0))
     if applied != total:
