@@ -16,15 +16,16 @@ from django.db.models import OuterRef, Subquery
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from refs.filters import open_documents
 from refs.models import (
     Account,
     Connection,
     Currency,
     Customer,
-    OpenBill,
-    OpenInvoice,
     Item,
     Location,
+    OpenBill,
+    OpenInvoice,
     PaymentMethod,
     Subsidiary,
     SyncRun,
@@ -179,6 +180,13 @@ class OpenDocumentAdmin(RefAdmin):
     list_filter = ("connection", "document_status", ArchivedFilter)
     search_fields = ("name", "=remote_id", "=party_remote_id")
     ordering = ("posted_date", "remote_id")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A payment's autocomplete offers what can still be paid, oldest first.
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if _is_autocomplete(request):
+            queryset = queryset.filter(open_documents()).order_by("posted_date", "remote_id")
+        return queryset, duplicates
 
 
 @admin.register(Account)

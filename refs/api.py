@@ -20,6 +20,8 @@ from refs.models import (
     Customer,
     Item,
     Location,
+    OpenBill,
+    OpenInvoice,
     PaymentMethod,
     Subsidiary,
     TaxRate,
@@ -159,6 +161,25 @@ SubsidiaryViewSet = _ref_viewset(
 )
 LocationViewSet = _ref_viewset(Location, serializers.LocationSerializer, search_fields=NAME_SEARCH)
 CurrencyViewSet = _ref_viewset(Currency, serializers.CurrencySerializer, search_fields=CODE_SEARCH)
+# What a payment can apply to, oldest first (`?party=<remote id>&open=true` for one party's).
+OpenInvoiceViewSet = _ref_viewset(
+    OpenInvoice,
+    serializers.OpenInvoiceSerializer,
+    search_fields=NAME_SEARCH,
+    extra={
+        "filterset_class": filters.open_document_filter(OpenInvoice),
+        "queryset": OpenInvoice.objects.order_by("posted_date", "remote_id"),
+    },
+)
+OpenBillViewSet = _ref_viewset(
+    OpenBill,
+    serializers.OpenBillSerializer,
+    search_fields=NAME_SEARCH,
+    extra={
+        "filterset_class": filters.open_document_filter(OpenBill),
+        "queryset": OpenBill.objects.order_by("posted_date", "remote_id"),
+    },
+)
 
 # (url prefix, viewset) in the order the API root lists them.
 ROUTES = (
@@ -174,4 +195,6 @@ ROUTES = (
     ("subsidiaries", SubsidiaryViewSet),
     ("locations", LocationViewSet),
     ("currencies", CurrencyViewSet),
+    ("open-invoices", OpenInvoiceViewSet),
+    ("open-bills", OpenBillViewSet),
 )

@@ -1,7 +1,7 @@
 """Query filters of the reference-data API: by connection, and archived rows on request."""
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from refs.models import Connection
@@ -57,3 +57,30 @@ class RefFilter(django_filters.FilterSet):
 def ref_filter(model) -> type[RefFilter]:
     meta = type("Meta", (), {"model": model, "fields": ("connection", "remote_id")})
     return type(f"{model.__name__}Filter", (RefFilter,), {"Meta": meta})
+
+
+class OpenDocumentFilter(RefFilter):
+    """Open invoices or bills: of one party (its row id or remote id), only those still owing."""
+
+    party = django_filters.CharFilter(
+        method="filter_party", help_text="The customer's (or vendor's) remote id."
+    )
+    open = django_filters.BooleanFilter(
+        method="filter_open", help_text="true: only documents with an amount still due."
+    )
+
+    def filter_party(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(party_remote_id=value)
+
+    def filter_open(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(open_documents()) if value else queryset
+
+
+def open_documents() -> Q:
+    """Documents a payment can still apply to: an amount due, neither paid nor void."""
+    return Q(amount_due__gt=0) & ~Q(document_status__in=("paid", "void", "notPushed"))
+
+
+def open_document_filter(model) -> type[RefFilter]:
+    meta = type("Meta", (), {"model": model, "fields": ("connection", "remote_id")})
+    return type(f"{model.__name__}Filter", (OpenDocumentFilter,), {"Meta": meta})

@@ -9,6 +9,8 @@ from refs.models import (
     Customer,
     Item,
     Location,
+    OpenBill,
+    OpenInvoice,
     PaymentMethod,
     Subsidiary,
     TaxRate,
@@ -83,6 +85,26 @@ class CustomerSerializer(RefSerializer):
 
 class VendorSerializer(RefSerializer):
     Meta = _meta(Vendor, *PARTY_FIELDS)
+
+
+OPEN_DOCUMENT_FIELDS = (
+    "party_remote_id",
+    "posted_date",
+    "due_date",
+    "currency",
+    "total_amount",
+    "amount_due",
+    "amount_due_is_local",
+    "document_status",
+)
+
+
+class OpenInvoiceSerializer(RefSerializer):
+    Meta = _meta(OpenInvoice, *OPEN_DOCUMENT_FIELDS, "customer")
+
+
+class OpenBillSerializer(RefSerializer):
+    Meta = _meta(OpenBill, *OPEN_DOCUMENT_FIELDS, "vendor")
 
 
 class AccountSerializer(RefSerializer):

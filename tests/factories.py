@@ -28,13 +28,12 @@ from refs.models import (
 )
 
 __all__ = [
-    "OpenBillFactory",
-    "OpenInvoiceFactory",
-    "open_document_factory",
     "AccountFactory",
     "ConnectionFactory",
     "CustomerFactory",
     "ItemFactory",
+    "OpenBillFactory",
+    "OpenInvoiceFactory",
     "SubsidiaryFactory",
     "TaxRateFactory",
     "TrackingCategoryFactory",
@@ -43,6 +42,7 @@ __all__ = [
     "invoice_data",
     "invoice_line",
     "invoice_plain_static",
+    "open_document_factory",
 ]
 
 

@@ -11,7 +11,7 @@ from pushes.models.push_options import *  # noqa: F403
 from pushes.models.push_requests import *  # noqa: F403
 from pushes.types.base import *  # noqa: F403
 from pushes.types.bill_credit_notes.models import *  # noqa: F403
+from pushes.types.bill_payments.models import *  # noqa: F403
 from pushes.types.bills.models import *  # noqa: F403
 from pushes.types.invoice_credit_notes.models import *  # noqa: F403
-from pushes.types.bill_payments.models import *  # noqa: F403
 from pushes.types.invoice_payments.models import *  # noqa: F403

@@ -33,8 +33,8 @@ from pushes.payloads import payload_hash, record_build_payload
 from pushes.queue import enqueue_push_submit
 from pushes.selectors import invoice_totals
 from pushes.services.push_requests import PushRefused
-from pushes.spec import Kind
 from pushes.signals import push_queued, push_settled
+from pushes.spec import Kind
 from pushes.types.payment_spec import ON_ITS_WAY_PREFIX, taken_by_others
 from refs.models import OpenDocument
 
@@ -138,8 +138,7 @@ def _line_models(mirror: type[OpenDocument]) -> list[Any]:
         model
         for model in apps.get_app_config("pushes").get_models()
         if any(
-            f.name == "document" and f.related_model is mirror
-            for f in model._meta.concrete_fields
+            f.name == "document" and f.related_model is mirror for f in model._meta.concrete_fields
         )
     ]
 
@@ -201,8 +200,11 @@ def _release_waiting(document: OpenDocument) -> None:
             next_attempt_at=timezone.now(),
         )
         if released:
-            _note(waiting, f"{document.name or 'The document'} is in the accounting system "
-                  f"(id {document.remote_id}): the payment is sent now.")
+            _note(
+                waiting,
+                f"{document.name or 'The document'} is in the accounting system "
+                f"(id {document.remote_id}): the payment is sent now.",
+            )
             transaction.on_commit(lambda pk=waiting.pk: _enqueue(pk))
 
 

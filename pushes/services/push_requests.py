@@ -43,8 +43,8 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
-from pushes.signals import push_queued, push_settled
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
+from pushes.signals import push_queued, push_settled
 from railzpush.railz import (
     Exchange,
     RailzClient,

@@ -39,7 +39,9 @@ ACCOUNT = Field(
     required_message="Bank account is required: choose where the money went in or came out.",
 )
 DATE = Field("date", "date", "Payment date", Kind.DATE, ready=True)
-TOTAL = Field("total_amount", "totalAmount", "Total amount", Kind.DECIMAL, ready=True, positive=True)
+TOTAL = Field(
+    "total_amount", "totalAmount", "Total amount", Kind.DECIMAL, ready=True, positive=True
+)
 METHOD = Field("payment_method", "paymentMethod", "Payment method", Kind.CHOICE)
 AMOUNT = Field("amount", "amount", "amount", Kind.DECIMAL, ready=True, positive=True)
 ALLOCATED_ON = Field("allocated_on_date", "allocatedOnDate", "allocated on", Kind.DATE)

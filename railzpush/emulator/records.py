@@ -224,7 +224,7 @@ def emulator_seed(
                 changes.append(f"{demo['connection_uuid']}: {made} {data_type}")
             for data_type in demo_data.DOCUMENT_TYPES:
                 # Open documents to pay, made in the accounting system; once, never re-made.
-                if data_type in existing or not connection.status == "active":
+                if data_type in existing or connection.status != "active":
                     continue
                 made = _records_replace(
                     connection=connection,

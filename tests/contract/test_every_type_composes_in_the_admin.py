@@ -88,9 +88,7 @@ def kit_post(record_type, connection, *, lines: int = 1, **values) -> dict:
     """The kit's complete record as the composer posts it, with `lines` lines."""
     data = record_type.data(connection=connection, number="ADM-1")
     party = getattr(data, record_type.spec.party)
-    rows = [data.lines[0]] + [
-        record_type.line(connection, party=party) for _ in range(lines - 1)
-    ]
+    rows = [data.lines[0]] + [record_type.line(connection, party=party) for _ in range(lines - 1)]
     return post_of(
         record_type,
         lines=[_form_values(line, record_type.spec.line_fields) for line in rows],

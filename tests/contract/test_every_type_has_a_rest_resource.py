@@ -126,7 +126,7 @@ def test_a_ready_record_is_pushed_and_a_draft_is_not(record_type, api, pusher):
     assert response.status_code == 202, response.json()
     assert response.json()["data_type"] == record_type.data_type
     assert response.json()["operation"] == "create"
-    name, value = line_number(record_type)
+    _name, value = line_number(record_type)
     path = record_type.line_decimal.path
     assert PushRequest.objects.get().body["data"]["lines"][0][path] == decimal_number(value)
 

@@ -21,7 +21,7 @@ from tests.factories import (
     OpenInvoiceFactory,
     invoice_data,
 )
-from tests.fixtures.pushes import push_staff  # noqa: F401
+from tests.fixtures.pushes import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.services.records import record_create
 from pushes.spec import LineData, RecordData
 from tests.factories import AccountFactory, ConnectionFactory, CustomerFactory, OpenInvoiceFactory
-from tests.fixtures.pushes import push_staff  # noqa: F401
+from tests.fixtures.pushes import *  # noqa: F403
 from tests.test_push_concurrency_on_postgres import _run_together
 
 pytestmark = [
