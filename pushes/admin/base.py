@@ -311,6 +311,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             "admin/js/vendor/jquery/jquery.min.js",
             "admin/js/jquery.init.js",
             "pushes/invoice_totals.js",
+            "pushes/payment_allocations.js",
         )
 
     # --- pages ----------------------------------------------------------------------------
