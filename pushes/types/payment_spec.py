@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Sum
 
 from pushes.spec import DocumentSpec, Field, Kind, field_list
@@ -50,14 +51,7 @@ _IN_FLIGHT = ("queued", "submitting", "pending", "unknown")
 
 
 def _document_field(noun: str) -> Field:
-    return Field(
-        "document",
-        "links",
-        noun,
-        Kind.LINK,
-        ready=True,
-        required_message="",
-    )
+    return Field("document", "links", noun, Kind.LINK, ready=True)
 
 
 def bank_account(checked: Any) -> None:
@@ -158,7 +152,7 @@ def taken_by_others(document: Any, *, record: Any) -> Decimal:
 def _applies_to(model: Any, document_model: Any) -> bool:
     try:
         return model._meta.get_field("document").related_model is document_model
-    except Exception:
+    except FieldDoesNotExist:
         return False
 
 
