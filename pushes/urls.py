@@ -34,6 +34,11 @@ urlpatterns = [
         )
     ),
     path(
+        "staff/connections/<int:pk>/resume",
+        admin.site.admin_view(views.connection_resume_view),
+        name="pushes-connection-resume",
+    ),
+    path(
         "staff/pushes/<int:pk>/<slug:verb>",
         admin.site.admin_view(views.push_request_verb),
         name="pushes-push-verb",

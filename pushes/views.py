@@ -23,8 +23,14 @@ from django.views.decorators.http import require_GET, require_POST
 from pushes import registry
 from pushes.dashboard import dashboard_build
 from pushes.models import PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, PUSH_VERBS_BY_NAME, push_plan_for
+from pushes.push_selectors import (
+    PUSH_PERMISSION,
+    PUSH_VERBS_BY_NAME,
+    connections_paused,
+    push_plan_for,
+)
 from pushes.selectors import records_with_push_state
+from pushes.services.connection_pauses import connection_resume
 from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.templatetags.pushes_pages import record_panel_context
 
@@ -196,3 +202,32 @@ def push_request_verb(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
         return HttpResponseRedirect(change_url)
     admin.site._registry[PushRequest].push_verb_run(request, [push], verb=chosen)
     return HttpResponseRedirect(change_url)
+
+
+def connection_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: why the connection is paused and what resuming sends; POST: resume it."""
+    _require_push_permission(request)
+    paused = connections_paused(connection_ids=[pk])
+    home = reverse("admin:index")
+    if request.method == "POST":
+        if not paused:
+            messages.info(request, "That connection is not paused any more.")
+            return HttpResponseRedirect(home)
+        sent = connection_resume(connection_id=pk, user=request.user)
+        messages.success(
+            request,
+            f"{paused[0].pause.connection} resumed: {sent} waiting push(es) are being sent. "
+            "If the connection is still broken, it pauses again with the reason.",
+        )
+        return HttpResponseRedirect(home)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if not paused:
+        raise Http404("That connection is not paused.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Resume pushing to {paused[0].pause.connection}",
+        "paused": paused[0],
+        "home": home,
+    }
+    return TemplateResponse(request, "pushes/connection_resume.html", context)

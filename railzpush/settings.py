@@ -269,6 +269,12 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
+# A connection whose accounting system answered this many server errors (5xx) to pushes
+# within PUSH_PAUSE_ERROR_WINDOW_SECONDS is paused, and resumed by itself after
+# PUSH_PAUSE_RETRY_SECONDS (a push then tries again; another run of errors pauses it again).
+PUSH_PAUSE_AFTER_SERVER_ERRORS = env_int("PUSH_PAUSE_AFTER_SERVER_ERRORS", 5, minimum=1)
+PUSH_PAUSE_ERROR_WINDOW_SECONDS = env_int("PUSH_PAUSE_ERROR_WINDOW_SECONDS", 300, minimum=1)
+PUSH_PAUSE_RETRY_SECONDS = env_int("PUSH_PAUSE_RETRY_SECONDS", 600, minimum=1)
 if PUSH_LEASE_SECONDS <= _send_bound:
     raise ImproperlyConfigured(
         "PUSH_LEASE_SECONDS must be longer than a send can take: PUSH_RATE_LIMIT_WAIT_SECONDS + "

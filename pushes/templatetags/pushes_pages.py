@@ -20,7 +20,12 @@ from pushes.dashboard import (
     record_push_history,
 )
 from pushes.models import PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, push_verbs_allowed
+from pushes.push_selectors import (
+    PUSH_PERMISSION,
+    connections_paused,
+    push_plan_for,
+    push_verbs_allowed,
+)
 
 register = template.Library()
 
@@ -82,6 +87,7 @@ def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
         "status_url": reverse(f"pushes-{model_name}-push-status", args=[invoice.pk]),
         "can_push": can_push,
         "buttons": buttons,
+        "paused": next(iter(connections_paused(connection_ids=[record.connection_id])), None),
     }
 
 

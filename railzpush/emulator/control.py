@@ -16,6 +16,9 @@ POST bodies are {"action": <name>, ...}:
   record changed in the accounting system (paid or voided invoices refuse updates).
 - {"action": "set_data_ready", "connectionUuid"?: ..., "seconds": 30}: reads answer 202 for
   that long.
+- {"action": "revoke", "connectionUuid", "reason"?: "authorizationRevoked"}: the business
+  revoked the connection (status disconnected, with that disconnectReason): pushes to it are
+  refused with the reason. {"action": "reconnect", "connectionUuid"}: it is active again.
 - {"action": "set_webhook", "url"?: ..., "secret"?: ...}: where webhooks go ("" = settings).
 - {"action": "complete_due"}: complete the pushes that are due now.
 """
@@ -160,6 +163,16 @@ def act(body: dict) -> dict:
         uuid_ = body.get("connectionUuid")
         connection = records.connection_get(connection_uuid=uuid_) if uuid_ else None
         records.connection_set_data_ready(connection=connection, seconds=seconds)
+    elif action in ("revoke", "reconnect"):
+        connection = records.connection_get(connection_uuid=body.get("connectionUuid"))
+        reason = body.get("reason", "authorizationRevoked") if action == "revoke" else ""
+        if not isinstance(reason, str):
+            raise ApiError(400, "reason must be a Railz disconnectReason")
+        records.connection_set_status(
+            connection=connection,
+            status="disconnected" if action == "revoke" else "active",
+            reason=reason,
+        )
     elif action == "set_webhook":
         webhooks.webhook_configure(url=body.get("url"), secret=body.get("secret"))
     elif action == "complete_due":
@@ -168,7 +181,7 @@ def act(body: dict) -> dict:
         raise ApiError(
             400,
             "action must be one of the following values: reset, set_faults, clear_faults, "
-            "mark, set_data_ready, set_webhook, complete_due",
+            "mark, set_data_ready, revoke, reconnect, set_webhook, complete_due",
         )
     return state()
 

@@ -402,8 +402,11 @@ def push(call: Call, *, data_type: str, operation, record_id: str | None = None)
     if connection.service_name not in operation.providers:
         raise ApiError(404, "Endpoint Not Allowed")
     if connection.status != "active":
+        reason = records.connection_disconnect_reason(connection)
         raise ApiError(
-            400, f"Connection {connection.connection_uuid} is not active ({connection.status})"
+            400,
+            f"Connection {connection.connection_uuid} is not active ({connection.status}"
+            + (f": {reason})" if reason else ")"),
         )
     provider_budget_hit(
         connection_uuid=connection.connection_uuid, service_name=connection.service_name
