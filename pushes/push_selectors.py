@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pushes import registry
+from pushes.approval_selectors import approval_verdict
 from pushes.models import ConnectionPause, PushRequest
 from pushes.record_checks import record_validate
 from railzpush.railz.datatypes import Op, data_type
@@ -34,7 +35,8 @@ class PushPlan:
     reason: str
     # Why it is refused, as a code a program branches on (never read from `reason`):
     # permissionDenied, notPushable, activeConnection, draft, pushInFlight, notCreated,
-    # operationNotSupported, notReady, schemaMismatch, unchanged. "" when allowed.
+    # operationNotSupported, notReady, schemaMismatch, unchanged, approvalRequired,
+    # approvalWaiting. "" when allowed.
     rule: str = ""
 
     @property
@@ -50,6 +52,28 @@ _NOT_GIVEN = object()
 
 
 def push_plan_for(
+    *,
+    record: Any,
+    operation: str | None = None,
+    user: Any = None,
+    in_flight: Any = _NOT_GIVEN,
+    approval: bool = True,
+) -> PushPlan:
+    """What pushing `record` now would do (`_push_plan_for`), and, when everything else allows
+    it, whether the connection's approval policy lets it go: a push needing an approval that
+    was not given (for exactly this content) is refused with `approvalRequired` (or
+    `approvalWaiting` while submitted). `approval=False` leaves the policy out (what a
+    submission for approval checks)."""
+    plan = _push_plan_for(record=record, operation=operation, user=user, in_flight=in_flight)
+    if plan.refused or not approval:
+        return plan
+    verdict = approval_verdict(record=record, operation=plan.operation)
+    if verdict.rule:
+        return _refuse(record, f"{plan.reason} {verdict.reason}", verdict.rule)
+    return PushPlan(record=record, operation=plan.operation, reason=plan.reason + verdict.note)
+
+
+def _push_plan_for(
     *,
     record: Any,
     operation: str | None = None,

@@ -31,6 +31,12 @@ urlpatterns = [
                 {"data_type": data_type},
                 name=f"pushes-{_model_name(data_type)}-push",
             ),
+            path(
+                f"staff/{data_type}/<int:pk>/submit-approval",
+                admin.site.admin_view(views.record_submit_approval),
+                {"data_type": data_type},
+                name=f"pushes-{_model_name(data_type)}-submit-approval",
+            ),
         )
     ),
     path(

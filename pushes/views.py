@@ -30,6 +30,7 @@ from pushes.push_selectors import (
     push_plan_for,
 )
 from pushes.selectors import records_with_push_state
+from pushes.services.approvals import ApprovalRefused, approval_submit
 from pushes.services.connection_pauses import connection_resume
 from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.templatetags.pushes_pages import record_panel_context
@@ -231,3 +232,25 @@ def connection_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
         "home": home,
     }
     return TemplateResponse(request, "pushes/connection_resume.html", context)
+
+
+@require_POST
+def record_submit_approval(request: HttpRequest, data_type: str, pk: int) -> HttpResponse:
+    """Submit the record's push (`?operation=`) for approval, from its page."""
+    _require_push_permission(request)
+    record = _record(data_type, pk)
+    opts = record._meta
+    operation = request.GET.get("operation")
+    if operation not in PUSH_PAGES:
+        operation = None
+    try:
+        approval_submit(record=record, user=request.user, operation=operation)
+    except ApprovalRefused as exc:
+        messages.error(request, f"Not submitted: {exc}")
+    else:
+        messages.success(
+            request, "Submitted for approval: someone with the approval permission decides."
+        )
+    return HttpResponseRedirect(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    )
