@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 
 from pushes.models import PushRequest, WebhookEvent
-from pushes.services import connection_pauses, reconcile
+from pushes.services import alerts, connection_pauses, reconcile
 from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
 from refs.models import Connection
@@ -133,3 +133,15 @@ def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
     result = reconcile.pushes_reconcile_unknown()
     return f"{result.asked} unknown push(es) looked at, {result.done} settled"
+
+
+def alerts_task() -> str:
+    """Every minute: tell people about pushes that newly need them, and send due webhooks."""
+    told = alerts.alerts_collect()
+    delivered = alerts.alert_deliveries_send_due()
+    return f"{len(told)} push(es) told about, {delivered} webhook delivery(ies) sent"
+
+
+def alerts_digest_task() -> str:
+    """Daily: one email per person who chose the digest."""
+    return f"{alerts.alerts_send_digests()} digest(s) sent"

@@ -40,6 +40,11 @@ urlpatterns = [
         )
     ),
     path(
+        "staff/alerts/settings",
+        admin.site.admin_view(views.alert_settings),
+        name="pushes-alert-settings",
+    ),
+    path(
         "staff/connections/<int:pk>/resume",
         admin.site.admin_view(views.connection_resume_view),
         name="pushes-connection-resume",

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pushes import registry
 from pushes.dashboard import dashboard_build
-from pushes.models import PushRequest
+from pushes.models import AlertPreference, PushRequest
 from pushes.push_selectors import (
     PUSH_PERMISSION,
     PUSH_VERBS_BY_NAME,
@@ -30,6 +30,7 @@ from pushes.push_selectors import (
     push_plan_for,
 )
 from pushes.selectors import records_with_push_state
+from pushes.services.alerts import alert_preference_of, alert_preference_set
 from pushes.services.approvals import ApprovalRefused, approval_submit
 from pushes.services.connection_pauses import connection_resume
 from pushes.services.push_requests import PushRefused, push_request_create
@@ -254,3 +255,24 @@ def record_submit_approval(request: HttpRequest, data_type: str, pk: int) -> Htt
     return HttpResponseRedirect(
         reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
     )
+
+
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    """Each person's own choice: alerts by email immediately, in a daily digest, or none."""
+    if request.method == "POST":
+        delivery = request.POST.get("delivery", "")
+        if delivery in AlertPreference.Delivery.values:
+            alert_preference_set(user=request.user, delivery=delivery)
+            messages.success(request, "Your alert setting is saved.")
+            return HttpResponseRedirect(reverse("pushes-alert-settings"))
+        messages.error(request, "Choose one of the three settings.")
+    elif request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    context = {
+        **admin.site.each_context(request),
+        "title": "Your alerts",
+        "choices": AlertPreference.Delivery.choices,
+        "current": alert_preference_of(request.user),
+        "email": request.user.email,
+    }
+    return TemplateResponse(request, "pushes/alert_settings.html", context)

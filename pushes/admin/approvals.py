@@ -30,7 +30,7 @@ from pushes.approval_selectors import (
     body_in_words,
     last_pushed_body,
 )
-from pushes.models import ApprovalPolicy, ApprovalRequest
+from pushes.models import AlertWebhook, ApprovalPolicy, ApprovalRequest
 from pushes.services.approvals import ApprovalRefused, approval_approve, approval_reject
 
 
@@ -253,3 +253,14 @@ def _record_url(obj: ApprovalRequest) -> str:
         )
     except Exception:
         return ""
+
+
+@admin.register(AlertWebhook)
+class AlertWebhookAdmin(ApprovalPolicyAdmin):
+    """Outgoing webhooks for chat tools: superusers only, like the approval policies."""
+
+    list_display = ("url", "connection", "active")
+    fields = ("connection", "url", "secret", "active")
+
+    def save_model(self, request, obj, form, change):
+        admin.ModelAdmin.save_model(self, request, obj, form, change)

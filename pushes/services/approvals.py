@@ -27,6 +27,7 @@ from pushes.approval_selectors import (
 from pushes.models import ApprovalRequest, PushRequest
 from pushes.payloads import record_build_payload
 from pushes.push_selectors import push_plan_for
+from pushes.services.alerts import approvers_notify, preparer_notify_rejected
 from pushes.services.push_requests import PushRefused, push_note, push_request_create
 
 State = ApprovalRequest.State
@@ -57,7 +58,7 @@ def approval_submit(*, record: Any, user: Any, operation: str | None = None) -> 
     amount, currency = record_amount(record)
     try:
         with transaction.atomic():
-            return ApprovalRequest.objects.create(
+            approval = ApprovalRequest.objects.create(
                 content_type=ContentType.objects.get_for_model(type(record)),
                 object_id=record.pk,
                 connection_id=record.connection_id,
@@ -71,6 +72,8 @@ def approval_submit(*, record: Any, user: Any, operation: str | None = None) -> 
                 submitted_by=user,
                 submitted_at=timezone.now(),
             )
+            transaction.on_commit(lambda: approvers_notify(approval=approval))
+            return approval
     except IntegrityError:
         raise ApprovalRefused(
             f"{pushable.describe(record)} is already waiting for approval or approved.",
@@ -140,6 +143,7 @@ def approval_reject(*, approval: ApprovalRequest, user: Any, comment: str) -> Ap
         raise ApprovalRefused("Say why it is rejected: the preparer reads it.", "required")
     if not _decided(approval, to=State.REJECTED, user=user, comment=comment.strip()):
         raise ApprovalRefused(f"{approval.label} was decided a moment ago.", "notWaiting")
+    transaction.on_commit(lambda: preparer_notify_rejected(approval=approval))
     return approval
 
 
