@@ -21,6 +21,12 @@ from pushes.payloads import payload_hash, record_build_payload
 
 APPROVE_PERMISSION = "pushes.approve_pushes"
 Rule = ApprovalPolicy.Rule
+# The end states of a push that did not apply its content in the accounting system.
+NOT_APPLIED = (
+    PushRequest.State.FAILED,
+    PushRequest.State.REJECTED,
+    PushRequest.State.CANCELLED,
+)
 
 
 def approval_policy_for(connection_id: int) -> ApprovalPolicy | None:
@@ -79,19 +85,34 @@ def record_push_fingerprint(record: Any, operation: str) -> str:
 
 
 def approval_usable(*, record: Any, operation: str) -> ApprovalRequest | None:
-    """The approval that lets this push go now: approved, unused, for this operation and
-    exactly the content the record would send now."""
+    """The approval that lets this push go now: approved, for this operation and exactly the
+    content the record would send now, and not used up: no push queued on it yet, or the one
+    queued never applied it (failed, refused, cancelled, never received), so a retry of the
+    same content needs no second approval; a push that succeeded since uses it up."""
     approval = (
-        approvals_open_for(record)
-        .filter(state=ApprovalRequest.State.APPROVED)
-        .select_related("decided_by")
+        ApprovalRequest.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(record)),
+            object_id=record.pk,
+            state=ApprovalRequest.State.APPROVED,
+        )
+        .select_related("decided_by", "push")
+        .order_by("-decided_at", "-pk")
         .first()
     )
     if approval is None or approval.operation != operation:
         return None
     if approval.payload_hash != record_push_fingerprint(record, operation):
         return None
-    return approval
+    if approval.push is None:
+        return approval
+    if approval.push.state not in NOT_APPLIED:
+        return None
+    succeeded_since = (
+        PushRequest.objects.for_record(record)
+        .filter(created_at__gte=approval.decided_at, state=PushRequest.State.SUCCESS)
+        .exists()
+    )
+    return None if succeeded_since else approval
 
 
 def approvals_open_for(record: Any):

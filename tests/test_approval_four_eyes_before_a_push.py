@@ -184,3 +184,21 @@ def test_approval_is_asked_only_above_the_threshold(preparer):
     with pytest.raises(ApprovalRefused) as not_needed:
         approval_submit(record=small, user=preparer)
     assert not_needed.value.rule == "approvalNotNeeded"
+
+
+def test_a_retry_of_an_approved_push_that_failed_needs_no_second_approval(preparer, approver):
+    from pushes.services.push_requests import push_request_retry
+
+    _policy("every")
+    invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-A-RETRY")
+    push = approval_approve(approval=approval_submit(record=invoice, user=preparer), user=approver)
+    PushRequest.objects.filter(pk=push.pk).update(state="failed")
+    push.refresh_from_db()
+    retry = push_request_retry(push=push, user=preparer)
+    assert retry.state == "queued"
+    # Once the content is in the accounting system, the approval is used up.
+    from pushes.approval_selectors import approval_usable
+
+    assert approval_usable(record=invoice, operation="create") is not None
+    PushRequest.objects.filter(pk=retry.pk).update(state="success")
+    assert approval_usable(record=invoice, operation="create") is None
