@@ -202,3 +202,28 @@ def test_a_retry_of_an_approved_push_that_failed_needs_no_second_approval(prepar
     assert approval_usable(record=invoice, operation="create") is not None
     PushRequest.objects.filter(pk=retry.pk).update(state="success")
     assert approval_usable(record=invoice, operation="create") is None
+
+
+def test_bulk_submit_and_bulk_approve_preview_before_they_run(
+    client, preparer, approver, plain_static
+):
+    _policy("above", threshold=Decimal("500"))
+    small = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-A-B1", amount="100")
+    large = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-A-B2", amount="900")
+    client.force_login(preparer)
+    invoices = reverse("admin:pushes_invoice_changelist")
+    chosen = {"action": "submit_for_approval_action", "_selected_action": [small.pk, large.pk]}
+    preview = client.post(invoices, chosen).content.decode()
+    assert "1 of 2 selected records will be submitted" in preview
+    assert not ApprovalRequest.objects.exists()
+    client.post(invoices, {**chosen, "confirm": "yes"})
+    assert list(ApprovalRequest.objects.values_list("object_id", flat=True)) == [large.pk]
+
+    client.force_login(approver)
+    queue = reverse("admin:pushes_approvalrequest_changelist")
+    assert "INV-A-B2" in client.get(queue).content.decode()
+    chosen = {"action": "approve_selected", "_selected_action": [ApprovalRequest.objects.get().pk]}
+    assert "1 of 1 selected submission" in client.post(queue, chosen).content.decode()
+    assert not PushRequest.objects.exists()
+    client.post(queue, {**chosen, "confirm": "yes"})
+    assert PushRequest.objects.get().object_id == large.pk

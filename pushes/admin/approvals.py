@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from pushes.admin.push_requests import (
     ConfirmRow,
+    _change_url,
     _confirmed,
     _plural,
     _report,
@@ -31,7 +32,13 @@ from pushes.approval_selectors import (
     last_pushed_body,
 )
 from pushes.models import AlertWebhook, ApprovalPolicy, ApprovalRequest
-from pushes.services.approvals import ApprovalRefused, approval_approve, approval_reject
+from pushes.push_selectors import push_plan_for
+from pushes.services.approvals import (
+    ApprovalRefused,
+    approval_approve,
+    approval_reject,
+    approval_submit,
+)
 
 
 @admin.register(ApprovalPolicy)
@@ -264,3 +271,48 @@ class AlertWebhookAdmin(ApprovalPolicyAdmin):
 
     def save_model(self, request, obj, form, change):
         admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+
+@admin.action(description="Submit for approval", permissions=["push"])
+def submit_for_approval_action(modeladmin, request, queryset):
+    """Under an approval policy, the list's bulk push: each record is submitted for approval
+    after a page saying which will be and why the others will not."""
+    records = list(queryset.select_related("connection"))
+    if not _confirmed(request):
+        rows = []
+        for record in records:
+            plan = push_plan_for(record=record, user=request.user)
+            allowed = plan.rule == "approvalRequired"
+            reason = plan.reason
+            if not plan.refused:
+                reason = "No approval is needed: push it instead. " + plan.reason
+            rows.append(
+                ConfirmRow(
+                    label=str(record),
+                    url=_change_url(record),
+                    outcome="submit" if allowed else "skipped",
+                    allowed=allowed,
+                    reason=reason,
+                )
+            )
+        will = sum(row.allowed for row in rows)
+        return action_confirmation(
+            modeladmin,
+            request,
+            title="Submit for approval",
+            summary=f"{will} of {_plural(len(rows), 'selected record', 'selected records')} "
+            f"will be submitted for approval; {len(rows) - will} will not.",
+            button=f"Submit {_plural(will, 'record', 'records')}",
+            rows=rows,
+            pks=[r.pk for r in records],
+        )
+    done, skipped = 0, []
+    for record in records:
+        try:
+            approval_submit(record=record, user=request.user)
+        except ApprovalRefused as exc:
+            skipped.append(str(exc))
+        else:
+            done += 1
+    _report(request, did="Submitted for approval", done=done, skipped=skipped)
+    return None

@@ -31,6 +31,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from pushes import registry
+from pushes.admin.approvals import submit_for_approval_action
 from pushes.admin.push_requests import (
     has_push_permission,
     push_delete_action,
@@ -287,6 +288,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     actions = (
         "refresh_push_options",
         push_records_action,
+        submit_for_approval_action,
         push_update_action,
         push_delete_action,
     )
