@@ -169,3 +169,30 @@ def test_a_paused_connection_is_said_on_home_list_and_record_with_resume(
     client.post(resume_url)
     assert not ConnectionPause.objects.open().exists()
     assert ("pushes.tasks.push_submit_task", push.pk) in enqueued
+
+
+def test_the_emulators_daily_cap_pauses_the_connection_until_its_day_resets(
+    push_emulator, push_client, push_staff, enqueued
+):
+    push_emulator.control("set_daily_limit", connectionUuid=DEMO_QUICKBOOKS, limit=1)
+    first = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-P-DAY1"), user=push_staff
+    )
+    second = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-P-DAY2"), user=push_staff
+    )
+    push_request_submit(push_request_id=first.pk, client=push_client)
+    push_request_submit(push_request_id=second.pk, client=push_client)
+    second.refresh_from_db()
+    assert second.state == "queued" and second.attempts == 0
+    pause = ConnectionPause.objects.open().get()
+    assert pause.cause == "daily_cap"
+    midnight = (timezone.now() + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    assert abs((pause.resume_at - midnight).total_seconds()) < 120
+    # Only this connection waits: the team's budget is not paused for a day.
+    from railzpush.railz.ratelimit import WINDOW_SECONDS
+
+    paused_until = push_client.budget.cache.get(push_client.budget.pause_key)
+    assert paused_until is None or paused_until - push_client.budget.clock() <= WINDOW_SECONDS

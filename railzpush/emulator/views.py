@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from railzpush.emulator import background, control, pushes, records, tokens
 from railzpush.emulator.faults import (
     Faults,
+    daily_budget_hit,
     faults_apply_to_request,
     faults_for,
     provider_budget_hit,
@@ -409,6 +410,9 @@ def push(call: Call, *, data_type: str, operation, record_id: str | None = None)
             + (f": {reason})" if reason else ")"),
         )
     provider_budget_hit(
+        connection_uuid=connection.connection_uuid, service_name=connection.service_name
+    )
+    daily_budget_hit(
         connection_uuid=connection.connection_uuid, service_name=connection.service_name
     )
     batch = op in (Op.BATCH_CREATE, Op.BATCH_UPDATE)

@@ -180,7 +180,8 @@ def connection_problem(exc: RailzError) -> ConnectionProblem | None:
     lowered = text.lower()
     if isinstance(exc, RailzRateLimited):
         wait = exc.retry_after or 0
-        if "daily" in lowered or wait >= DAILY_CAP_MIN_WAIT_SECONDS:
+        daily = any(word in lowered for word in ("daily", "a day", "per day"))
+        if daily or wait >= DAILY_CAP_MIN_WAIT_SECONDS:
             return ConnectionProblem(
                 "daily_cap",
                 "the accounting system's daily limit of requests is reached; pushing resumes "
