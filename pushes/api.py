@@ -245,6 +245,8 @@ class RecordViewSet(
 class ApprovalSerializer(drf_serializers.ModelSerializer):
     submitted_by = drf_serializers.StringRelatedField()
     decided_by = drf_serializers.StringRelatedField()
+    # waiting, approved, rejected or voided (a plain string: pushes have a `state` enum too).
+    state = drf_serializers.CharField(read_only=True)
 
     class Meta:
         model = ApprovalRequest

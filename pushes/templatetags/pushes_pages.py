@@ -116,7 +116,8 @@ def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
         "can_push": can_push,
         "buttons": buttons,
         "paused": next(iter(connections_paused(connection_ids=[record.connection_id])), None),
-        "approvals": approval_timeline(record=invoice),
+        # Shown with the buttons, which the page asks for only when the state changed.
+        "approvals": approval_timeline(record=invoice) if with_buttons else [],
     }
 
 
