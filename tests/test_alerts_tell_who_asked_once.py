@@ -152,3 +152,12 @@ def test_approvers_are_told_when_something_waits(asker, django_user_model):
     # The preparer, an approver too, is not told about their own submission.
     assert [m.to for m in mail.outbox] == [["approver@example.com"]]
     assert "INV-AL-APP" in mail.outbox[0].subject
+
+
+def test_a_retry_queued_by_the_system_is_told_to_who_asked_first(asker):
+    first = _finished(asker, "INV-AL-R", "cancelled")
+    retry = _finished(asker, "INV-AL-R2", "failed", last_error="no", retry_of=first)
+    PushRequest.objects.filter(pk=retry.pk).update(requested_by=None)
+    alerts_collect()
+    assert [m.to for m in mail.outbox] == [["asker@example.com"]]
+    assert PushAlert.objects.get().push_id == retry.pk

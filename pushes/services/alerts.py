@@ -92,7 +92,8 @@ def _alert_for(push: PushRequest, kind: str, now: datetime) -> PushAlert:
     ]
     if record_url:
         lines.append(f"The record: {_link(record_url)}")
-    user = push.requested_by
+    # A retry the system queued by itself is told to whoever asked for the first attempt.
+    user = push.requested_by or (push.retry_of.requested_by if push.retry_of_id else None)
     return PushAlert(
         push=push,
         user=user,
@@ -112,7 +113,7 @@ def _pushes_to_tell(now: datetime):
             Q(state__in=[State.FAILED, State.REJECTED])
             | Q(state=State.UNKNOWN, sent_at__lt=unknown_since)
         )
-        .select_related("connection", "requested_by", "content_type")
+        .select_related("connection", "requested_by", "content_type", "retry_of__requested_by")
         .order_by("pk")
     )
 
