@@ -196,3 +196,31 @@ def test_the_emulators_daily_cap_pauses_the_connection_until_its_day_resets(
 
     paused_until = push_client.budget.cache.get(push_client.budget.pause_key)
     assert paused_until is None or paused_until - push_client.budget.clock() <= WINDOW_SECONDS
+
+
+def test_a_push_the_provider_refuses_for_its_authorisation_pauses_the_rest(push_staff, enqueued):
+    from pushes.services.push_requests import push_apply_status
+    from tests.fixtures.pushes import status_item
+
+    pushes = [
+        push_request_create(
+            record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"INV-P-A{i}"),
+            user=push_staff,
+        )
+        for i in range(3)
+    ]
+    for push, code in ((pushes[0], 1), (pushes[1], 2)):
+        PushRequest.objects.filter(pk=push.pk).update(
+            state="pending", push_communication_id=f"c{code}"
+        )
+        push.refresh_from_db()
+    content = status_item(pushes[0], "failed", errors=[{"field": "", "message": "Bad date"}])
+    push_apply_status(push=pushes[0], item=content, source="poll")
+    # A record refused for its own content fails alone.
+    assert not ConnectionPause.objects.exists()
+    auth = {**status_item(pushes[1], "failed"), "responseCode": 401}
+    push_apply_status(push=pushes[1], item=auth, source="poll")
+    pause = ConnectionPause.objects.open().get()
+    assert pause.cause == "authorisation" and "HTTP 401" in pause.reason
+    assert push_request_submit(push_request_id=pushes[2].pk, client=None) is None
+    assert PushRequest.objects.get(pk=pushes[2].pk).state == "queued"

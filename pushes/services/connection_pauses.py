@@ -28,6 +28,7 @@ from railzpush.railz.errors import (
     ConnectionProblem,
     RailzError,
     RailzOutcomeUnknown,
+    RailzRejected,
     RailzServerError,
     connection_problem,
 )
@@ -105,6 +106,31 @@ def connection_pause_for_error(*, push: PushRequest, exc: RailzError) -> Connect
     sent (a push whose outcome is unknown stays unknown: it is reconciled, never resent).
     """
     problem = _problem_of(exc, push.connection_id)
+    if problem is None:
+        return None
+    return connection_pause(
+        connection_id=push.connection_id,
+        cause=problem.cause,
+        reason=problem.reason,
+        resume_after=problem.resume_after,
+        push=push,
+    )
+
+
+def connection_pause_for_refusal(
+    *, push: PushRequest, response_code: int | None, errors: list[dict[str, str]]
+) -> ConnectionPause | None:
+    """Pause the push's connection when the accounting system refused it for the connection's
+    sake (its authorisation: HTTP 401 or 403, or a disconnect reason in its messages), so the
+    pushes behind it wait instead of failing the same way. The refused push stays failed, with
+    the provider's words; a person retries it once the connection is resumed."""
+    messages = [str(e.get("message") or "") for e in errors]
+    problem = connection_problem(RailzRejected(messages=messages, status_code=response_code))
+    if problem is None and response_code in (401, 403):
+        problem = ConnectionProblem(
+            Cause.AUTHORISATION,
+            f"the accounting system refused the connection's authorisation (HTTP {response_code})",
+        )
     if problem is None:
         return None
     return connection_pause(

@@ -43,7 +43,10 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
-from pushes.services.connection_pauses import connection_pause_for_error
+from pushes.services.connection_pauses import (
+    connection_pause_for_error,
+    connection_pause_for_refusal,
+)
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
     Exchange,
@@ -768,7 +771,7 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
                 if errors
                 else "."
             )
-        return _transition(
+        moved = _transition(
             push,
             to=State.SUCCESS if success else State.FAILED,
             source=source,
@@ -776,6 +779,12 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
             fields=fields,
             then=_record_written if success else None,
         )
+        if moved and not success:
+            # Refused for its connection's sake (authorisation): the pushes behind it wait.
+            connection_pause_for_refusal(
+                push=push, response_code=fields["response_code"], errors=fields["validation_errors"]
+            )
+        return moved
     except IntegrityError:
         # The id already belongs to another push: never adopt it twice.
         logger.warning("push %s: %s is already another push's", push.pk, communication_id)
