@@ -124,11 +124,14 @@ def test_a_line_is_booked_to_exactly_the_row_chosen(
     push = push_request_submit(push_request_id=push.pk, client=push_client)
     assert push.state in ("pending", "success"), push.last_error
 
-    # The one invoice this business's accounting system holds: the one just pushed.
+    # The one invoice pushed to this business's accounting system (its own open ones aside).
+    from railzpush.emulator.demo_data import documents
+
+    own = [item["id"] for item in documents(connection_uuid, "invoices")]
     booked = json.loads(
-        EmuRecord.objects.get(
-            connection__connection_uuid=connection_uuid, data_type="invoices"
-        ).body
+        EmuRecord.objects.exclude(remote_id__in=own)
+        .get(connection__connection_uuid=connection_uuid, data_type="invoices")
+        .body
     )
     assert booked["lines"][0]["trackingCategoryRefs"] == [
         {"id": row["id"], "name": row["name"], "type": row["type"]}
