@@ -66,8 +66,11 @@ def _ref(record: Any) -> dict[str, str] | None:
     return {"id": record.remote_id} if record is not None else None
 
 
-def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value not in (None, "", [])}
+def _filled(row: Any, fields: Any) -> dict[str, Any]:
+    """The fields of `row` that have a value, by path; several fields may share a path
+    (a line's customer and vendor are both its entityRef), and the one filled wins."""
+    values = ((f.path, _value(row, f)) for f in fields)
+    return {path: value for path, value in values if value not in (None, "", [])}
 
 
 def _value(row: Any, spec_field: Field) -> Any:
@@ -75,7 +78,8 @@ def _value(row: Any, spec_field: Field) -> Any:
     value = getattr(row, spec_field.name)
     kind = spec_field.kind
     if kind is Kind.REF:
-        return _ref(value)
+        ref = _ref(value)
+        return {**ref, "type": spec_field.ref_type} if ref and spec_field.ref_type else ref
     if kind is Kind.LINK:
         return [{"type": value.link_type, "id": value.remote_id}] if value is not None else None
     if kind is Kind.REFS:
@@ -91,6 +95,19 @@ def _value(row: Any, spec_field: Field) -> Any:
     return value
 
 
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"billingAddress.city": "Ottawa"}` as `{"billingAddress": {"city": "Ottawa"}}`; an
+    object none of whose keys has a value is left out, as an empty field is."""
+    data: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, key = path.split(".")
+        target = data
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[key] = value
+    return data
+
+
 def record_build_payload(record: Any, op: str = "create") -> dict[str, Any]:
     """The `data` of the record's `op` body (create, or an update), read from its declaration.
 
@@ -100,12 +117,10 @@ def record_build_payload(record: Any, op: str = "create") -> dict[str, Any]:
     """
     spec = registry.for_model(record).spec
     spec.prefetch(record)
-    data = _without_empty({f.path: _value(record, f) for f in spec.fields})
-    # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
-    data["lines"] = [
-        _without_empty({f.path: _value(line, f) for f in spec.line_fields})
-        for line in record.lines.all()
-    ]
+    data = _nested(_filled(record, spec.fields))
+    if spec.has_lines:
+        # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
+        data["lines"] = [_filled(line, spec.line_fields) for line in record.lines.all()]
     own_body = dict(spec.bodies).get(op)
     return own_body(data) if own_body is not None else data
 

@@ -45,6 +45,9 @@ PUSHABLE_TYPES: dict[str, str] = {
     "billCreditNotes": "pushes.types.bill_credit_notes.spec.SPEC",
     "invoicePayments": "pushes.types.invoice_payments.spec.SPEC",
     "billPayments": "pushes.types.bill_payments.spec.SPEC",
+    "journalEntries": "pushes.types.journal_entries.spec.SPEC",
+    "customers": "pushes.types.customers.spec.SPEC",
+    "vendors": "pushes.types.vendors.spec.SPEC",
 }
 
 

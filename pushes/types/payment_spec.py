@@ -220,6 +220,7 @@ def payment_spec(
             allocation_within_amount_due,
         ),
         totals=False,
+        script="pushes/payment_allocations.js",
         waiting_for=waiting_for,
         bodies=bodies,
     )

@@ -14,7 +14,7 @@ from pushes.services.records import (
     record_update,
     record_validate,
 )
-from pushes.spec import RecordData
+from pushes.spec import Kind, RecordData
 from tests.factories import (
     ConnectionFactory,
     SubsidiaryFactory,
@@ -30,33 +30,32 @@ def test_a_draft_may_be_incomplete_and_a_ready_record_may_not(record_type):
 
     assert record_save_problems(data_type=record_type.data_type, data=incomplete) == []
     draft = record_create(data_type=record_type.data_type, data=incomplete)
-    assert draft.status == "draft" and draft.lines.count() == 0
-    # What the declaration marks needed for a ready record, in its order, then the lines.
-    needed = [(f.path, "required") for f in record_type.spec.fields if f.ready]
-    assert needed[0] == (record_type.party_path, "required")
-    assert [(p.field, p.rule) for p in record_validate(record=draft)] == [
-        *needed,
-        ("lines", "minItems"),
-    ]
+    assert draft.status == "draft"
+    assert [(p.field, p.rule) for p in record_validate(record=draft)] == record_type.required
 
     ready = RecordData(connection=connection, status="ready")
     with pytest.raises(RecordInvalid) as refused:
         record_create(data_type=record_type.data_type, data=ready)
-    assert [p.rule for p in refused.value.problems] == [*(r for _, r in needed), "minItems"]
+    assert [p.rule for p in refused.value.problems] == [rule for _, rule in record_type.required]
     assert type(draft).objects.count() == 1
 
 
 def test_a_draft_is_refused_what_can_never_be_stored(record_type):
     connection = ConnectionFactory()
+    spec = record_type.spec
     data = record_type.data(connection=connection, status="draft")
-    number = record_type.line_decimal
-    data.lines = [record_type.line(connection, **{number.name: "1.123456"})]
+    if spec.has_lines:
+        number = record_type.line_decimal
+        data.lines = [record_type.line(connection, **{number.name: "1.123456"})]
+        expected = (f"lines[0].{number.path}", "maxDecimalPlaces")
+    else:
+        text = next(f for f in spec.fields if f.kind is Kind.TEXT and spec.max_length(f))
+        setattr(data, text.name, "x" * (spec.max_length(text) + 1))
+        expected = (text.path, "maxLength")
 
     problems = record_save_problems(data_type=record_type.data_type, data=data)
 
-    assert [(p.field, p.rule) for p in problems] == [
-        (f"lines[0].{number.path}", "maxDecimalPlaces")
-    ]
+    assert [(p.field, p.rule) for p in problems] == [expected]
 
 
 def test_a_complete_ready_record_is_written_with_its_lines(record_type):
@@ -64,28 +63,28 @@ def test_a_complete_ready_record_is_written_with_its_lines(record_type):
     record = record_type.create(connection=connection)
 
     assert record.status == "ready" and record_validate(record=record) == []
-    number = record_type.line_decimal
-    given = Decimal(record_type.line(connection).values[number.name])
-    assert [getattr(line, number.name) for line in record.lines.all()] == [given]
+    if record_type.spec.has_lines:
+        number = record_type.line_decimal
+        given = Decimal(record_type.line(connection).values[number.name])
+        assert getattr(record.lines.first(), number.name) == given
     assert record.payload_hash and not record.changed_since_push
 
 
 def test_a_reference_from_another_connection_is_refused_even_in_a_draft(record_type):
     connection, other = ConnectionFactory(), ConnectionFactory()
     data = record_type.data(connection=connection, status="draft")
-    setattr(data, record_type.spec.party, record_type.party(other))
-    row = record_type.line_ref
-    data.lines = [
-        record_type.line(connection, **{row.name: record_type.row(row, other, line=True)})
-    ]
+    setattr(data, record_type.ref_name, record_type.ref_value(other))
+    expected = [(record_type.ref_path, "sameConnection")]
+    if record_type.spec.has_lines:
+        row = record_type.line_ref
+        elsewhere = record_type.row(row, other, line=True)
+        data.lines = [record_type.line(connection, **{row.name: elsewhere})]
+        expected.append((f"lines[0].{row.path}", "sameConnection"))
 
     with pytest.raises(RecordInvalid) as refused:
         record_create(data_type=record_type.data_type, data=data)
 
-    assert [(p.field, p.rule) for p in refused.value.problems] == [
-        (record_type.party_path, "sameConnection"),
-        (f"lines[0].{row.path}", "sameConnection"),
-    ]
+    assert [(p.field, p.rule) for p in refused.value.problems] == expected
     assert "belongs to another connection" in refused.value.problems[0].message
 
 
@@ -103,6 +102,7 @@ def test_a_record_stays_with_its_connection(record_type):
 def test_a_cap_on_lines_lives_in_the_declaration(record_type, monkeypatch):
     import dataclasses
 
+    record_type.needs_lines()
     from pushes import registry
 
     pushable = registry.for_data_type(record_type.data_type)
@@ -124,19 +124,22 @@ def test_the_database_refuses_another_connections_reference_from_any_writer(reco
 
     record = record_type.create(connection=ConnectionFactory())
     other = ConnectionFactory()
-    line = record.lines.get()
-    party = record_type.party(other)
 
     # IntegrityError on SQLite (RAISE(ABORT)), on PostgreSQL (SQLSTATE 23000).
     refused = (IntegrityError, DatabaseError)
-    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
-        type(record).objects.filter(pk=record.pk).update(**{record_type.spec.party: party})
-    row = record_type.line_ref
-    elsewhere = record_type.row(row, other, line=True)
-    with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
-        type(line).objects.filter(pk=line.pk).update(**{row.name: elsewhere})
+    if not record_type.ref_many:
+        row = record_type.ref(other)
+        with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+            type(record).objects.filter(pk=record.pk).update(**{record_type.ref_name: row})
+    if record_type.spec.has_lines:
+        line = record.lines.first()
+        spec_field = record_type.line_ref
+        elsewhere = record_type.row(spec_field, other, line=True)
+        with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
+            type(line).objects.filter(pk=line.pk).update(**{spec_field.name: elsewhere})
     names = {f.name for f in (*record_type.spec.fields, *record_type.spec.line_fields)}
     if "tracking_options" in names:
+        line = record.lines.first()
         with pytest.raises(refused, match="belongs to another connection"), transaction.atomic():
             line.tracking_options.add(TrackingOptionFactory(connection=other))
     if "subsidiaries" in names:

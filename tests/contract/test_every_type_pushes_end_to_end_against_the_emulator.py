@@ -23,16 +23,20 @@ def test_a_ready_record_is_created_in_the_accounting_system(
 ):
     monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     connection = refs_connection_for(connection_uuid)
-    refs = demo_refs(connection, party=record_type.spec.party)
-    # A payment applies to a document the accounting system holds, in its currency.
-    pays = any(f.kind is Kind.LINK for f in record_type.spec.line_fields)
+    spec = record_type.spec
+    refs = demo_refs(connection, party=spec.party or "customer")
+    values = {"subsidiaries": refs.subsidiaries}
+    if spec.has_lines:
+        values["lines"] = record_type.lines(
+            connection, party=refs.party, account=refs.account, document=refs.document
+        )
+    if spec.party:
+        values[spec.party] = refs.party
+    if any(f.kind is Kind.LINK for f in spec.line_fields):
+        # A payment applies to a document the accounting system holds, in its currency.
+        values.update(currency=refs.document.currency, account=refs.bank_account)
     data = record_type.data(
-        connection=connection,
-        number=f"E2E-{record_type.data_type[:10]}",
-        subsidiaries=refs.subsidiaries,
-        lines=[record_type.line(connection, account=refs.account, document=refs.document)],
-        **{record_type.spec.party: refs.party},
-        **({"currency": refs.document.currency, "account": refs.bank_account} if pays else {}),
+        connection=connection, number=f"E2E-{record_type.data_type[:10]}", **values
     )
     record = record_create(data_type=record_type.data_type, data=data)
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0011_alerts'),
+        ('pushes', '0013_journal_entries'),
         ('refs', '0003_open_documents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
