@@ -21,20 +21,13 @@ from django.utils import timezone
 from railzpush.emulator import background, records, rules, webhooks
 from railzpush.emulator.models import EmuConnection, EmuPush
 from railzpush.emulator.responses import dumps
+from railzpush.railz.datatypes import BATCH_TARGET_FIELDS
 
 COMPLETE_BATCH = 100
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates pushed as yyyy-mm-dd are read back as date-times, as Railz's GET shapes declare them.
 DATE_FIELDS = {"postedDate", "dueDate", "paymentDate", "issueDate", "expiryDate", "date"}
 DOCUMENT_TYPES = {"invoices", "bills", "invoiceCreditNotes", "billCreditNotes"}
-# Batch-update items name their target with a plain string, not a {"id"} object.
-BATCH_TARGET_FIELDS = {
-    "customers": "customerRef",
-    "vendors": "vendorRef",
-    "accounts": "accountRef",
-    "journalEntries": "journalEntryRef",
-    "bankTransactions": "bankTransactionRef",
-}
 
 
 def communication_id() -> str:
