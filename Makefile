@@ -43,6 +43,7 @@ format: install
 bench: install
 	$(RUN_ENV) $(PY) manage.py bench_sync --customers 100000
 	$(RUN_ENV) $(PY) manage.py bench_push --invoices 1000 --connections 5 --workers 2
+	$(RUN_ENV) $(PY) manage.py bench_batch --customers 1000 --journal-entries 1000 --workers 2
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py bench_lines
 

@@ -256,7 +256,12 @@ class PushRequestAdmin(admin.ModelAdmin):
         "connection",
     )
     list_select_related = ("connection", "content_type", "requested_by")
-    search_fields = ("=push_communication_id", "=object_id", "=provider_record_id")
+    search_fields = (
+        "=push_communication_id",
+        "=batch_id",
+        "=object_id",
+        "=provider_record_id",
+    )
     show_full_result_count = False
     date_hierarchy = "created_at"
     actions = (
@@ -281,6 +286,7 @@ class PushRequestAdmin(admin.ModelAdmin):
                     "reconcile_reason",
                     "reconcile_note",
                     "push_communication_id",
+                    "batch_id",
                     "source_object_ids",
                     "response_code",
                     "requested_on",
