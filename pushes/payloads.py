@@ -89,6 +89,19 @@ def _value(row: Any, spec_field: Field) -> Any:
     return value
 
 
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"billingAddress.city": "Ottawa"}` as `{"billingAddress": {"city": "Ottawa"}}`; an
+    object none of whose keys has a value is left out, as an empty field is."""
+    data: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, key = path.split(".")
+        target = data
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[key] = value
+    return data
+
+
 def record_build_payload(record: Any) -> dict[str, Any]:
     """The `data` of the record's create (and update) body, read from its declaration.
 
@@ -97,7 +110,9 @@ def record_build_payload(record: Any) -> dict[str, Any]:
     """
     spec = registry.for_model(record).spec
     spec.prefetch(record)
-    data = _without_empty({f.path: _value(record, f) for f in spec.fields})
+    data = _nested(_without_empty({f.path: _value(record, f) for f in spec.fields}))
+    if not spec.has_lines:
+        return data
     # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
     data["lines"] = [
         _without_empty({f.path: _value(line, f) for f in spec.line_fields})

@@ -34,6 +34,7 @@ __all__ = [
     "SERVICE_LABELS",
     "Checked",
     "record_check",
+    "record_notes",
     "record_save_problems",
     "record_validate",
 ]
@@ -56,6 +57,9 @@ class Checked:
     lines: list[dict[str, Any]] = field(default_factory=list)
     hard: list[FieldProblem] = field(default_factory=list)
     readiness: list[FieldProblem] = field(default_factory=list)
+    # What a person should know before pushing, though nothing keeps the push from going
+    # (a customer that may already exist): shown beside the problems, never one of them.
+    notes: list[FieldProblem] = field(default_factory=list)
 
     @property
     def connection(self) -> Connection:
@@ -71,6 +75,9 @@ class Checked:
 
     def need(self, path: str, rule: str, message: str) -> None:
         self.readiness.append(FieldProblem(path, message, rule))
+
+    def note(self, path: str, rule: str, message: str) -> None:
+        self.notes.append(FieldProblem(path, message, rule))
 
     def all(self) -> list[FieldProblem]:
         seen: set[str] = set()
@@ -233,7 +240,7 @@ def _check_field(
 
 def _currency(given: Any, *, path: str, label: str, checked: Checked) -> str:
     currency = (given or "").strip().upper()
-    party = getattr(checked.data, checked.spec.party)
+    party = getattr(checked.data, checked.spec.party) if checked.spec.party else None
     if not currency and party is not None and party.connection_id == checked.connection.pk:
         # A document is usually in its party's currency; a blank field means "the usual".
         currency = (party.currency or "").strip().upper()
@@ -314,23 +321,29 @@ def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checke
         _unique(spec_field, checked.values[spec_field.name], checked=checked)
     for rule in spec.rules:
         rule(checked)
+    if spec.has_lines:
+        _check_lines(checked)
+    _provider_required(checked)
+    return checked
 
-    lines = list(data.lines)
+
+def _check_lines(checked: Checked) -> None:
+    spec = checked.spec
+    lines = list(checked.data.lines)
     if not lines:
         checked.need("lines", "minItems", "Add at least one line.")
     cap = lines_cap_problem(len(lines), record=spec.a_label, cap=spec.max_lines)
     if cap is not None:
         # Refused as a whole: checking thousands of lines one by one first would only be slow.
         checked.refuse(cap.field, cap.rule, cap.message)
-        return checked
+        return
     for index, line in enumerate(lines):
         checked.lines.append(_check_line(line, index=index, checked=checked))
     for index, values in enumerate(checked.lines):
         for rule in spec.line_rules:
             rule(checked, values, index)
-
-    _provider_required(checked)
-    return checked
+    for rule in spec.lines_rules:
+        rule(checked)
 
 
 def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, Any]:
@@ -420,6 +433,13 @@ def _schema_problems(spec: DocumentSpec, record: Any) -> list[FieldProblem]:
         )
         for problem in validate_request(spec.data_type, op, body)
     ]
+
+
+def record_notes(*, record: Any) -> list[FieldProblem]:
+    """What the person pushing `record` should see first though it does not keep the push
+    from going, e.g. a customer that may already be in the accounting system."""
+    spec = registry.for_model(record).spec
+    return record_check(spec, RecordData.from_record(record, spec=spec), record=record).notes
 
 
 def record_save_problems(

@@ -57,6 +57,7 @@ from pushes.services.push_options import push_options_refresh
 from pushes.services.records import (
     RecordInvalid,
     record_create,
+    record_notes,
     record_save_problems,
     record_update,
     record_validate,
@@ -124,8 +125,84 @@ class ConnectionScopedFields:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+def _given(cleaned: dict, spec_field) -> object:
+    value = cleaned.get(spec_field.name)
+    if spec_field.kind in _MANY:
+        return list(value or [])
+    if spec_field.kind in _REFS or spec_field.kind in (Kind.DATE, Kind.DECIMAL):
+        return value
+    return value or ""
+
+
+def _checked_record_data(spec: DocumentSpec, main, line_forms: list) -> RecordData | None:
+    """The record and its lines as the services take them, checked as saving would check
+    them; None when a problem was put at its field, ValidationError for those no field holds."""
+    record = main.instance
+    values = main.cleaned_data
+    data = RecordData(
+        connection=record.connection,
+        status=values.get("status") or PushableStatus.DRAFT,
+        lines=[
+            LineData(
+                id=form.instance.pk,
+                **{f.name: _given(form.cleaned_data, f) for f in spec.line_fields},
+            )
+            for form in line_forms
+        ],
+        **{f.name: _given(values, f) for f in spec.fields},
+    )
+    problems = record_save_problems(
+        data_type=spec.data_type, data=data, record=record if record.pk else None
+    )
+    if not problems:
+        return data
+    general = []
+    for problem in problems:
+        if not _show_at_field(spec, problem, main=main, line_forms=line_forms):
+            general.append(problem.message)
+    if general:
+        raise ValidationError(general)
+    return None
+
+
+def _show_at_field(spec: DocumentSpec, problem, *, main, line_forms) -> bool:
+    """Put the problem's message on the form field its path names; False if none."""
+    whole = spec.field_at(problem.field)
+    if whole is not None and whole.name in main.fields:
+        # A field inside an object of the body (`billingAddress.city`).
+        main.add_error(whole.name, problem.message)
+        return True
+    match = _PATH.match(problem.field)
+    if match is None:
+        return False
+    head, index, rest = match["head"], match["index"], match["rest"]
+    if head == "lines" and index is not None:
+        position = int(index)
+        if position >= len(line_forms):
+            return False
+        form = line_forms[position]
+        spec_field = spec.field_at(rest or "", line=True)
+        if spec_field is not None and spec_field.name in form.fields:
+            form.add_error(spec_field.name, problem.message)
+        else:
+            form.add_error(None, problem.message)
+        return True
+    spec_field = spec.field_at(head)
+    name = "status" if head == "status" else spec_field.name if spec_field else None
+    if name and name in main.fields:
+        main.add_error(name, problem.message)
+        return True
+    return False
+
+
 class RecordForm(forms.ModelForm):
-    """The record's own fields; the declaration names them (`record_admin` sets Meta)."""
+    """The record's own fields; the declaration names them (`record_admin` sets Meta).
+
+    A type with lines is checked whole by its line formset; one without is checked here.
+    """
+
+    spec: DocumentSpec
+    record_data: RecordData | None = None
 
     status = forms.ChoiceField(
         choices=PushableStatus.choices,
@@ -142,6 +219,12 @@ class RecordForm(forms.ModelForm):
             self.instance.connection = self.connection
         # The line formset checks the whole record, and needs this form to do it.
         self.instance._record_form = self
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.spec.has_lines and not self.errors:
+            self.record_data = _checked_record_data(self.spec, self, [])
+        return cleaned
 
 
 class RecordLineFormSet(forms.BaseInlineFormSet):
@@ -162,71 +245,15 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        record = self.instance
-        spec = self.spec
-        main = getattr(record, "_record_form", None)
+        main = getattr(self.instance, "_record_form", None)
         if main is None or main.errors or any(form.errors for form in self.forms):
             return
-        line_forms = self._line_forms()
-        values = main.cleaned_data
-
-        def given(cleaned, spec_field):
-            value = cleaned.get(spec_field.name)
-            if spec_field.kind in _MANY:
-                return list(value or [])
-            if spec_field.kind in _REFS or spec_field.kind in (Kind.DATE, Kind.DECIMAL):
-                return value
-            return value or ""
-
-        data = RecordData(
-            connection=record.connection,
-            status=values.get("status") or PushableStatus.DRAFT,
-            lines=[
-                LineData(
-                    id=form.instance.pk,
-                    **{f.name: given(form.cleaned_data, f) for f in spec.line_fields},
-                )
-                for form in line_forms
-            ],
-            **{f.name: given(values, f) for f in spec.fields},
-        )
-        problems = record_save_problems(
-            data_type=spec.data_type, data=data, record=record if record.pk else None
-        )
-        if not problems:
-            self.record_data = data
-            return
-        general = []
-        for problem in problems:
-            if not self._show_at_field(problem, main=main, line_forms=line_forms):
-                general.append(problem.message)
-        raise ValidationError(
-            general or [f"The {spec.label.lower()} was not saved: correct the fields marked below."]
-        )
-
-    def _show_at_field(self, problem, *, main, line_forms) -> bool:
-        """Put the problem's message on the form field its path names; False if none."""
-        match = _PATH.match(problem.field)
-        if match is None:
-            return False
-        head, index, rest = match["head"], match["index"], match["rest"]
-        if head == "lines" and index is not None:
-            position = int(index)
-            if position >= len(line_forms):
-                return False
-            form = line_forms[position]
-            spec_field = self.spec.field_at(rest or "", line=True)
-            if spec_field is not None and spec_field.name in form.fields:
-                form.add_error(spec_field.name, problem.message)
-            else:
-                form.add_error(None, problem.message)
-            return True
-        spec_field = self.spec.field_at(head)
-        name = "status" if head == "status" else spec_field.name if spec_field else None
-        if name and name in main.fields:
-            main.add_error(name, problem.message)
-            return True
-        return False
+        self.record_data = _checked_record_data(self.spec, main, self._line_forms())
+        if self.record_data is None:
+            # The main form was judged valid before the lines: this keeps the save from going.
+            raise ValidationError(
+                f"The {self.spec.label.lower()} was not saved: correct the fields marked below."
+            )
 
 
 class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
@@ -347,7 +374,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             "opts": self.opts,
             "error": error,
             "a_label": spec.a_label,
-            "party_plural": f"{spec.party}s",
+            "party_plural": f"{spec.party}s" if spec.party else "",
             "choices": [
                 (
                     choice,
@@ -367,7 +394,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     # --- form -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("connection", self.spec.party)
+        queryset = super().get_queryset(request).select_related(*self.spec.related)
         return records_with_push_state(queryset)
 
     def has_delete_permission(self, request, obj=None):
@@ -382,9 +409,10 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             spec = self.spec
             record = records_with_push_state(
                 spec.model_class.objects.select_related(
-                    "connection", spec.party, "created_by", "updated_by"
+                    *spec.related, "created_by", "updated_by"
                 ).prefetch_related(
-                    *(f.name for f in spec.fields if f.kind in _MANY), spec.lines_prefetch()
+                    *(f.name for f in spec.fields if f.kind in _MANY),
+                    *((spec.lines_prefetch(),) if spec.has_lines else ()),
                 )
             ).get(pk=record.pk)
         return record
@@ -407,7 +435,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        lines = next(f for f in formsets if isinstance(f, RecordLineFormSet))
+        lines = next((f for f in formsets if isinstance(f, RecordLineFormSet)), form)
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         data = lines.record_data
@@ -480,6 +508,14 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
+        notes = format_html_join(
+            "",
+            '<p class="invoice-unchecked">{}</p>',
+            ((note.message,) for note in record_notes(record=obj)),
+        )
+        return format_html("{}{}", notes, self._readiness(obj))
+
+    def _readiness(self, obj):
         problems = record_validate(record=obj)
         # Without the provider's rules, passing every check railzpush has is not "ready".
         unchecked = push_rules_unchecked(
@@ -523,7 +559,14 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
 
 def _fieldsets(spec: DocumentSpec) -> tuple:
-    """Who and which number first, then dates and currency, then the rest."""
+    """Who and which number first, then dates and currency, then the rest; a type that says
+    how its fields group (`fieldsets`: title, field names) is laid out that way."""
+    if spec.fieldsets:
+        head, *groups = spec.fieldsets
+        return (
+            (head[0], {"fields": ("connection_name", "status", *head[1])}),
+            *((title, {"fields": tuple(names)}) for title, names in groups),
+        )
     dates = {Kind.DATE, Kind.CURRENCY}
     first = [f.name for f in spec.fields if f.name in (spec.party, spec.number)]
     when = [f.name for f in spec.fields if f.kind in dates or f.name == "currency_rate"]
@@ -539,51 +582,60 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
     """Register the composer of a declared type, read from its declaration."""
     spec = registry.for_data_type(data_type).spec
     name = spec.label.title().replace(" ", "")
-    line_model = spec.line_model_class
-    inline = type(
-        f"{name}LineInline",
-        (RecordLineInline,),
-        {
-            "model": line_model,
-            "spec": spec,
-            "fields": tuple(f.name for f in spec.line_fields),
-            "autocomplete_fields": tuple(f.name for f in spec.line_fields if f.kind in _REFS),
-        },
-    )
+    inlines = ()
+    if spec.has_lines:
+        inlines = (
+            type(
+                f"{name}LineInline",
+                (RecordLineInline,),
+                {
+                    "model": spec.line_model_class,
+                    "spec": spec,
+                    "fields": tuple(f.name for f in spec.line_fields),
+                    "autocomplete_fields": tuple(
+                        f.name for f in spec.line_fields if f.kind in _REFS
+                    ),
+                },
+            ),
+        )
+    dated = bool(spec.field_at("postedDate"))
     form = type(
         f"{name}Form",
         (RecordForm,),
         {
+            "spec": spec,
             "Meta": type(
                 "Meta",
                 (),
                 {"model": spec.model_class, "fields": ("status", *(f.name for f in spec.fields))},
-            )
+            ),
         },
     )
     operation = spec.railz.operation(Op.CREATE)
     attrs = {
         "spec": spec,
         "form": form,
-        "inlines": (inline,),
+        "inlines": inlines,
         "list_display": (
             "__str__",
-            spec.party,
+            *((spec.party,) if spec.party else ()),
             "connection",
-            "posted_date",
+            *(("posted_date",) if dated else ()),
             *(("due_date",) if spec.field_at("dueDate") else ()),
             "push_state",
             "updated_at",
         ),
-        "list_select_related": ("connection", spec.party),
+        "list_select_related": spec.related,
         "list_filter": (
-            *RecordAdmin.list_filter,
+            "connection",
+            PushStateFilter,
+            *(("posted_date",) if dated else ()),
             *(("due_date",) if spec.field_at("dueDate") else ()),
         ),
         "search_fields": (
             *(f.name for f in spec.fields if f.kind is Kind.TEXT and f.strip),
-            f"{spec.party}__name",
-            "memo",
+            *((f"{spec.party}__name",) if spec.party else ()),
+            *(("memo",) if spec.field_at("memo") else ()),
         ),
         "autocomplete_fields": tuple(f.name for f in spec.fields if f.kind in _REFS),
         "fieldsets": _fieldsets(spec),

@@ -685,6 +685,13 @@ def _record_written(push: PushRequest) -> None:
         if push.operation == PushRequest.Operation.CREATE and ids:
             values["provider_record_id"] = ids[0]
     model._default_manager.filter(pk=push.object_id).update(**values)
+    if push.operation != PushRequest.Operation.DELETE:
+        try:
+            spec = registry.for_model(model).spec
+        except registry.UnknownPushable:
+            return
+        if spec.on_pushed:
+            spec.pushed(model._default_manager.select_related(*spec.related).get(pk=push.object_id))
 
 
 def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -> bool:

@@ -83,24 +83,55 @@ class Field:
 
 @dataclass(frozen=True)
 class DocumentSpec:
-    """A Railz data type pushed as a document with lines (invoices, bills, credit notes)."""
+    """A Railz data type as railzpush composes it: its fields and, for a document (invoices,
+    bills, credit notes, journal entries), its lines.
+
+    A type without lines (customers, vendors) leaves `line_model` and `line_fields` empty;
+    a type that is with nobody in particular (journal entries, the parties themselves) leaves
+    `party` empty. A field's `path` may name a key inside an object of the body
+    (`billingAddress.city`).
+    """
 
     data_type: str  # key of railzpush.railz.datatypes.DATA_TYPES
     model: str  # "pushes.Invoice"
-    line_model: str  # "pushes.InvoiceLine"
     fields: tuple[Field, ...]
-    line_fields: tuple[Field, ...]
-    party: str  # the field naming who the document is with ("customer", "vendor")
+    line_model: str = ""  # "pushes.InvoiceLine"; "" for a type without lines
+    line_fields: tuple[Field, ...] = ()
+    party: str = ""  # the field naming who the document is with ("customer", "vendor")
     # Named rules the schema cannot say: rule(checked) reads `checked.data`, `checked.values`
     # and adds problems; a line rule gets (checked, line values, index).
     rules: tuple[Callable[..., None], ...] = ()
     line_rules: tuple[Callable[..., None], ...] = ()
+    # Rules over the lines together (debits equal credits), once every line is checked.
+    lines_rules: tuple[Callable[..., None], ...] = ()
     # At most this many lines (None: RECORD_MAX_LINES, what the providers accept).
     max_lines: int | None = None
     # Whether the composer and the API show totals (lines with amounts).
     totals: bool = True
     # Lower-case noun for sentences about who the document is with ("customer").
     party_noun: str = ""
+    # The REST resource's name under /api/v1/ ("" : the data type's), for a type whose data
+    # type already names the reference rows mirrored from Railz (customers, vendors).
+    resource: str = ""
+    # How the composer groups the fields: ((title, names), ...), the first group beside the
+    # status. Empty: who and number, then dates and currency, then the rest.
+    fieldsets: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    # Called with the record once a push of it succeeded (same transaction), by dotted path:
+    # customers and vendors enter the reference mirror at once.
+    on_pushed: str = ""
+
+    @property
+    def api_resource(self) -> str:
+        return self.resource or self.data_type
+
+    @property
+    def has_lines(self) -> bool:
+        return bool(self.line_model)
+
+    @property
+    def related(self) -> tuple[str, ...]:
+        """What reading a record joins: its connection, and its party where it has one."""
+        return ("connection", self.party) if self.party else ("connection",)
 
     # --- what the schema and the models know ------------------------------------------------
 
@@ -135,7 +166,12 @@ class DocumentSpec:
 
     @staticmethod
     def _node(schema: Object, spec_field: Field) -> Any:
-        return schema.fields.get(spec_field.path)
+        node: Any = schema
+        for key in spec_field.path.split("."):
+            if not isinstance(node, Object):
+                return None
+            node = node.fields.get(key)
+        return node
 
     def max_length(self, spec_field: Field, *, line: bool = False) -> int | None:
         node = self._node(self.line_schema if line else self.schema, spec_field)
@@ -213,17 +249,25 @@ class DocumentSpec:
         from django.db.models import prefetch_related_objects
 
         cached = getattr(record, "_prefetched_objects_cache", {})
-        wanted = [("lines", self.lines_prefetch())] + [
-            (f.name, f.name) for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)
-        ]
+        wanted = [("lines", self.lines_prefetch())] if self.has_lines else []
+        wanted += [(f.name, f.name) for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)]
         missing = [lookup for name, lookup in wanted if name not in cached]
         if missing and record.pk is not None:
             prefetch_related_objects([record], *missing)
+
+    def pushed(self, record: Any) -> None:
+        """What the type does once a push of `record` created or changed it (`on_pushed`)."""
+        if self.on_pushed:
+            from django.utils.module_loading import import_string
+
+            import_string(self.on_pushed)(record)
 
     def describe(self, record: Any) -> str:
         """A sentence naming the record for people: "Invoice INV-1001 for Acme Ltd"."""
         number = getattr(record, self.number, "") if self.number else ""
         number = number or (f"#{record.pk}" if record.pk else "(new)")
+        if not self.party:
+            return f"{self.label} {number}"
         if getattr(record, f"{self.party}_id") is None:
             return f"{self.label} {number} (no {self.party_noun or self.party} yet)"
         party = getattr(record, self.party)
@@ -291,6 +335,7 @@ class RecordData(_Values):
         lines = []
         if record.pk:
             spec.prefetch(record)
+        if record.pk and spec.has_lines:
             lines = [
                 LineData(id=line.pk, **{f.name: _stored(line, f) for f in spec.line_fields})
                 for line in record.lines.all()
