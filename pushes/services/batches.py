@@ -45,7 +45,7 @@ from pushes.services.push_requests import (
     webhook_events_apply_waiting,
 )
 from railzpush.railz import Exchange, RailzClient, RailzError, RailzRejected
-from railzpush.railz.datatypes import BATCH_TARGET_FIELDS, DATA_TYPES, Op
+from railzpush.railz.datatypes import DATA_TYPES, Op
 
 logger = logging.getLogger("pushes")
 
@@ -63,8 +63,7 @@ def push_batch_op(push: PushRequest) -> Op | None:
         return None
     op = BATCH_OPS.get(push.operation)
     entry = DATA_TYPES.get(push.data_type)
-    operation = entry.operations.get(op) if entry is not None and op is not None else None
-    if operation is None or push.connection.service_name not in operation.providers:
+    if op is None or entry is None or not entry.supports(op, push.connection.service_name):
         return None
     return op
 
@@ -167,7 +166,7 @@ def _item(push: PushRequest, op: Op) -> dict[str, Any]:
     data = dict((push.body or {}).get("data") or {})
     if op is Op.BATCH_UPDATE:
         # Batch updates name their target with a plain string, not a {"id"} object.
-        data[BATCH_TARGET_FIELDS[push.data_type]] = push.provider_record_id
+        data[DATA_TYPES[push.data_type].batch_target] = push.provider_record_id
     return data
 
 

@@ -869,19 +869,6 @@ DATA_TYPES: Mapping[str, DataType] = MappingProxyType(
 )
 
 
-# Batch-update items name their target with a plain string field, unlike every other ref
-# (BatchPutCustomer.customerRef, BatchPushUpdateJournalEntries.journalEntryRef...).
-BATCH_TARGET_FIELDS: Mapping[str, str] = MappingProxyType(
-    {
-        "customers": "customerRef",
-        "vendors": "vendorRef",
-        "accounts": "accountRef",
-        "journalEntries": "journalEntryRef",
-        "bankTransactions": "bankTransactionRef",
-    }
-)
-
-
 def data_type(name: str) -> DataType:
     """The registry entry for a Railz dataType name such as ``"invoices"``."""
     return _lookup(name)
@@ -910,7 +897,6 @@ def validate_request(data_type: str, op: Op | str, body: object) -> list[Problem
 
 
 __all__ = [
-    "BATCH_TARGET_FIELDS",
     "DATA_TYPES",
     "PROVIDERS",
     "DataType",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0008_push_options_per_operation'),
+        ('pushes', '0009_customers_and_vendors'),
     ]
 
     operations = [
