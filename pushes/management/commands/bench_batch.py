@@ -64,6 +64,60 @@ def _calls(access_log: Path) -> Counter:
     return calls
 
 
+def _compose(counts: dict[str, int]) -> str:
+    """The bench connection (the emulator's QuickBooks business) and its ready records, each
+    named "Bench ..." so the emulator's copy can be told apart from the demo data."""
+    import datetime as dt
+
+    from pushes import registry
+    from pushes.services.records import record_create
+    from pushes.spec import LineData, RecordData
+    from railzpush.emulator import demo_data
+    from refs.models import Account, Connection
+
+    demo = next(c for c in demo_data.DEMO_CONNECTIONS if c["service_name"] == BENCH_SERVICE)
+    connection, _ = Connection.objects.get_or_create(
+        connection_uuid=demo["connection_uuid"],
+        defaults={
+            "business_uuid": demo["business_uuid"],
+            "business_name": demo["business_name"],
+            "service_name": BENCH_SERVICE,
+            "status": Connection.Status.ACTIVE,
+        },
+    )
+    made = []
+    if counts["customers"]:
+        for n in range(counts["customers"]):
+            data = RecordData(connection=connection, status="ready", name=f"Bench customer {n}")
+            record_create(data_type="customers", data=data)
+        made.append(f"{counts['customers']} customers")
+    if counts["journalEntries"] and "journalEntries" in registry.PUSHABLE_TYPES:
+        item = next(iter(demo_data.records(demo["connection_uuid"], "accounts")))
+        account, _ = Account.objects.get_or_create(
+            connection=connection,
+            remote_id=str(item["id"]),
+            defaults={"name": item["name"], "status": "active", "content_hash": "0" * 32},
+        )
+        for n in range(counts["journalEntries"]):
+            lines = [
+                LineData(description="Accrual", account=account, debit="125.00"),
+                LineData(description="Accrual", account=account, credit="125.00"),
+            ]
+            data = RecordData(
+                connection=connection,
+                status="ready",
+                journal_number=f"BJ-{n}",
+                posted_date=dt.date(2026, 11, 30),
+                memo=f"Bench journal entry {n}",
+                lines=lines,
+            )
+            record_create(data_type="journalEntries", data=data)
+        made.append(f"{counts['journalEntries']} journal entries")
+    elif counts["journalEntries"]:
+        made.append("no journal entries (that record type is not declared here yet)")
+    return " and ".join(made) + f" on {connection}"
+
+
 class Command(BaseCommand):
     help = (
         "Push new customers and journal entries end to end against the emulator with batching "
@@ -219,7 +273,6 @@ class Command(BaseCommand):
         from django.utils import timezone
         from django_q.models import Schedule
 
-        from pushes.management.bench_records import bench_records_compose
         from pushes.schedules import schedules as push_schedules
         from railzpush.emulator import records
 
@@ -233,7 +286,7 @@ class Command(BaseCommand):
                 repeats=-1,
                 next_run=timezone.now(),
             )
-        made = bench_records_compose(service_name=BENCH_SERVICE, counts=counts)
+        made = _compose(counts)
         self.stdout.write(f"Prepared {made}")
 
     def _run(self, timeout_default: float) -> None:
@@ -252,8 +305,9 @@ class Command(BaseCommand):
             raise CommandError("the django-q2 cluster did not start within 60 s")
         to_push = []
         for data_type in BATCHED_TYPES:
-            model = registry.for_data_type(data_type).model
-            to_push.extend(model._default_manager.select_related("connection"))
+            if data_type in registry.PUSHABLE_TYPES:
+                model = registry.for_data_type(data_type).model
+                to_push.extend(model._default_manager.select_related("connection"))
         started = time.monotonic()
         result = pushes_request_bulk(records=to_push, user=None, source=PushRequest.Source.SYSTEM)
         if result.refused:
