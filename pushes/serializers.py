@@ -304,7 +304,9 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 def _class_name(spec: DocumentSpec) -> str:
-    return spec.label.title().replace(" ", "")
+    # The model's name ("CustomerRecord"): the schema's component names stay apart from the
+    # reference rows' ("Customer").
+    return spec.model_class.__name__
 
 
 @cache

@@ -331,13 +331,14 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         ("History", {"fields": ("created_at", "created_by", "updated_at", "updated_by")}),
     )
 
-    class Media:
-        css = {"all": ("pushes/invoice.css",)}
-        # After django.jQuery exists: the totals follow the autocompletes through its events.
-        js = (
-            "admin/js/vendor/jquery/jquery.min.js",
-            "admin/js/jquery.init.js",
-            "pushes/invoice_totals.js",
+    @property
+    def media(self):
+        # After django.jQuery exists: the live figures follow the autocompletes through its
+        # events. Each type names its own script (invoice totals, a journal's balance).
+        script = (self.spec.script,) if self.spec.script else ()
+        return super().media + forms.Media(
+            css={"all": ("pushes/invoice.css",)},
+            js=("admin/js/vendor/jquery/jquery.min.js", "admin/js/jquery.init.js", *script),
         )
 
     # --- pages ----------------------------------------------------------------------------

@@ -14,4 +14,5 @@ from pushes.types.bill_credit_notes.models import *  # noqa: F403
 from pushes.types.bills.models import *  # noqa: F403
 from pushes.types.customers.models import *  # noqa: F403
 from pushes.types.invoice_credit_notes.models import *  # noqa: F403
+from pushes.types.journal_entries.models import *  # noqa: F403
 from pushes.types.vendors.models import *  # noqa: F403

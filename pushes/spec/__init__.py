@@ -76,6 +76,8 @@ class Field:
     required_message: str = ""  # what to say when `ready` and missing (else "<label> is required.")
     strip: bool = False  # surrounding spaces are typing noise (numbers), not content
     positive: bool = False  # a number that must be greater than 0 to be ready
+    # A reference sent with its kind (Railz entityRef: {"id", "type": "customer"}).
+    ref_type: str = ""
     # The fields (besides the connection) within which the value must be unique, e.g.
     # ("vendor",): a vendor's invoice numbers. None: no uniqueness rule.
     unique_within: tuple[str, ...] | None = None
@@ -110,6 +112,8 @@ class DocumentSpec:
     totals: bool = True
     # Lower-case noun for sentences about who the document is with ("customer").
     party_noun: str = ""
+    # The composer's live figures as lines are typed (a static path; "" for none).
+    script: str = "pushes/invoice_totals.js"
     # The REST resource's name under /api/v1/ ("" : the data type's), for a type whose data
     # type already names the reference rows mirrored from Railz (customers, vendors).
     resource: str = ""

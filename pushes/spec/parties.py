@@ -121,6 +121,7 @@ def party_spec(*, data_type: str, model: str, name_path: str) -> DocumentSpec:
         model=model,
         fields=fields,
         totals=False,
+        script="",
         # /api/v1/customers/ lists the customers mirrored from Railz; these are the ones
         # composed here to push.
         resource=f"{noun}-records",

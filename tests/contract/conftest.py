@@ -208,7 +208,11 @@ class RecordKit:
                 values[f.name] = "Contract test"
         line_extra: dict[str, Any] = {}
         if full:
+            paths: set[str] = set()
             for f in spec.line_fields:
+                if f.path in paths:
+                    continue  # one of the fields sharing a path (entityRef) is filled
+                paths.add(f.path)
                 if f.kind in (Kind.REF,) and f.name != "account":
                     line_extra[f.name] = ref_factory(spec, f.name, line=True)(connection=connection)
                 elif f.kind is Kind.TRACKING:
