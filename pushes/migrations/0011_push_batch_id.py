@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0009_customers_and_vendors'),
+        ('pushes', '0010_journal_entries'),
     ]
 
     operations = [
