@@ -69,6 +69,8 @@ def _compose(counts: dict[str, int]) -> str:
     named "Bench ..." so the emulator's copy can be told apart from the demo data."""
     import datetime as dt
 
+    from django.utils import timezone
+
     from pushes import registry
     from pushes.services.records import record_create
     from pushes.spec import LineData, RecordData
@@ -96,7 +98,12 @@ def _compose(counts: dict[str, int]) -> str:
         account, _ = Account.objects.get_or_create(
             connection=connection,
             remote_id=str(item["id"]),
-            defaults={"name": item["name"], "status": "active", "content_hash": "0" * 32},
+            defaults={
+                "name": item["name"],
+                "status": "active",
+                "content_hash": "0" * 32,
+                "synced_at": timezone.now(),
+            },
         )
         for n in range(counts["journalEntries"]):
             lines = [
