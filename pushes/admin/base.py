@@ -25,7 +25,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -358,8 +358,32 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connection = _connection_from_query(request)
         if connection is None or not connection.can_push:
             return self.choose_connection_view(request, chosen=connection)
+        edits = request.GET.get("edits", "")
+        if self.spec.from_mirror and edits.isdigit() and self.has_add_permission(request):
+            return self._edit_mirrored(request, connection, int(edits))
         extra_context = {**(extra_context or {}), "record_connection": connection}
         return super().add_view(request, form_url, extra_context)
+
+    def _edit_mirrored(self, request, connection: Connection, row_id: int):
+        """Open the record that changes a party the accounting system has (made from its
+        mirrored row on first use)."""
+        from django.utils.module_loading import import_string
+
+        try:
+            record = import_string(self.spec.from_mirror)(
+                data_type=self.spec.data_type,
+                row_id=row_id,
+                connection=connection,
+                user=request.user,
+            )
+        except (LookupError, RecordInvalid) as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        return redirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[record.pk])
+        )
 
     def choose_connection_view(self, request, *, chosen: Connection | None):
         spec = self.spec

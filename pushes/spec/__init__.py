@@ -114,6 +114,10 @@ class DocumentSpec:
     party_noun: str = ""
     # The composer's live figures as lines are typed (a static path; "" for none).
     script: str = "pushes/invoice_totals.js"
+    # For a type that is also reference data: the dotted path of the service that composes a
+    # change to a mirrored row, `(data_type=, row_id=, connection=, user=) -> record`; the
+    # composer opens it for `?edits=<row id>`.
+    from_mirror: str = ""
     # The REST resource's name under /api/v1/ ("" : the data type's), for a type whose data
     # type already names the reference rows mirrored from Railz (customers, vendors).
     resource: str = ""

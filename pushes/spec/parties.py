@@ -122,6 +122,7 @@ def party_spec(*, data_type: str, model: str, name_path: str) -> DocumentSpec:
         fields=fields,
         totals=False,
         script="",
+        from_mirror="pushes.services.parties.party_record_from_mirror",
         # /api/v1/customers/ lists the customers mirrored from Railz; these are the ones
         # composed here to push.
         resource=f"{noun}-records",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from pushes.types.base import Document
+from pushes.types.base import Document, RecordLine
 
 __all__ = ["JournalEntry", "JournalEntryLine"]
 
@@ -28,16 +28,11 @@ def _amount(name: str) -> models.DecimalField:
     return models.DecimalField(name, max_digits=18, decimal_places=4, null=True, blank=True)
 
 
-class JournalEntryLine(models.Model):
+class JournalEntryLine(RecordLine):
     """One line (Railz `JournalEntryLineItemsV2`): one account debited or credited, perhaps
     for a customer or a vendor (its `entityRef`)."""
 
     journal_entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=0)
-    description = models.TextField(max_length=4000, blank=True)
-    account = models.ForeignKey(
-        "refs.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     debit = _amount("debit")
     credit = _amount("credit")
     customer = models.ForeignKey(
@@ -46,23 +41,9 @@ class JournalEntryLine(models.Model):
     vendor = models.ForeignKey(
         "refs.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    tax_rate = models.ForeignKey(
-        "refs.TaxRate",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="tax rate",
-    )
-    tracking_options = models.ManyToManyField(
-        "refs.TrackingOption", blank=True, related_name="+", verbose_name="tracking"
-    )
 
     class Meta:
         ordering = ["journal_entry", "position", "id"]
-
-    def __str__(self) -> str:
-        return self.description[:60] or f"Line {self.position + 1}"
 
     @property
     def amount(self) -> Decimal | None:
