@@ -226,6 +226,8 @@ def test_a_lost_batch_answer_makes_every_item_unknown_and_each_adopts_its_own_pu
         record.refresh_from_db()
         assert record.provider_record_id == push.source_object_ids[0]
         assert push.batch_id  # learnt from Railz's push log
+    # The batchPush webhook that came while the ids were unknown here is applied once adopted.
+    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
     assert all(_batch_posts(p).count() == 1 for p in settled)  # sent once, never again
     _assert_one_record_each(batch_type, records)
 
@@ -356,6 +358,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_sent_twice(
             "unknown",
             "success",
         ]
+    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
     _assert_one_record_each(batch_type, records)
 
 
