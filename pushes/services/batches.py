@@ -38,6 +38,7 @@ from pushes.services.push_requests import (
     _client,
     _exchange_event,
     _parse_time,
+    _paused_connections,
     _record_error,
     _target_mismatch,
     _transition,
@@ -127,9 +128,10 @@ def _claim(push: PushRequest) -> list[PushRequest]:
             .values_list("pk", flat=True)[: settings.PUSH_BATCH_MAX_ITEMS - 1]
         )
         ids = [push.pk, *others]
-        PushRequest.objects.filter(pk__in=ids, state=State.QUEUED).update(
-            state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now
-        )
+        PushRequest.objects.filter(pk__in=ids, state=State.QUEUED).exclude(
+            # A paused connection's pushes wait for it to be resumed.
+            connection_id__in=_paused_connections()
+        ).update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
         # `sent_at` is this claim's own mark: a row another worker claimed has another one.
         claimed = {
             p.pk: p

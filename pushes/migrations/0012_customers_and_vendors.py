@@ -69,7 +69,7 @@ def triggers(checks):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pushes", "0008_push_options_per_operation"),
+        ("pushes", "0011_alerts"),
         ("refs", "0002_tracking_every_row_is_choosable"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

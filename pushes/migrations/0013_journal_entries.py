@@ -1,5 +1,5 @@
 """Journal entries and their lines, and the triggers that keep every reference of theirs in the
-entry's own connection (as 0001, 0006 and 0009 do for the other types)."""
+entry's own connection (as 0001, 0006 and 0012 do for the other types)."""
 
 from importlib import import_module
 
@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-_parties = import_module("pushes.migrations.0009_customers_and_vendors")
+_parties = import_module("pushes.migrations.0012_customers_and_vendors")
 _differs = _parties._invoices._differs
 
 TABLE, LINES, LABEL = "pushes_journalentry", "pushes_journalentryline", "journal entry"
@@ -49,7 +49,7 @@ CHECKS = [
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0009_customers_and_vendors'),
+        ('pushes', '0012_customers_and_vendors'),
         ('refs', '0002_tracking_every_row_is_choosable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
