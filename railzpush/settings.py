@@ -355,6 +355,8 @@ SPECTACULAR_SETTINGS = {
         "RefStatusEnum": "refs.models.RefRecord.Status",
         "InvoiceStatusEnum": "pushes.models.PushableStatus",
         "PushRequestSourceEnum": "pushes.models.PushRequest.Source",
+        "SheetImportStateEnum": "sheets.models.SheetImport.State",
+        "StateEnum": "pushes.models.PushRequest.State",
         "PushEventSourceEnum": "pushes.models.PushEvent.Source",
         "OperationEnum": "pushes.models.PushRequest.Operation",
         "ValidatedOperationEnum": "pushes.models.ProviderPushOptions.Operation",
