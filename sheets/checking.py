@@ -16,6 +16,7 @@ from typing import Any
 
 from pushes import registry
 from pushes.models import PushableStatus
+from pushes.push_options_selectors import push_options_required
 from pushes.record_checks import record_check
 from pushes.spec import Kind, LineData, RecordData
 from sheets.columns import KEY, SEPARATOR, STATUS, Column, columns_for, header_key, ref_model
@@ -109,6 +110,7 @@ class _Context:
     connection: Any
     matcher: RefMatcher
     order: Any
+    provider_required: dict[str, str]
     ambiguous_dates: list[Problem] = field(default_factory=list)
 
 
@@ -240,7 +242,7 @@ def _check(
     record: CheckedRecord, ctx: _Context, *, status_text: str, first_row: int, line_rows: list[int]
 ) -> None:
     spec = ctx.spec
-    checked = record_check(spec, record.data, record=None)
+    checked = record_check(spec, record.data, record=None, provider_required=ctx.provider_required)
 
     def placed(problem) -> Problem:
         row, column = _place(problem.field, spec=spec, first_row=first_row, line_rows=line_rows)
@@ -315,7 +317,9 @@ def sheet_check(
     groups: dict[str, list[tuple[int, dict[Column, Any]]]] = {}
     row_keys: list[tuple[int, str]] = []
     keyless: list[int] = []
-    ctx = _Context(spec, connection, RefMatcher(connection), date_order_for(connection))
+    # The provider's kept rules are the same for every new record of the file: read once.
+    required = push_options_required(connection=connection, data_type=data_type)
+    ctx = _Context(spec, connection, RefMatcher(connection), date_order_for(connection), required)
     for number, cells in sheet.rows:
         cells = cells + [None] * (len(columns) - len(cells))
         key = cell_text(cells[key_index]).strip() if key_index is not None else ""

@@ -23,7 +23,8 @@ __all__ = ["Matched", "RefMatcher"]
 BATCH = 2000
 # Below this many rows, the suggestions for missing values read the whole list once; above
 # it, a few rows starting like the value, for the first SUGGESTED missing values.
-SMALL_TABLE = 5000
+SMALL_TABLE = 500
+NEAR = 200
 SUGGESTED = 30
 CLOSEST = 3
 
@@ -127,21 +128,30 @@ class RefMatcher:
         return Matched(unique[0])
 
     def _suggestions(self, model, missing: Iterable[str]) -> dict[str, list[str]]:
-        missing = list(missing)
+        """The closest active names to each of the first SUGGESTED missing values: the rows
+        whose name starts like the value (a query each, at most SUGGESTED per kind), compared
+        by similarity; a small list is read once instead."""
+        missing = list(missing)[:SUGGESTED]
         if not missing:
             return {}
-        active = model.objects.filter(connection=self.connection).active()
+        active = (
+            model.objects.filter(connection=self.connection)
+            .active()
+            .only("pk", "name", "remote_id")
+        )
+        small = list(active[: SMALL_TABLE + 1])
         self.queries += 1
-        labels: dict[str, Any]
-        if active.count() <= SMALL_TABLE:
-            self.queries += 1
-            labels = {_label(row): row for row in active}
-            return {value: _closest(value, labels) for value in missing}
+        if len(small) <= SMALL_TABLE:
+            return {value: _closest(value, small) for value in missing}
         result = {}
-        for value in missing[:SUGGESTED]:
-            self.queries += 1
-            near = active.filter(name__istartswith=value[:3])[:200]
-            result[value] = _closest(value, {_label(row): row for row in near})
+        for value in missing:
+            near: list[Any] = []
+            for length in (max(3, len(value) - 2), 3):
+                self.queries += 1
+                near = list(active.filter(name__istartswith=value[:length])[:NEAR])
+                if len(near) >= CLOSEST:
+                    break
+            result[value] = _closest(value, near)
         return result
 
 
@@ -154,7 +164,7 @@ def _label(row: Any) -> str:
     return f"{row.name or row.remote_id} (id {row.remote_id})"
 
 
-def _closest(value: str, labels: dict[str, Any]) -> list[str]:
-    names = {(row.name or row.remote_id): label for label, row in labels.items()}
+def _closest(value: str, rows: list[Any]) -> list[str]:
+    names = {(row.name or row.remote_id): _label(row) for row in rows}
     close = difflib.get_close_matches(value, list(names), n=CLOSEST, cutoff=0.5)
     return [names[name] for name in close]

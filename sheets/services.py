@@ -40,6 +40,8 @@ __all__ = [
 
 # The problems a preview keeps to show; the counts are always whole.
 PROBLEMS_KEPT = 2000
+# Records written per transaction (each within its own savepoint).
+COMMIT_EVERY = 100
 MAX_KEY = 255
 
 
@@ -257,17 +259,22 @@ def import_write(*, sheet_import_id: int, user: Any = None) -> SheetImport | Non
         return sheet_import
     total = len(checked.records)
     created = 0
-    for done, record in enumerate(checked.records, start=1):
-        if record.outcome in (Outcome.READY, Outcome.DRAFT):
-            outcome, record_id, problems = _write_one(sheet_import, record, user=user)
-            record.outcome, record.existing_id = outcome, record_id
-            if problems:
-                record.problems = [Problem(**p) for p in problems]
-            created += outcome in (Outcome.READY, Outcome.DRAFT)
-        if done % 50 == 0 or done == total:
-            SheetImport.objects.filter(pk=sheet_import.pk).update(
-                progress_done=done, progress_total=total
-            )
+    for start in range(0, total, COMMIT_EVERY):
+        # Each record is its own savepoint (whole or absent); a batch commits together, which
+        # spares the database a commit per record. A worker lost mid-batch loses the batch,
+        # keys included, and the next run writes it again.
+        with transaction.atomic():
+            for record in checked.records[start : start + COMMIT_EVERY]:
+                if record.outcome not in (Outcome.READY, Outcome.DRAFT):
+                    continue
+                outcome, record_id, problems = _write_one(sheet_import, record, user=user)
+                record.outcome, record.existing_id = outcome, record_id
+                if problems:
+                    record.problems = [Problem(**p) for p in problems]
+                created += outcome in (Outcome.READY, Outcome.DRAFT)
+        SheetImport.objects.filter(pk=sheet_import.pk).update(
+            progress_done=min(total, start + COMMIT_EVERY), progress_total=total
+        )
     preview = _preview(checked)
     preview["created"] = created
     SheetImport.objects.filter(pk=sheet_import.pk).update(

@@ -52,7 +52,11 @@ def test_a_file_sharing_some_keys_creates_only_the_new_ones(business, refs):
     assert sorted(ImportedKey.objects.values_list("key", flat=True)) == ["A", "C"]
 
 
-def test_a_write_that_dies_halfway_leaves_no_half_record_and_resumes(business, refs, monkeypatch):
+@pytest.mark.parametrize("commit_every", [1, 100])
+def test_a_write_that_dies_halfway_leaves_no_half_record_and_resumes(
+    business, refs, monkeypatch, commit_every
+):
+    monkeypatch.setattr(services, "COMMIT_EVERY", commit_every)
     sheet_import = _start(business, _content(["A", "B", "C"]))
     real = record_services.record_create
     calls = []
@@ -68,16 +72,21 @@ def test_a_write_that_dies_halfway_leaves_no_half_record_and_resumes(business, r
     monkeypatch.setattr(services, "record_create", dies_on_the_second_lines)
     with pytest.raises(SystemExit):
         import_confirm(sheet_import=sheet_import)
-    assert Invoice.objects.count() == 1
-    assert InvoiceLine.objects.count() == 2
-    assert list(ImportedKey.objects.values_list("key", flat=True)) == ["A"]
+    # Whole records with their keys (the batches committed before the death), nothing else.
+    kept = 1 if commit_every == 1 else 0
+    assert Invoice.objects.count() == kept
+    assert InvoiceLine.objects.count() == 2 * kept
+    assert sorted(ImportedKey.objects.values_list("record_id", flat=True)) == sorted(
+        Invoice.objects.values_list("pk", flat=True)
+    )
 
     # The task runs again (django-q2 hands a lost task to another worker).
     monkeypatch.setattr(services, "record_create", real)
     done = import_write(sheet_import_id=sheet_import.pk)
     assert done.state == SheetImport.State.DONE
     assert Invoice.objects.count() == 3
-    assert done.preview["counts"] == {"ready": 2, "draft": 0, "problem": 0, "exists": 1}
+    assert InvoiceLine.objects.count() == 6
+    assert done.preview["counts"]["exists"] == kept
 
 
 def test_an_import_is_confirmed_once(business, refs):
