@@ -54,6 +54,7 @@ class UploadForm(forms.Form):
 @admin.register(SheetImport)
 class SheetImportAdmin(admin.ModelAdmin):
     list_display = ("id", "file_name", "type_label", "connection", "state", "counts", "created_at")
+    list_display_links = ("file_name",)
     list_filter = ("state", "data_type")
     list_select_related = ("connection",)
     show_full_result_count = False
