@@ -45,6 +45,7 @@ bench: install
 	$(RUN_ENV) $(PY) manage.py bench_push --invoices 1000 --connections 5 --workers 2
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py bench_lines
+	$(RUN_ENV) $(PY) manage.py bench_sheets
 
 # Regenerates the hashed lock from pyproject.toml.
 lock: install

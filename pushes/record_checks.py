@@ -285,9 +285,20 @@ def _unique(spec_field: Field, value: str, *, checked: Checked) -> None:
 # --- the whole record ---------------------------------------------------------------------------
 
 
-def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checked:
+def record_check(
+    spec: DocumentSpec,
+    data: RecordData,
+    *,
+    record: Any,
+    provider_required: dict[str, str] | None = None,
+) -> Checked:
     """Every check of `data` as `record` (None: a new record) against the declaration `spec`;
-    the writes store `checked.values` and `checked.lines` when nothing is refused."""
+    the writes store `checked.values` and `checked.lines` when nothing is refused.
+
+    `provider_required` is what `push_options_required` answers for the record's connection,
+    type and operation, when the caller has already read it for many records of one
+    connection (an import); None reads it.
+    """
     checked = Checked(spec=spec, data=data, record=record)
     connection = data.connection
     if record is not None and record.connection_id != connection.pk:
@@ -323,7 +334,7 @@ def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checke
         rule(checked)
     if spec.has_lines:
         _check_lines(checked)
-    _provider_required(checked)
+    _provider_required(checked, required=provider_required)
     return checked
 
 
@@ -360,12 +371,15 @@ def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, An
     return values
 
 
-def _provider_required(checked: Checked) -> None:
+def _provider_required(checked: Checked, *, required: dict[str, str] | None = None) -> None:
     """What the connection's cached pushOptions mark required, at its field."""
     spec, data, record = checked.spec, checked.data, checked.record
-    required = push_options_required(
-        connection=data.connection, data_type=spec.data_type, operation=push_operation_for(record)
-    )
+    if required is None:
+        required = push_options_required(
+            connection=data.connection,
+            data_type=spec.data_type,
+            operation=push_operation_for(record),
+        )
     for path, description in required.items():
         reason = f" ({description})" if description else ""
         head, _, rest = path.partition(".")
