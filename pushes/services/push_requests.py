@@ -43,6 +43,8 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.read_memo import memo_scope
+from pushes.record_checks import unique_read_ahead
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
     Exchange,
@@ -350,18 +352,22 @@ def pushes_request_bulk(
         now = timezone.now()
         planned: list[tuple[Any, PushRequest, PushEvent]] = []
         in_flight = pushes_in_flight_for(records=chunk)
-        for record in chunk:
-            key = (ContentType.objects.get_for_model(type(record)).pk, record.pk)
-            plan = push_plan_for(
-                record=record, operation=operation, user=user, in_flight=in_flight.get(key)
-            )
-            if plan.refused:
-                result.refused.append((record, plan.reason))
-                continue
-            push, event = _new_push(
-                record=record, plan=plan, user=user, source=source, retry_of=None, now=now
-            )
-            planned.append((record, push, event))
+        # The checks and the body read each record's lines, references, kept push rules and
+        # number once, for the whole chunk, and the body validated is the body written.
+        with memo_scope():
+            _read_ahead(chunk)
+            for record in chunk:
+                key = (ContentType.objects.get_for_model(type(record)).pk, record.pk)
+                plan = push_plan_for(
+                    record=record, operation=operation, user=user, in_flight=in_flight.get(key)
+                )
+                if plan.refused:
+                    result.refused.append((record, plan.reason))
+                    continue
+                push, event = _new_push(
+                    record=record, plan=plan, user=user, source=source, retry_of=None, now=now
+                )
+                planned.append((record, push, event))
         try:
             with transaction.atomic():
                 pushes = PushRequest.objects.bulk_create([push for _, push, _ in planned])
@@ -383,6 +389,20 @@ def pushes_request_bulk(
         transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
         result.created.extend(pushes)
     return result
+
+
+def _read_ahead(records: list[Any]) -> None:
+    """Prefetch what planning and building the pushes of `records` reads, model by model."""
+    by_model: dict[type, list[Any]] = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record)
+    for model, group in by_model.items():
+        try:
+            spec = registry.for_model(model).spec
+        except (KeyError, LookupError):
+            continue  # refused as not pushable, one by one
+        spec.prefetch_many(group)
+        unique_read_ahead(spec, group)
 
 
 def push_request_retry(
@@ -1051,36 +1071,63 @@ def _dedupe_key(payload: dict[str, Any], raw_body: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
+def _webhook_event(raw_body: bytes) -> WebhookEvent:
+    """The unsaved row of a verified webhook. Raises ValueError when the body is not a JSON
+    object with a `data` object."""
+    payload = json.loads(raw_body)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise ValueError("the body must be a JSON object with a data object")
+    data = payload["data"]
+    return WebhookEvent(
+        dedupe_key=_dedupe_key(payload, raw_body),
+        event=str(data.get("event") or "")[:40],
+        connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[:64],
+        push_communication_id=str(
+            data.get("pushCommunicationId")
+            or data.get("deleteCommunicationId")
+            or data.get("batchId")
+            or ""
+        )[:64],
+        status=str(data.get("status") or "")[:20],
+        raw_body=raw_body.decode("utf-8", errors="replace"),
+        received_at=timezone.now(),
+    )
+
+
 def webhook_event_store(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
     """Keep a verified webhook as received; (event, created). A repeat is not stored again.
 
     Raises ValueError when the body is not a JSON object with a `data` object.
     """
-    payload = json.loads(raw_body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise ValueError("the body must be a JSON object with a data object")
-    data = payload["data"]
-    key = _dedupe_key(payload, raw_body)
+    event = _webhook_event(raw_body)
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                dedupe_key=key,
-                event=str(data.get("event") or "")[:40],
-                connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[
-                    :64
-                ],
-                push_communication_id=str(
-                    data.get("pushCommunicationId")
-                    or data.get("deleteCommunicationId")
-                    or data.get("batchId")
-                    or ""
-                )[:64],
-                status=str(data.get("status") or "")[:20],
-                raw_body=raw_body.decode("utf-8", errors="replace"),
-                received_at=timezone.now(),
-            )
+            event.save(force_insert=True)
     except IntegrityError:
-        return WebhookEvent.objects.get(dedupe_key=key), False
+        return WebhookEvent.objects.get(dedupe_key=event.dedupe_key), False
+    return event, True
+
+
+def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
+    """Keep a verified webhook and apply it at once, in one transaction; (event, created).
+
+    The event row is written with what applying it did, after the pushes it names changed: a
+    repeat of an event already stored fails on its dedupe key and rolls its own changes back,
+    so an outcome is never applied twice. Raises ValueError for a body that is not a JSON
+    object with a `data` object; any other failure leaves nothing written (the caller may
+    then store it for the queue to apply).
+    """
+    event = _webhook_event(raw_body)
+    try:
+        with transaction.atomic():
+            event.outcome, done = _webhook_outcome(event)
+            event.processed_at = timezone.now() if done else None
+            event.save(force_insert=True)
+    except IntegrityError:
+        existing = WebhookEvent.objects.filter(dedupe_key=event.dedupe_key).first()
+        if existing is None:
+            raise
+        return existing, False
     return event, True
 
 
@@ -1102,13 +1149,23 @@ def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
 
 
 def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
+    outcome, done = _webhook_outcome(webhook_event)
+    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+        processed_at=timezone.now() if done else None, outcome=outcome
+    )
+    return outcome
+
+
+def _webhook_outcome(webhook_event: WebhookEvent) -> tuple[str, bool]:
+    """Apply the event to the pushes it names; (what it did, whether it is done with).
+
+    Not done while it names a push not known yet: the worker applies it once it records the
+    push's id.
+    """
     data = json.loads(webhook_event.raw_body).get("data") or {}
     event = data.get("event")
-    now = timezone.now()
     if event not in ("push", "batchPush", "delete"):
-        outcome = f"ignored: {event or 'unnamed'} events do not concern pushes"
-        WebhookEvent.objects.filter(pk=webhook_event.pk).update(processed_at=now, outcome=outcome)
-        return outcome
+        return f"ignored: {event or 'unnamed'} events do not concern pushes", True
     connection_uuid = data.get("connectionId") or data.get("connectionUuid")
     items = _webhook_items(data)
     ids = [
@@ -1137,10 +1194,7 @@ def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     outcome = f"{applied} push(es) changed"
     if missing:
         outcome += f"; {missing} not known yet"
-    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
-        processed_at=None if missing else now, outcome=outcome[:300]
-    )
-    return outcome
+    return outcome[:300], not missing
 
 
 def webhook_events_apply_waiting(*, push_communication_id: str) -> int:
