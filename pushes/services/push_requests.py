@@ -34,6 +34,7 @@ from django_q.conf import Conf
 from pushes import registry
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.push_counts import counts_add, counts_move
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
@@ -194,6 +195,7 @@ def _transition(
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(push, name, value)
+        counts_move(push, from_state=expected, to_state=to)
         PushEvent.objects.create(
             push_request=push,
             at=now,
@@ -296,6 +298,7 @@ def _push_request_queue(
             push.save()
             event.push_request = push
             event.save()
+            counts_add([push])
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
@@ -374,6 +377,7 @@ def pushes_request_bulk(
                 for push, (_, _, event) in zip(pushes, planned, strict=True):
                     event.push_request = push
                 PushEvent.objects.bulk_create([event for _, _, event in planned])
+                counts_add(pushes)
         except IntegrityError:
             for record, _, _ in planned:
                 try:
