@@ -658,6 +658,8 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
                 fields={"last_error": str(exc), "response_code": exc.status_code},
             )
             return
+        # Railz's Retry-After (a 503 in maintenance) says when; else back off exponentially.
+        wait = exc.retry_after if exc.retry_after is not None else _retry_delay(push.attempts)
         _transition(
             push,
             to=State.QUEUED,
@@ -665,7 +667,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
             message=str(exc),
             fields={
                 "last_error": str(exc),
-                "next_attempt_at": now + timedelta(seconds=_retry_delay(push.attempts)),
+                "next_attempt_at": now + timedelta(seconds=wait + random.random()),
             },
         )
         return
@@ -1050,6 +1052,16 @@ def pushes_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     )
     _enqueue_submits(ids)
     return ids
+
+
+def pushes_next_attempt_at() -> datetime | None:
+    """When the next queued push is due to be sent again, if any (the pushes_queued_due index)."""
+    return (
+        PushRequest.objects.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
 
 
 # --- webhooks ---------------------------------------------------------------------------------
