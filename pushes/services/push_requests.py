@@ -168,12 +168,15 @@ def _transition(
     message: str = "",
     fields: dict[str, Any] | None = None,
     then: Callable[[PushRequest], None] | None = None,
+    events: list[PushEvent] | None = None,
 ) -> bool:
     """Move `push` to `to` if its current state allows it; False (and no change) otherwise.
 
     The UPDATE is conditional on the state it leaves, so of two racing callers exactly one
     wins. `then` runs in the same transaction, only for the winner (e.g. writing the record's
-    provider id). `push` is refreshed in memory on success.
+    provider id). `events` (the exchanges that led here) go on the timeline in the same
+    transaction and the same INSERT as the change of state, or alone if it is refused. `push`
+    is refreshed in memory on success.
     """
     allowed = ALLOWED_FROM[to]
     now = timezone.now()
@@ -188,15 +191,17 @@ def _transition(
             # Someone else moved it (or our copy is old): decide from the state it is in now.
             current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
             if current == expected and current not in allowed:
+                PushEvent.objects.bulk_create(events or [])
                 return False
             expected = current
         else:
+            PushEvent.objects.bulk_create(events or [])
             return False
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(push, name, value)
         counts_move(push, from_state=expected, to_state=to)
-        PushEvent.objects.create(
+        state_event = PushEvent(
             push_request=push,
             at=now,
             kind=PushEvent.Kind.STATE,
@@ -205,6 +210,7 @@ def _transition(
             to_state=to,
             message=message,
         )
+        PushEvent.objects.bulk_create([*(events or []), state_event])
         if then is not None:
             then(push)
     if any(hasattr(v, "resolve_expression") for v in values.values()):
@@ -514,9 +520,8 @@ def push_request_submit(
             PushEvent.objects.bulk_create(exchanges)
             _record_error(push, exc)
         return push
-    with transaction.atomic():
-        PushEvent.objects.bulk_create(exchanges)
-        moved = _record_answer(push, answer)
+    # The exchange and the change of state it brings are one transaction and one INSERT.
+    moved = _record_answer(push, answer, events=exchanges)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
         webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
@@ -593,7 +598,9 @@ def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict
     return client.delete(push.data_type, record_id=push.provider_record_id, **common)
 
 
-def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
+def _record_answer(
+    push: PushRequest, answer: dict[str, Any], *, events: list[PushEvent] | None = None
+) -> bool:
     communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
     now = timezone.now()
     if not isinstance(communication_id, str) or not communication_id:
@@ -603,12 +610,14 @@ def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
             source=Source.WORKER,
             message="Railz accepted the request but did not say which push it became.",
             fields={"last_error": "Railz's answer had no pushCommunicationId."},
+            events=events,
         )
         return False
     return _transition(
         push,
         to=State.PENDING,
         source=Source.WORKER,
+        events=events,
         message=f"Railz accepted it as push {communication_id}.",
         fields={
             "push_communication_id": communication_id,
