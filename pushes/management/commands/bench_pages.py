@@ -284,12 +284,10 @@ class Command(BaseCommand):
         from django.db import connection as db
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
-        from django.urls import reverse
+        from django.urls import get_resolver, reverse
 
         from pushes import registry
-        from pushes.api import ROUTES as PUSHES_ROUTES
         from pushes.models import Invoice, PushRequest
-        from refs.api import ROUTES as REFS_ROUTES
         from refs.models import Connection, Customer
 
         # Pages render with plain static URLs: nothing was collected in the scratch directory.
@@ -330,8 +328,14 @@ class Command(BaseCommand):
             ),
             ("customer list", reverse("admin:refs_customer_changelist")),
         ]
-        for prefix, _ in (*PUSHES_ROUTES, *REFS_ROUTES):
-            pages.append((f"API {prefix}", f"/api/v1/{prefix}/"))
+        # Every API list the router serves (its "<basename>-list" URLs).
+        lists = sorted(
+            name
+            for name in get_resolver().reverse_dict
+            if isinstance(name, str) and name.endswith("-list")
+        )
+        for name in lists:
+            pages.append((f"API {reverse(name)}", reverse(name)))
         measured = []
         for name, url in pages:
             client.get(url)  # warm: caches, templates, the planner's first look
