@@ -138,9 +138,9 @@ class Command(BaseCommand):
         from pushes.push_counts import counts_rebuild
         from refs.models import Account, Connection, Customer
 
-        pushes_wanted = max(1, int(1_000_000 * scale))
-        records_wanted = max(1, int(100_000 * scale))
-        customers_wanted = max(CONNECTIONS, int(100_000 * scale))
+        pushes_wanted = max(1, round(1_000_000 * scale))
+        records_wanted = max(1, round(100_000 * scale))
+        customers_wanted = max(CONNECTIONS, round(100_000 * scale))
         now = timezone.now()
         ref = {"status": "active", "content_hash": "0" * 32, "synced_at": now}
         connections = [
