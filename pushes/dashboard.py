@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from pushes.models import PushEvent, PushHourCount, PushRequest
 from pushes.push_counts import COUNT_COLUMNS, hour_of
-from pushes.push_selectors import PUSH_PERMISSION
+from pushes.push_selectors import PUSH_PERMISSION, PausedConnection, connections_paused
 from railzpush.railz.datatypes import DATA_TYPES
 from refs.mapping import REF_TYPES
 from refs.models import Connection, SyncRun
@@ -593,6 +593,7 @@ class Dashboard:
     chart_day: Chart
     chart_week: Chart
     can_push: bool
+    paused: list[PausedConnection] = field(default_factory=list)
 
     @property
     def columns(self):
@@ -666,6 +667,7 @@ def dashboard_build(*, user: Any = None, now: datetime | None = None) -> Dashboa
             label_format="%a %d",
         ),
         can_push=bool(user is not None and user.has_perm(PUSH_PERMISSION)),
+        paused=connections_paused(),
     )
 
 

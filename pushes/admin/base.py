@@ -31,6 +31,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from pushes import registry
+from pushes.admin.approvals import submit_for_approval_action
 from pushes.admin.push_requests import (
     has_push_permission,
     push_delete_action,
@@ -45,6 +46,7 @@ from pushes.push_options_selectors import (
     push_options_kept,
     push_rules_unchecked,
 )
+from pushes.push_selectors import connections_paused
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
@@ -286,6 +288,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     actions = (
         "refresh_push_options",
         push_records_action,
+        submit_for_approval_action,
         push_update_action,
         push_delete_action,
     )
@@ -325,6 +328,21 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        # Every paused connection is said on the list, with where to resume it.
+        for paused in connections_paused():
+            messages.warning(
+                request,
+                format_html(
+                    '{}: {}. {} push(es) wait. <a href="{}">Resume</a>',
+                    paused.pause.connection,
+                    paused.sentence,
+                    paused.waiting,
+                    paused.resume_url,
+                ),
+            )
+        return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
         connection = _connection_from_query(request)

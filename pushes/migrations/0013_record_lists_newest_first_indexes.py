@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0009_push_hour_counts'),
+        ('pushes', '0012_push_hour_counts'),
         ('refs', '0002_tracking_every_row_is_choosable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -45,7 +45,7 @@ def count_existing_pushes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pushes", "0008_push_options_per_operation"),
+        ("pushes", "0011_alerts"),
         ("refs", "0002_tracking_every_row_is_choosable"),
     ]
 
