@@ -617,7 +617,12 @@ def push_hours_with_pushes(
     if isinstance(connection_id, list):
         connection_id = connection_id[-1]
     if connection_id not in (None, ""):
-        hours = hours.filter(connection_id=connection_id)
+        # As typed in the URL: a value that is no database id names no connection.
+        try:
+            number = int(connection_id)
+        except (TypeError, ValueError):
+            number = -1
+        hours = hours.filter(connection_id=number if 0 < number < 2**63 else -1)
     return hours
 
 
