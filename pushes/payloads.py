@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from pushes import registry
+from pushes.read_memo import memoized
 from pushes.spec import DocumentSpec, Field, Kind
 from pushes.tracking import tracking_category_refs
 
@@ -112,6 +113,14 @@ def record_build_payload(record: Any) -> dict[str, Any]:
     Reads the record's lines and references in a fixed number of queries (none when they
     were prefetched with the declaration's `lines_prefetch()`).
     """
+    if record.pk is None:
+        return _build_payload(record)
+    # Within one bulk action, validating a record and writing its push build the body once.
+    key = ("payload", type(record), record.pk, id(record))
+    return memoized(key, lambda: _build_payload(record))
+
+
+def _build_payload(record: Any) -> dict[str, Any]:
     spec = registry.for_model(record).spec
     spec.prefetch(record)
     data = _nested(_filled(record, spec.fields))

@@ -286,6 +286,7 @@ def _record_batch_answer(pushes: list[PushRequest], answer: dict[str, Any]) -> s
     now = timezone.now()
     ids: dict[int, str] = {}
     requested: dict[int, Any] = {}
+    moved: dict[int, str] = {}
     lost = []
     for index, push in enumerate(pushes):
         entry = entries[index] if index < len(entries) and isinstance(entries[index], dict) else {}
@@ -296,9 +297,8 @@ def _record_batch_answer(pushes: list[PushRequest], answer: dict[str, Any]) -> s
         else:
             lost.append(push)
     if ids:
-        PushRequest.objects.filter(
-            pk__in=list(ids), state__in=(State.SUBMITTING, State.UNKNOWN)
-        ).update(
+        # submitting -> pending stays in the running totals' "in progress" column.
+        PushRequest.objects.filter(pk__in=list(ids), state=State.SUBMITTING).update(
             state=State.PENDING,
             push_communication_id=Case(
                 *(When(pk=pk, then=Value(cid)) for pk, cid in ids.items()),
@@ -334,6 +334,24 @@ def _record_batch_answer(pushes: list[PushRequest], answer: dict[str, Any]) -> s
             for index, push in enumerate(pushes)
             if push.pk in moved
         )
+    for index, push in enumerate(pushes):
+        if push.pk in ids and push.pk not in moved:
+            # Its lease ran out while the call was out (now unknown): the answer still counts.
+            _transition(
+                push,
+                to=State.PENDING,
+                source=Source.WORKER,
+                message=f"Railz accepted it as push {ids[push.pk]}, item {index + 1} of "
+                f"{len(pushes)} of batch {batch_id or '(no batchId)'}.",
+                fields={
+                    "push_communication_id": ids[push.pk],
+                    "requested_on": requested[push.pk],
+                    "batch_id": batch_id,
+                    "next_poll_at": now + timedelta(seconds=POLL_INTERVALS[0][1]),
+                    "last_error": "",
+                    "reconcile_note": "",
+                },
+            )
     for push in lost:
         _transition(
             push,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0013_journal_entries'),
+        ('pushes', '0015_record_lists_newest_first_indexes'),
     ]
 
     operations = [
