@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from pushes import registry
+from pushes.read_memo import memoized
 from pushes.spec import DocumentSpec, Field, Kind
 from pushes.tracking import tracking_category_refs
 
@@ -115,14 +116,25 @@ def record_build_payload(record: Any, op: str = "create") -> dict[str, Any]:
     (`DocumentSpec.bodies`). Reads the record's lines and references in a fixed number of
     queries (none when they were prefetched with the declaration's `lines_prefetch()`).
     """
+    if record.pk is None:
+        data = _build_payload(record)
+    else:
+        # Within one bulk action, validating a record and writing its push build the body once.
+        key = ("payload", type(record), record.pk, id(record))
+        data = memoized(key, lambda: _build_payload(record))
+    own_body = dict(registry.for_model(record).spec.bodies).get(op)
+    return own_body(data) if own_body is not None else data
+
+
+def _build_payload(record: Any) -> dict[str, Any]:
+    """The create body's `data`."""
     spec = registry.for_model(record).spec
     spec.prefetch(record)
     data = _nested(_filled(record, spec.fields))
     if spec.has_lines:
         # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
         data["lines"] = [_filled(line, spec.line_fields) for line in record.lines.all()]
-    own_body = dict(spec.bodies).get(op)
-    return own_body(data) if own_body is not None else data
+    return data
 
 
 def record_request_body(record: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ checked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +27,7 @@ from pushes.lines import lines_cap_problem
 from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from pushes.payloads import record_build_payload
 from pushes.push_options_selectors import push_operation_for, push_options_required
+from pushes.read_memo import memo_put, memoized
 from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
 from railzpush.railz.datatypes import PROVIDER_LABELS, Op, validate_request
 from refs.models import Connection
@@ -37,6 +39,7 @@ __all__ = [
     "record_notes",
     "record_save_problems",
     "record_validate",
+    "unique_read_ahead",
 ]
 
 SERVICE_LABELS = PROVIDER_LABELS
@@ -266,28 +269,87 @@ def _unique(spec_field: Field, value: str, *, checked: Checked) -> None:
     if any(v is None for v in scope.values()):
         return
     spec = checked.spec
-    duplicates = spec.model_class.objects.filter(
-        connection=checked.connection, **scope, **{spec_field.name: value}
-    )
-    if checked.record is not None and checked.record.pk:
-        duplicates = duplicates.exclude(pk=checked.record.pk)
-    other = duplicates.only("pk").first()
+    record_pk = checked.record.pk if checked.record is not None else None
+
+    def first_other() -> Any:
+        duplicates = spec.model_class.objects.filter(
+            connection=checked.connection, **scope, **{spec_field.name: value}
+        )
+        if record_pk:
+            duplicates = duplicates.exclude(pk=record_pk)
+        return duplicates.values_list("pk", flat=True).first()
+
+    key = _unique_key(spec, spec_field, checked.connection.pk, value, scope.values(), record_pk)
+    other = memoized(key, first_other)
     if other is not None:
         within = " and ".join(f"this {name}" for name in (*spec_field.unique_within, "connection"))
         checked.need(
             spec_field.path,
             "unique",
-            f"{spec_field.label} {value} is already used by {spec.label.lower()} #{other.pk} of "
+            f"{spec_field.label} {value} is already used by {spec.label.lower()} #{other} of "
             f"{within}; the accounting system would hold two {spec.label_plural} with one number.",
         )
+
+
+def _unique_key(
+    spec: DocumentSpec, spec_field: Field, connection_id: Any, value: Any, scope, record_pk: Any
+) -> tuple:
+    scope_ids = tuple(getattr(v, "pk", v) for v in scope)
+    return ("unique", spec.data_type, spec_field.name, connection_id, value, scope_ids, record_pk)
+
+
+def unique_read_ahead(spec: DocumentSpec, records: Sequence[Any]) -> None:
+    """Answer the number-used-twice checks of many stored records with one query per field
+    (inside a `memo_scope`; a record whose checked value differs is asked on its own)."""
+    model = spec.model_class
+    for spec_field in spec.fields:
+        if spec_field.unique_within is None:
+            continue
+        scope_columns = [model._meta.get_field(n).attname for n in spec_field.unique_within]
+
+        def stored(record: Any, spec_field: Field = spec_field) -> Any:
+            value = getattr(record, spec_field.name)
+            return value.strip() if isinstance(value, str) and spec_field.strip else value
+
+        values = {stored(r) for r in records if r.pk} - {None, ""}
+        if not values:
+            continue
+        users: dict[tuple, list[Any]] = {}
+        rows = model._default_manager.filter(
+            connection_id__in={r.connection_id for r in records},
+            **{f"{spec_field.name}__in": values},
+        ).values_list("pk", "connection_id", spec_field.name, *scope_columns)
+        for pk, connection_id, value, *scope in rows.order_by("pk"):
+            users.setdefault((connection_id, value, tuple(scope)), []).append(pk)
+        for record in records:
+            if not record.pk or stored(record) in (None, ""):
+                continue
+            scope = tuple(getattr(record, c) for c in scope_columns)
+            value = stored(record)
+            others = users.get((record.connection_id, value, scope), [])
+            memo_put(
+                _unique_key(spec, spec_field, record.connection_id, value, scope, record.pk),
+                next((pk for pk in others if pk != record.pk), None),
+            )
 
 
 # --- the whole record ---------------------------------------------------------------------------
 
 
-def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checked:
+def record_check(
+    spec: DocumentSpec,
+    data: RecordData,
+    *,
+    record: Any,
+    provider_required: dict[str, str] | None = None,
+) -> Checked:
     """Every check of `data` as `record` (None: a new record) against the declaration `spec`;
-    the writes store `checked.values` and `checked.lines` when nothing is refused."""
+    the writes store `checked.values` and `checked.lines` when nothing is refused.
+
+    `provider_required` is what `push_options_required` answers for the record's connection,
+    type and operation, when the caller has already read it for many records of one
+    connection (an import); None reads it.
+    """
     checked = Checked(spec=spec, data=data, record=record)
     connection = data.connection
     if record is not None and record.connection_id != connection.pk:
@@ -323,7 +385,7 @@ def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checke
         rule(checked)
     if spec.has_lines:
         _check_lines(checked)
-    _provider_required(checked)
+    _provider_required(checked, required=provider_required)
     return checked
 
 
@@ -360,12 +422,15 @@ def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, An
     return values
 
 
-def _provider_required(checked: Checked) -> None:
+def _provider_required(checked: Checked, *, required: dict[str, str] | None = None) -> None:
     """What the connection's cached pushOptions mark required, at its field."""
     spec, data, record = checked.spec, checked.data, checked.record
-    required = push_options_required(
-        connection=data.connection, data_type=spec.data_type, operation=push_operation_for(record)
-    )
+    if required is None:
+        required = push_options_required(
+            connection=data.connection,
+            data_type=spec.data_type,
+            operation=push_operation_for(record),
+        )
     for path, description in required.items():
         reason = f" ({description})" if description else ""
         head, _, rest = path.partition(".")

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "railzpush.emulator",
     "refs",
     "pushes",
+    "sheets",
     "railzpush.api",
 ]
 
@@ -233,6 +234,10 @@ REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1
 # push. A record at the cap is created, checked and pushed well inside the web and worker
 # timeouts (`manage.py bench_lines` prints the figures).
 RECORD_MAX_LINES = env_int("RECORD_MAX_LINES", 750, minimum=1)
+# Spreadsheet imports: the largest file accepted, and the size above which a file is checked
+# and written by a worker (the page shows its progress) instead of within the upload's request.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 50 * 1000 * 1000, minimum=1)
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 256 * 1000, minimum=0)
 
 # --- Push pipeline ---------------------------------------------------------------------------
 # How many times a push that Railz answered with 5xx/unreachable (before accepting it) is sent.
@@ -269,6 +274,13 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
+# Queued pushes of a type Railz takes in batches (customers, vendors, journal entries), to one
+# connection, are sent together as one batch call of at most PUSH_BATCH_MAX_ITEMS; the first of
+# them waits at most PUSH_BATCH_WAIT_SECONDS for others to join. Off: one call per record (a
+# connection can also be switched off on its own page).
+PUSH_BATCH_ENABLED = env_bool("PUSH_BATCH_ENABLED", True)
+PUSH_BATCH_MAX_ITEMS = env_int("PUSH_BATCH_MAX_ITEMS", 100, minimum=1)
+PUSH_BATCH_WAIT_SECONDS = env_float("PUSH_BATCH_WAIT_SECONDS", 1.0, minimum=0)
 # A connection whose accounting system answered this many server errors (5xx) to pushes
 # within PUSH_PAUSE_ERROR_WINDOW_SECONDS is paused, and resumed by itself after
 # PUSH_PAUSE_RETRY_SECONDS (a push then tries again; another run of errors pauses it again).
@@ -382,6 +394,8 @@ SPECTACULAR_SETTINGS = {
         "RefStatusEnum": "refs.models.RefRecord.Status",
         "InvoiceStatusEnum": "pushes.models.PushableStatus",
         "PushRequestSourceEnum": "pushes.models.PushRequest.Source",
+        "SheetImportStateEnum": "sheets.models.SheetImport.State",
+        "StateEnum": "pushes.models.PushRequest.State",
         "PushEventSourceEnum": "pushes.models.PushEvent.Source",
         "OperationEnum": "pushes.models.PushRequest.Operation",
         "ValidatedOperationEnum": "pushes.models.ProviderPushOptions.Operation",

@@ -69,6 +69,7 @@ from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection
+from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
 _MANY = (Kind.REFS, Kind.TRACKING)
@@ -303,7 +304,7 @@ class PushStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
+class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     """The composer of one declared type; `record_admin` fills in the declaration's parts."""
 
     spec: DocumentSpec

@@ -44,6 +44,7 @@ from pushes.services.push_requests import (
     pushes_request_bulk,
 )
 from pushes.services.reconcile import push_adopt_candidate, pushes_reconcile
+from sheets.exports import ExportMixin
 
 State = PushRequest.State
 LISTED_REASONS = 10
@@ -233,7 +234,7 @@ def _errors_in_words(errors) -> str:
 
 
 @admin.register(PushRequest)
-class PushRequestAdmin(admin.ModelAdmin):
+class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "record_link",
@@ -256,7 +257,12 @@ class PushRequestAdmin(admin.ModelAdmin):
         "connection",
     )
     list_select_related = ("connection", "content_type", "requested_by")
-    search_fields = ("=push_communication_id", "=object_id", "=provider_record_id")
+    search_fields = (
+        "=push_communication_id",
+        "=batch_id",
+        "=object_id",
+        "=provider_record_id",
+    )
     show_full_result_count = False
     date_hierarchy = "created_at"
     actions = (
@@ -281,6 +287,7 @@ class PushRequestAdmin(admin.ModelAdmin):
                     "reconcile_reason",
                     "reconcile_note",
                     "push_communication_id",
+                    "batch_id",
                     "source_object_ids",
                     "response_code",
                     "requested_on",

@@ -282,14 +282,25 @@ class DocumentSpec:
 
     def prefetch(self, record: Any) -> None:
         """Load the record's lines and many-valued references unless they already are."""
+        self.prefetch_many([record])
+
+    def prefetch_many(self, records: Sequence[Any]) -> None:
+        """`prefetch` for many records of this declaration at once: a fixed number of queries
+        for the whole batch, not one set per record."""
         from django.db.models import prefetch_related_objects
 
-        cached = getattr(record, "_prefetched_objects_cache", {})
-        wanted = [("lines", self.lines_prefetch())] if self.has_lines else []
-        wanted += [(f.name, f.name) for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)]
-        missing = [lookup for name, lookup in wanted if name not in cached]
-        if missing and record.pk is not None:
-            prefetch_related_objects([record], *missing)
+        names = ["lines"] if self.has_lines else []
+        names += [f.name for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)]
+        for name in names:
+            missing = [
+                r
+                for r in records
+                if r.pk is not None and name not in getattr(r, "_prefetched_objects_cache", {})
+            ]
+            if missing:
+                prefetch_related_objects(
+                    missing, self.lines_prefetch() if name == "lines" else name
+                )
 
     def pushed(self, record: Any) -> None:
         """What the type does once a push of `record` created or changed it (`on_pushed`)."""
@@ -367,10 +378,11 @@ class RecordData(_Values):
         The caller names the record's declaration (the registry's, for its model): this
         module sits under the registry and never asks it.
         """
+        if record.pk:
+            # Before the fields: many-valued ones (subsidiaries) are read from the prefetch.
+            spec.prefetch(record)
         values = {f.name: _stored(record, f) for f in spec.fields}
         lines = []
-        if record.pk:
-            spec.prefetch(record)
         if record.pk and spec.has_lines:
             lines = [
                 LineData(id=line.pk, **{f.name: _stored(line, f) for f in spec.line_fields})

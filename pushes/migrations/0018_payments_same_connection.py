@@ -86,6 +86,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pushes", "0014_payments")]
+    dependencies = [("pushes", "0017_payments")]
 
     operations = [migrations.RunPython(create_triggers, drop_triggers)]

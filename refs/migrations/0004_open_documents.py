@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('refs', '0002_tracking_every_row_is_choosable'),
+        ('refs', '0003_connection_batch_pushes'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0013_journal_entries'),
-        ('refs', '0003_open_documents'),
+        ('pushes', '0016_push_batch_id'),
+        ('refs', '0004_open_documents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
