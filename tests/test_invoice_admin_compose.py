@@ -301,7 +301,7 @@ def test_the_change_form_previews_the_exact_request_body(admin_client, maple):
     page = admin_client.get(reverse("admin:pushes_invoice_change", args=[invoice.pk]))
     html = page.content.decode()
 
-    shown = re.search(r'<pre class="invoice-payload">(.*?)</pre>', html, re.S).group(1)
+    shown = re.search(r'<pre class="record-payload">(.*?)</pre>', html, re.S).group(1)
     assert json.loads(unescape(shown)) == expected
     assert "Request body (POST /v2/accounting/invoices)" in html
     assert 'data-total="total">CAD 201.00<' in html

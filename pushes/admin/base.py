@@ -231,7 +231,7 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
 class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
     formset = RecordLineFormSet
-    # Two lines of text in the line's first row (invoice.css lays a line out in two rows).
+    # Two lines of text in the line's first row (record.css lays a line out in two rows).
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 1
     min_num = 0
@@ -305,12 +305,12 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     )
 
     class Media:
-        css = {"all": ("pushes/invoice.css",)}
+        css = {"all": ("pushes/record.css",)}
         # After django.jQuery exists: the totals follow the autocompletes through its events.
         js = (
             "admin/js/vendor/jquery/jquery.min.js",
             "admin/js/jquery.init.js",
-            "pushes/invoice_totals.js",
+            "pushes/record_totals.js",
         )
 
     # --- pages ----------------------------------------------------------------------------
@@ -469,7 +469,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             ("Total", totals.total, "total", ""),
         )
         return format_html(
-            '<table class="invoice-totals" data-currency="{}">{}</table>',
+            '<table class="record-totals" data-currency="{}">{}</table>',
             totals.currency,
             format_html_join(
                 "",
@@ -489,17 +489,17 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         )
         if not problems:
             if unchecked:
-                return format_html('<p class="invoice-unchecked">{}</p>', unchecked)
+                return format_html('<p class="record-unchecked">{}</p>', unchecked)
             provider = provider_label(obj.connection.service_name)
             return f"Yes: every check passes, {provider}'s push rules included."
         listed = format_html(
-            '<ul class="invoice-problems">{}</ul>',
+            '<ul class="record-problems">{}</ul>',
             format_html_join(
                 "", "<li><code>{}</code> {}</li>", ((p.field, p.message) for p in problems)
             ),
         )
         if unchecked:
-            return format_html('{}<p class="invoice-unchecked">{}</p>', listed, unchecked)
+            return format_html('{}<p class="record-unchecked">{}</p>', listed, unchecked)
         return listed
 
     @admin.display(description="provider rules")
@@ -518,7 +518,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         body = json.dumps(record_request_body(obj), indent=2, ensure_ascii=False)
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
         return format_html(
-            '<pre class="invoice-payload">{}</pre><a href="{}">Open as JSON</a>', body, url
+            '<pre class="record-payload">{}</pre><a href="{}">Open as JSON</a>', body, url
         )
 
 

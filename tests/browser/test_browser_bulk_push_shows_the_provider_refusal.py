@@ -73,8 +73,8 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     # The dashboard links to the invoice, which tells the same story.
     attention.locator("a", has_text="INV-B-3").click()
     dashboard.wait_for_url(f"**/admin/pushes/invoice/{duplicate.pk}/change/")
-    expect(dashboard.locator("[data-invoice-part=state]")).to_contain_text("Push failed")
-    expect(dashboard.locator("[data-invoice-part=history]")).to_contain_text(message)
+    expect(dashboard.locator("[data-record-part=state]")).to_contain_text("Push failed")
+    expect(dashboard.locator("[data-record-part=history]")).to_contain_text(message)
     assert_fits_the_screen(dashboard)
 
     # And the push's own page shows the exchange and what Railz answered.

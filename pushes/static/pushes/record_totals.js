@@ -1,5 +1,5 @@
-/* Live invoice totals while lines are edited. A preview only: the figures shown after saving
-   come from the server (pushes.selectors.invoice_totals), which rounds each line the same way. */
+/* Live record totals while lines are edited. A preview only: the figures shown after saving
+   come from the server (pushes.selectors.invoice_totals, for every record with lines), which rounds each line the same way. */
 (function () {
   "use strict";
 
@@ -51,12 +51,12 @@
     var figures = {
       subtotal: subtotal, discount: -discount, tax: tax, total: subtotal - discount + tax
     };
-    var box = document.getElementById("invoice-live-totals");
+    var box = document.getElementById("record-live-totals");
     if (!box) {
       var group = document.getElementById("lines-group");
       if (!group) return;
       box = document.createElement("p");
-      box.id = "invoice-live-totals";
+      box.id = "record-live-totals";
       box.setAttribute("aria-live", "polite");
       group.parentNode.insertBefore(box, group.nextSibling);
     }
