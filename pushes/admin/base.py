@@ -28,6 +28,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from pushes import registry
@@ -49,9 +50,12 @@ from pushes.selectors import (
     PushState,
     connections_for_invoice,
     invoice_totals,
+    record_list_total,
     record_push_state,
     records_in_push_state,
+    records_total_by_currency,
     records_with_push_state,
+    records_with_totals,
 )
 from pushes.services.push_options import push_options_refresh
 from pushes.services.records import (
@@ -291,6 +295,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     )
     has_push_permission = has_push_permission
     change_form_template = "admin/pushes/record/change_form.html"
+    change_list_template = "admin/pushes/record/change_list.html"
     readonly_fields = (
         "connection_name",
         "totals",
@@ -368,7 +373,18 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("connection", self.spec.party)
-        return records_with_push_state(queryset)
+        queryset = records_with_push_state(queryset)
+        return records_with_totals(queryset, spec=self.spec) if self.spec.totals else queryset
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and self.spec.totals:
+            # What the filtered list comes to, per currency (not only the page shown).
+            response.context_data["list_totals"] = records_total_by_currency(
+                changelist.queryset, spec=self.spec
+            )
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # The push history would go with it, and the accounting system would keep its copy.
@@ -443,6 +459,44 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
                 f"pair(s) ({entries} entries for {self.spec.label_plural}).",
                 messages.SUCCESS,
             )
+
+    # --- list columns ---------------------------------------------------------------------
+
+    def document(self, obj):
+        return str(obj)
+
+    def party_name(self, obj):
+        party = getattr(obj, self.spec.party)
+        name = (party.name or party.remote_id) if party is not None else "—"
+        # Which business's books: under the party, so the list needs no column for it.
+        return format_html(
+            '{}<span class="record-list__business">{}</span>', name, obj.connection.business_name
+        )
+
+    @admin.display(description="date", ordering="posted_date")
+    def document_date(self, obj):
+        return f"{obj.posted_date:%-d %b %Y}" if obj.posted_date else "—"
+
+    @admin.display(description="total", ordering="list_total")
+    def list_total(self, obj):
+        if obj.list_total is None:
+            return "—"
+        return format_html(
+            '<span class="record-list__money">{} {}</span>',
+            obj.currency or "",
+            f"{record_list_total(obj):,}",
+        )
+
+    @admin.display(description="last push", ordering="latest_push_at")
+    def last_push(self, obj):
+        if obj.latest_push_at is None:
+            return "never pushed"
+        who = obj.latest_push_by or "automatic"
+        return format_html(
+            '{}<span class="record-list__when">{}</span>',
+            who,
+            f"{timezone.localtime(obj.latest_push_at):%-d %b %H:%M}",
+        )
 
     # --- read-only fields -----------------------------------------------------------------
 
@@ -567,14 +621,22 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
         "form": form,
         "inlines": (inline,),
         "list_display": (
-            "__str__",
-            spec.party,
-            "connection",
-            "posted_date",
-            *(("due_date",) if spec.field_at("dueDate") else ()),
+            "document",
+            "party_name",
+            "document_date",
+            *(("list_total",) if spec.totals else ()),
             "push_state",
-            "updated_at",
+            "last_push",
         ),
+        "list_display_links": ("document",),
+        # Named by the declaration: "invoice number", "customer".
+        "document": admin.display(
+            description=spec.field_at_name(spec.number).label.lower() if spec.number else "record",
+            ordering=spec.number or "pk",
+        )(lambda self, obj: RecordAdmin.document(self, obj)),
+        "party_name": admin.display(
+            description=spec.party_noun or spec.party, ordering=f"{spec.party}__name"
+        )(lambda self, obj: RecordAdmin.party_name(self, obj)),
         "list_select_related": ("connection", spec.party),
         "list_filter": (
             *RecordAdmin.list_filter,
