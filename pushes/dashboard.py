@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest
 from pushes.push_selectors import PUSH_PERMISSION
+from pushes.refusals import Refusal, refusals_by_push, refusals_in_words
 from railzpush.railz.datatypes import DATA_TYPES
 from refs.mapping import REF_TYPES
 from refs.models import Connection, SyncRun
@@ -303,13 +304,14 @@ def rate_budget_usage(*, connections: list[Connection], clock: float | None = No
 # --- failures that need a person --------------------------------------------------------------
 
 
-def push_problem_in_words(push: PushRequest, *, now: datetime | None = None) -> str:
-    """Why the push needs a person, in the provider's words where it gave any."""
-    errors = "; ".join(
-        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-        for e in push.validation_errors or []
-        if isinstance(e, dict) and e.get("message")
-    )
+def push_problem_in_words(
+    push: PushRequest, *, now: datetime | None = None, refusals: list[Refusal] | None = None
+) -> str:
+    """Why the push needs a person: the provider's refusals by field label, with the records
+    they reference named (`refusals`, from `refusals_by_push` for a whole list at once)."""
+    if refusals is None and push.validation_errors:
+        refusals = refusals_in_words(push)
+    errors = " ".join(refusal.words for refusal in refusals or ())
     if errors:
         return errors
     if push.reconcile_note:
@@ -377,6 +379,7 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
         .order_by("-created_at", "-pk")[:limit]
     )
     stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
+    refusals = refusals_by_push(pushes)
     failures = []
     for push in pushes:
         stuck = push.state == State.PENDING and push.sent_at and push.sent_at < stuck_before
@@ -385,7 +388,7 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
             Failure(
                 push=push,
                 badge=BADGES["stuck"] if stuck else push_badge(push.state),
-                message=push_problem_in_words(push, now=now),
+                message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, [])),
                 record_label=str(record)
                 if record is not None
                 else f"{push.data_type} #{push.object_id}",
@@ -672,13 +675,18 @@ class PushHistoryRow:
 
 def record_push_history(*, record: Any, limit: int = 20) -> list[PushHistoryRow]:
     """The record's pushes, newest first, each with its state and what went wrong if it did."""
-    pushes = PushRequest.objects.for_record(record).order_by("-created_at", "-pk")[:limit]
+    pushes = list(
+        PushRequest.objects.for_record(record)
+        .select_related("connection")
+        .order_by("-created_at", "-pk")[:limit]
+    )
     now = timezone.now()
+    refusals = refusals_by_push(pushes)
     return [
         PushHistoryRow(
             push=push,
             badge=push_badge(push.state),
-            message=push_problem_in_words(push, now=now)
+            message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, []))
             if push.state not in (State.SUCCESS, State.QUEUED, State.CANCELLED)
             else "",
             url=reverse("admin:pushes_pushrequest_change", args=[push.pk]),

@@ -301,9 +301,10 @@ def records_total_by_currency(queryset: QuerySet, *, spec: Any) -> list[Currency
     number of records."""
     parent = spec.line_parent
     counts = dict(
-        queryset.order_by().values_list("currency").annotate(n=Count("pk")).values_list(
-            "currency", "n"
-        )
+        queryset.order_by()
+        .values_list("currency")
+        .annotate(n=Count("pk"))
+        .values_list("currency", "n")
     )
     totals = dict(
         spec.line_model_class.objects.filter(**{f"{parent}__in": queryset.order_by().values("pk")})
