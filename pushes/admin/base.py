@@ -24,6 +24,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -38,7 +39,7 @@ from pushes.admin.push_requests import (
     push_records_action,
     push_update_action,
 )
-from pushes.models import PushableStatus
+from pushes.models import PushableStatus, PushRequest
 from pushes.payloads import record_request_body
 from pushes.push_options_selectors import (
     provider_label,
@@ -46,6 +47,7 @@ from pushes.push_options_selectors import (
     push_options_kept,
     push_rules_unchecked,
 )
+from pushes.refusals import Refusal, refusals_in_words
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
@@ -83,6 +85,7 @@ ACCOUNTING_FIELDS = (
     "payload_preview",
 )
 _REFS = (Kind.REF, *_MANY)
+_REFUSED = (PushRequest.State.FAILED, PushRequest.State.REJECTED)
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -128,6 +131,34 @@ class ConnectionScopedFields:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+def last_refusals(record) -> list[Refusal]:
+    """What the accounting system refused at the record's latest push, while it is the latest;
+    read once per page and kept on the record."""
+    if record is None or record.pk is None:
+        return []
+    if not hasattr(record, "_last_refusals"):
+        latest = (
+            PushRequest.objects.for_record(record)
+            .select_related("connection")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        failed = latest is not None and latest.state in _REFUSED
+        record._last_refusals = refusals_in_words(latest) if failed else []
+    return record._last_refusals
+
+
+def show_refusals(form: forms.BaseForm, refusals: list[Refusal]) -> None:
+    """Each refusal at its field of an unbound form, as an error the page shows there."""
+    if not refusals:
+        return
+    if form._errors is None:
+        form._errors, form.cleaned_data = ErrorDict(), {}
+    for refusal in refusals:
+        name = refusal.field_name if refusal.field_name in form.fields else None
+        form.add_error(name, f"Refused at the last push: {refusal.words}")
+
+
 class RecordForm(forms.ModelForm):
     """The record's own fields; the declaration names them (`record_admin` sets Meta)."""
 
@@ -146,6 +177,9 @@ class RecordForm(forms.ModelForm):
             self.instance.connection = self.connection
         # The line formset checks the whole record, and needs this form to do it.
         self.instance._record_form = self
+        if not self.is_bound:
+            refused = [r for r in last_refusals(self.instance) if r.line is None]
+            show_refusals(self, refused)
 
 
 class RecordLineFormSet(forms.BaseInlineFormSet):
@@ -153,6 +187,13 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
     spec: DocumentSpec
     record_data: RecordData | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            for refusal in last_refusals(self.instance):
+                if refusal.line is not None and refusal.line < len(self.forms):
+                    show_refusals(self.forms[refusal.line], [refusal])
 
     def _line_forms(self) -> list[forms.Form]:
         kept = []
@@ -316,6 +357,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             "admin/js/vendor/jquery/jquery.min.js",
             "admin/js/jquery.init.js",
             "pushes/record_totals.js",
+            "pushes/record_composer.js",
         )
 
     # --- pages ----------------------------------------------------------------------------
@@ -534,6 +576,17 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
+        refused = last_refusals(obj)
+        if refused:
+            # Whatever railzpush checks, the accounting system has the last word.
+            unchanged = obj.latest_push_state in _REFUSED and not self._changed_since_refusal(obj)
+            return format_html(
+                '<p class="record-refused">{}</p><ul class="record-problems">{}</ul>',
+                "No: the accounting system refused the last push"
+                + (" and the record has not changed since." if unchanged else ".")
+                + " Correct what it says at the fields marked, then push again.",
+                format_html_join("", "<li>{}</li>", ((r.words,) for r in refused)),
+            )
         problems = record_validate(record=obj)
         # Without the provider's rules, passing every check railzpush has is not "ready".
         unchecked = push_rules_unchecked(
@@ -555,6 +608,11 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         if unchecked:
             return format_html('{}<p class="record-unchecked">{}</p>', listed, unchecked)
         return listed
+
+    @staticmethod
+    def _changed_since_refusal(obj) -> bool:
+        latest = obj.push_requests.order_by("-created_at", "-pk").values("payload_hash").first()
+        return bool(latest) and latest["payload_hash"] != obj.payload_hash
 
     @admin.display(description="provider rules")
     def provider_rules(self, obj):

@@ -6,7 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from pushes.models import PushRequest
-from tests.browser.conftest import assert_fits_the_screen, log_in, screenshot, staff_user
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_fits_the_screen,
+    log_in,
+    screenshot,
+    staff_user,
+)
 from tests.fixtures.emulator import DEMO_XERO, invoice_data
 from tests.fixtures.pushes import ready_invoice
 
@@ -51,10 +57,14 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     # After: what happened.
     expect(page.locator(".messagelist")).to_contain_text("Queued 3 push(es) (3 create, 0 update)")
 
-    customer_id = duplicate.customer.remote_id
-    message = f"Invoice number INV-B-3 has already been used for customer {customer_id}"
+    # The customer by its name, never its id in Xero; and what to do about it.
+    name = duplicate.customer.name
+    message = f'Invoice number INV-B-3 has already been used for customer "{name}"'
+    next_step = "This number is already used in Xero for this customer: choose another number"
     dashboard.evaluate("window.stillTheSamePage = true")
     expect(attention).to_contain_text(message)
+    expect(attention).to_contain_text(next_step)
+    assert duplicate.customer.remote_id not in attention.inner_text()
     expect(attention.locator("a", has_text="INV-B-3")).to_be_visible()
     succeeded = dashboard.locator(f"[data-connection='{DEMO_XERO}'] [data-column=success]")
     expect(succeeded).to_have_attribute("data-today", "2")
@@ -75,7 +85,18 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     dashboard.wait_for_url(f"**/admin/pushes/invoice/{duplicate.pk}/change/")
     expect(dashboard.locator("[data-record-part=state]")).to_contain_text("Push failed")
     expect(dashboard.locator("[data-record-part=history]")).to_contain_text(message)
+    # At the field it concerns, and never called ready while the refusal stands.
+    at_field = dashboard.locator(".field-invoice_number .errorlist")
+    expect(at_field).to_contain_text(message)
+    expect(at_field).to_contain_text(next_step)
+    expect(dashboard.locator(".field-ready_to_push")).to_contain_text(
+        "No: the accounting system refused the last push"
+    )
+    expect(dashboard.locator(".field-ready_to_push")).not_to_contain_text("every check passes")
     assert_fits_the_screen(dashboard)
+    assert_accessible(dashboard)
+    dashboard.locator(".field-invoice_number").scroll_into_view_if_needed()
+    screenshot(dashboard, "refusal-at-its-field")
 
     # And the push's own page shows the exchange and what Railz answered.
     dashboard.goto(f"/admin/pushes/pushrequest/{failed.pk}/change/")
