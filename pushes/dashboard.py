@@ -51,17 +51,40 @@ class Badge:
     tone: str
 
 
+# The words of the records' own states (pushes.selectors.PushState), so a push and its record
+# read alike everywhere; the step in brackets says where a push in progress is.
 BADGES: dict[str, Badge] = {
-    State.QUEUED: Badge("queued", "Queued", "◷", "blue"),
-    State.SUBMITTING: Badge("submitting", "Sending", "↻", "blue"),
-    State.PENDING: Badge("pending", "Pending", "◷", "blue"),
-    State.SUCCESS: Badge("success", "Success", "✓", "green"),
-    State.FAILED: Badge("failed", "Failed", "✕", "red"),
-    State.REJECTED: Badge("rejected", "Rejected", "⊘", "red"),
+    State.QUEUED: Badge("queued", "Pushing (queued)", "◷", "blue"),
+    State.SUBMITTING: Badge("submitting", "Pushing (sending)", "↻", "blue"),
+    State.PENDING: Badge("pending", "Pushing (sent, awaiting the answer)", "◷", "blue"),
+    State.SUCCESS: Badge("success", "Pushed", "✓", "green"),
+    State.FAILED: Badge("failed", "Push failed", "✕", "red"),
+    State.REJECTED: Badge("rejected", "Push failed (refused by Railz)", "⊘", "red"),
     State.UNKNOWN: Badge("unknown", "Outcome unknown", "?", "red"),
     State.CANCELLED: Badge("cancelled", "Cancelled", "■", "grey"),
-    "stuck": Badge("stuck", "Pending too long", "⚠", "orange"),
+    "stuck": Badge("stuck", "Pushing too long", "⚠", "orange"),
 }
+
+# What each state means and what to do, for the legend beside lists and on the dashboard.
+STATE_LEGEND: tuple[tuple[str, str], ...] = (
+    ("Draft", "Being written; not checked in full, never pushed."),
+    ("Ready to push", "Complete and checked; push it when you are ready."),
+    ("Pushing", "Sent or about to be; the accounting system's answer is awaited."),
+    ("Pushed", "In the accounting system as it is here."),
+    ("Changed since push", "Edited after it was pushed: push an update to send the change."),
+    (
+        "Push failed",
+        "The accounting system (or Railz) refused it: the reason is at the field concerned. "
+        "Correct it and push again.",
+    ),
+    (
+        "Outcome unknown",
+        "The answer was lost, so it may or may not be in the accounting system. It is never "
+        "sent again on its own: railzpush checks Railz's log; if that cannot tell, open the "
+        "push and adopt the matching record or mark it never received.",
+    ),
+    ("Deleted in the accounting system", "Removed there; kept here with its history."),
+)
 
 # Icons for the invoice's own push state (pushes.selectors.PushState keys).
 RECORD_ICONS = {

@@ -119,10 +119,10 @@ def test_failures_that_need_a_person_say_what_the_provider_said_and_link_record_
         "Invoice number D-9 has already been used. This number is already used in Xero for "
         "this customer: choose another number, then push again."
     )
-    assert by_pk[failed.pk].badge.label == "Failed"
+    assert by_pk[failed.pk].badge.label == "Push failed"
     assert "customerRef.id should not be empty" in by_pk[rejected.pk].message
     assert by_pk[unknown.pk].message == "Railz lists two pushes that could be this one."
-    assert by_pk[stuck.pk].badge.label == "Pending too long"
+    assert by_pk[stuck.pk].badge.label == "Pushing too long"
     assert "130 minutes ago" in by_pk[stuck.pk].message
     assert by_pk[failed.pk].record_url == reverse(
         "admin:pushes_invoice_change", args=[failed.object_id]

@@ -219,7 +219,7 @@ class StuckFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("stuck", "Pending too long"),
+            ("stuck", "Pushing too long"),
             ("unknown", "Outcome unknown"),
         ]
 

@@ -94,7 +94,7 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     page.wait_for_url(f"**/admin/pushes/invoice/{invoice.pk}/change/")
     state = page.locator("[data-record-part=state]")
     expect(state).to_contain_text("Pushing")
-    expect(page.locator("[data-record-part=history]")).to_contain_text("Pending")
+    expect(page.locator("[data-record-part=history]")).to_contain_text("Pushing (")
 
     # From here on the page is never reloaded: the marker would vanish with it.
     page.evaluate("window.stillTheSamePage = true")
@@ -103,7 +103,7 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     invoice.refresh_from_db()
     assert invoice.provider_record_id
     expect(page.locator("[data-provider-record-id]")).to_have_text(invoice.provider_record_id)
-    expect(page.locator("[data-record-part=history]")).to_contain_text("Success")
+    expect(page.locator("[data-record-part=history]")).to_contain_text("Pushed")
     # The buttons follow the state too: no more "a push is in progress".
     expect(page.locator("[data-record-part=actions]")).not_to_contain_text("in progress")
     assert page.evaluate("window.stillTheSamePage") is True
