@@ -549,8 +549,16 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     @admin.display(description="push state", ordering="last_pushed_at")
     def push_state(self, obj):
         state = record_push_state(obj)
+        status_url = reverse(f"pushes-{self.opts.model_name}-push-status", args=[obj.pk])
+        # record_list_live.js follows a record that is pushing until its outcome arrives.
         return format_html(
-            '<span class="push-state push-state--{}">{}</span>', state.colour, state.label
+            '<span class="push-state push-state--{}" data-state="{}" data-status-url="{}" '
+            'data-record="{}">{}</span><span class="record-list__why" data-why></span>',
+            state.colour,
+            state.key,
+            status_url,
+            obj,
+            state.label,
         )
 
     @admin.display(description="totals")

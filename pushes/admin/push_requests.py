@@ -355,6 +355,21 @@ class PushRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or not obj.is_terminal:
+            return self.fieldsets
+        # A push that has ended is never attempted again: no "next attempt" to read.
+        return tuple(
+            (
+                title,
+                {
+                    **options,
+                    "fields": tuple(f for f in options["fields"] if f != "next_attempt_at"),
+                },
+            )
+            for title, options in self.fieldsets
+        )
+
     def has_change_permission(self, request, obj=None):
         # The history is never edited by hand; the actions go through the services.
         return False

@@ -9,6 +9,7 @@ from pushes.models import PushRequest
 from tests.browser.conftest import (
     assert_accessible,
     assert_fits_the_screen,
+    assert_nothing_scrolls_sideways,
     log_in,
     screenshot,
     staff_user,
@@ -53,9 +54,31 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     # Before: what will happen to each one.
     expect(page.locator("#content")).to_contain_text("3 of 3 selected records will be pushed")
     assert_fits_the_screen(page)
+    # Held pending in Xero until the list is open, to watch the outcomes arrive on it.
+    push_emulator.set_faults(connection_uuid=DEMO_XERO, stay_pending=True)
     page.get_by_role("button", name="Push 3 records").click()
     # After: what happened.
     expect(page.locator(".messagelist")).to_contain_text("Queued 3 push(es) (3 create, 0 update)")
+    rows = {
+        i.invoice_number: page.locator("#result_list tr", has_text=i.invoice_number)
+        for i in invoices
+    }
+    for row in rows.values():
+        expect(row.locator(".push-state")).to_contain_text("Pushing")
+    page.evaluate("window.stillTheSamePage = true")
+    push_emulator.clear_faults(connection_uuid=DEMO_XERO)
+    # Each record's outcome arrives on the open list, the refusal with its reason.
+    expect(rows["INV-B-1"].locator(".push-state")).to_have_text("Pushed")
+    expect(rows["INV-B-2"].locator(".push-state")).to_have_text("Pushed")
+    expect(rows["INV-B-3"].locator(".push-state")).to_have_text("Push failed")
+    expect(rows["INV-B-3"]).to_contain_text("choose another number")
+    outcomes = page.locator("#record-list-outcomes")
+    expect(outcomes.locator("li")).to_have_count(3)
+    expect(outcomes).to_contain_text("INV-B-3: Push failed")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert_nothing_scrolls_sideways(page)
+    assert_accessible(page)
+    screenshot(page, "list-after-bulk-push")
 
     # The customer by its name, never its id in Xero; and what to do about it.
     name = duplicate.customer.name
