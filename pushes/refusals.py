@@ -22,7 +22,7 @@ from pushes import registry
 from pushes.models import PushRequest
 from pushes.push_options_selectors import provider_label
 
-__all__ = ["Refusal", "refusals_by_push", "refusals_in_words"]
+__all__ = ["Refusal", "reference_names", "refusals_by_push", "refusals_in_words"]
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
 
@@ -78,18 +78,28 @@ def _ref_models(spec) -> list:
 
 def _names(pushes: list[PushRequest]) -> dict[tuple[int, str], tuple[str, str]]:
     """(connection id, remote id) -> (what it is, its name), for every id the pushes name."""
+    return _names_in((p.data_type, p.connection_id, p.body) for p in pushes)
+
+
+def reference_names(*, data_type: str, connection_id: int, body: Any) -> dict[str, str]:
+    """Remote id -> name of every record a request body refers to (for showing beside ids)."""
+    found = _names_in([(data_type, connection_id, body)])
+    return {remote_id: name for (_, remote_id), (_, name) in found.items()}
+
+
+def _names_in(bodies) -> dict[tuple[int, str], tuple[str, str]]:
     wanted: dict[type, Q] = {}
-    for push in pushes:
+    for data_type, connection_id, body in bodies:
         ids: set[str] = set()
-        _ref_ids(push.body, ids)
+        _ref_ids(body, ids)
         if not ids:
             continue
         try:
-            spec = registry.for_data_type(push.data_type).spec
+            spec = registry.for_data_type(data_type).spec
         except registry.UnknownPushable:
             continue
         for model in _ref_models(spec):
-            condition = Q(connection_id=push.connection_id, remote_id__in=ids)
+            condition = Q(connection_id=connection_id, remote_id__in=ids)
             wanted[model] = wanted[model] | condition if model in wanted else condition
     names = {}
     for model, condition in wanted.items():

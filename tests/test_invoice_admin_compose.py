@@ -18,6 +18,7 @@ from tests.factories import (
     AccountFactory,
     ConnectionFactory,
     CustomerFactory,
+    SubsidiaryFactory,
     TaxRateFactory,
     TrackingOptionFactory,
     invoice_data,
@@ -109,6 +110,7 @@ def test_the_form_offers_only_the_chosen_connections_refs_through_autocomplete(
 ):
     CustomerFactory(connection=maple, name="Bean There Cafe")
     AccountFactory(connection=maple, name="Coffee sales")
+    SubsidiaryFactory(connection=maple)
 
     page = admin_client.get(f"{ADD}?connection={maple.pk}").content.decode()
 
@@ -302,7 +304,12 @@ def test_the_change_form_previews_the_exact_request_body(admin_client, maple):
     html = page.content.decode()
 
     shown = re.search(r'<pre class="record-payload">(.*?)</pre>', html, re.S).group(1)
-    assert json.loads(unescape(shown)) == expected
+    # Folded, with each referenced record's name beside its id (not part of the body).
+    assert "<summary>Show what will be sent</summary>" in html
+    account = invoice.lines.get().account
+    assert f'"id": "{account.remote_id}"    ← {account.name}' in unescape(shown)
+    body = re.sub(r"    ← .*$", "", unescape(shown), flags=re.M)
+    assert json.loads(body) == expected
     assert "Request body (POST /v2/accounting/invoices)" in html
     assert 'data-total="total">CAD 201.00<' in html
     # Xero's push rules were never fetched for this connection: it is not called ready.
@@ -358,8 +365,8 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     url = reverse("admin:pushes_invoice_changelist")
 
     page = admin_client.get(url).content.decode()
-    assert '<span class="push-state push-state--blue">Ready to push</span>' in page
-    assert '<span class="push-state push-state--green">Pushed</span>' in page
+    assert re.search(r'class="push-state push-state--blue"[^>]*>Ready to push</span>', page)
+    assert re.search(r'class="push-state push-state--green"[^>]*>Pushed</span>', page)
 
     def listed(**params):
         response = admin_client.get(url, params)
@@ -372,3 +379,13 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     assert listed(push_state="pushed") == ["INV-2"]
     assert listed(push_state="ready") == ["INV-1"]
     assert listed(connection__id__exact=maple.pk) == ["INV-1", "INV-2"]
+
+
+def test_a_reference_field_the_accounting_system_lacks_is_not_offered(admin_client):
+    # Xero has no subsidiaries: the mirror holds none for the business, so none is offered.
+    xero = ConnectionFactory(business_name="No Subsidiaries Ltd", service_name="xero")
+    page = admin_client.get(f"{ADD}?connection={xero.pk}").content.decode()
+    assert 'name="subsidiaries"' not in page
+    SubsidiaryFactory(connection=xero)
+    page = admin_client.get(f"{ADD}?connection={xero.pk}").content.decode()
+    assert 'name="subsidiaries"' in page

@@ -47,7 +47,7 @@ from pushes.push_options_selectors import (
     push_options_kept,
     push_rules_unchecked,
 )
-from pushes.refusals import Refusal, refusals_in_words
+from pushes.refusals import Refusal, reference_names, refusals_in_words
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
@@ -86,6 +86,7 @@ ACCOUNTING_FIELDS = (
 )
 _REFS = (Kind.REF, *_MANY)
 _REFUSED = (PushRequest.State.FAILED, PushRequest.State.REJECTED)
+_ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -448,10 +449,42 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         return record
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets + (self.change_fieldsets if obj is not None else ())
+        connection = obj.connection if obj is not None else _connection_from_query(request)
+        absent = self._fields_not_offered(connection)
+        fieldsets = tuple(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in absent)})
+            for title, options in self.fieldsets
+        )
+        return fieldsets + (self.change_fieldsets if obj is not None else ())
+
+    def _fields_not_offered(self, connection) -> set[str]:
+        """Reference fields the business's accounting system does not have (subsidiaries on
+        Xero): the mirror holds none of them for the connection, so none could be chosen."""
+        if connection is None:
+            return set()
+        spec = self.spec
+        absent = set()
+        for spec_field in spec.fields:
+            if spec_field.kind not in _REFS or spec_field.name == spec.party:
+                continue
+            model = spec.column(spec_field).related_model
+            if not model.objects.filter(connection=connection).exists():
+                absent.add(spec_field.name)
+        return absent
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         connection = obj.connection if obj is not None else _connection_from_query(request)
+        if "fields" not in kwargs:
+            absent = self._fields_not_offered(connection)
+            kwargs["exclude"] = [*(kwargs.get("exclude") or ()), *absent]
+        return self._record_form(request, obj, change, connection=connection, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The fieldsets above the lines; the rest (totals, accounting system) come after them.
+        context["lead_fieldsets"] = len(self.fieldsets)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _record_form(self, request, obj, change, *, connection, **kwargs):
         kwargs["formfield_callback"] = partial(
             self.formfield_for_dbfield, request=request, connection=connection
         )
@@ -635,10 +668,22 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         return f"pushOptions fetched {kept.fetched_at:%Y-%m-%d %H:%M} UTC (for the {operation})."
 
     def payload_preview(self, obj):
-        body = json.dumps(record_request_body(obj), indent=2, ensure_ascii=False)
+        body = record_request_body(obj)
+        names = reference_names(
+            data_type=self.spec.data_type, connection_id=obj.connection_id, body=body
+        )
+        lines = []
+        for line in json.dumps(body, indent=2, ensure_ascii=False).splitlines():
+            match = _ID_LINE.search(line)
+            name = names.get(match["id"]) if match else None
+            # The name beside the id: what a person recognises, where the provider needs ids.
+            lines.append(f"{line}    ← {name}" if name else line)
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
         return format_html(
-            '<pre class="record-payload">{}</pre><a href="{}">Open as JSON</a>', body, url
+            '<details class="record-payload-fold"><summary>Show what will be sent</summary>'
+            '<pre class="record-payload">{}</pre><a href="{}">Open as JSON</a></details>',
+            "\n".join(lines),
+            url,
         )
 
 
