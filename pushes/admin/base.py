@@ -71,7 +71,7 @@ from pushes.spec import DocumentSpec, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
-from refs.models import Connection
+from refs.models import Connection, Currency
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
 _MANY = (Kind.REFS, Kind.TRACKING)
@@ -178,9 +178,45 @@ class RecordForm(forms.ModelForm):
             self.instance.connection = self.connection
         # The line formset checks the whole record, and needs this form to do it.
         self.instance._record_form = self
+        connection = self.instance.connection if self.instance.connection_id else None
+        self._offer_the_business_currencies(connection)
+        party = registry.for_model(self._meta.model).spec.party
+        if party in self.fields:
+            # record_totals.js takes the currency from the party chosen here.
+            self.fields[party].widget.attrs["data-party"] = "1"
+        if not self.is_bound and self.instance.pk is None:
+            self._default_values(connection)
         if not self.is_bound:
             refused = [r for r in last_refusals(self.instance) if r.line is None]
             show_refusals(self, refused)
+
+    def _default_values(self, connection) -> None:
+        """What a new document usually says: a draft, dated today, in the business's currency
+        (the party's, once chosen, in the page)."""
+        self.initial.setdefault("status", PushableStatus.DRAFT)
+        if "posted_date" in self.fields:
+            self.initial.setdefault("posted_date", timezone.localdate())
+        if "currency" in self.fields and connection is not None and connection.base_currency:
+            self.initial.setdefault("currency", connection.base_currency)
+
+    def _offer_the_business_currencies(self, connection) -> None:
+        """The currency is one of the business's currencies, when the mirror knows them."""
+        if "currency" not in self.fields or connection is None:
+            return
+        codes = [
+            code
+            for code in Currency.objects.filter(connection=connection, archived_at__isnull=True)
+            .exclude(code="")
+            .values_list("code", flat=True)
+        ]
+        if not codes:
+            return
+        current = self.instance.currency
+        if current and current not in codes:
+            codes.append(current)  # a stored value stays choosable
+        self.fields["currency"].widget = forms.Select(
+            choices=[("", "—"), *((code, code) for code in sorted(set(codes)))]
+        )
 
 
 class RecordLineFormSet(forms.BaseInlineFormSet):
@@ -458,13 +494,16 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         return fieldsets + (self.change_fieldsets if obj is not None else ())
 
     def _fields_not_offered(self, connection) -> set[str]:
-        """Reference fields the business's accounting system does not have (subsidiaries on
-        Xero): the mirror holds none of them for the connection, so none could be chosen."""
+        """Fields the business's accounting system does not have: declared for other systems
+        only (subsidiaries on Xero), or references of which the mirror holds none."""
         if connection is None:
             return set()
         spec = self.spec
         absent = set()
         for spec_field in spec.fields:
+            if spec_field.providers and connection.service_name not in spec_field.providers:
+                absent.add(spec_field.name)
+                continue
             if spec_field.kind not in _REFS or spec_field.name == spec.party:
                 continue
             model = spec.column(spec_field).related_model

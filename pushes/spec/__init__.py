@@ -79,6 +79,9 @@ class Field:
     # The fields (besides the connection) within which the value must be unique, e.g.
     # ("vendor",): a vendor's invoice numbers. None: no uniqueness rule.
     unique_within: tuple[str, ...] | None = None
+    # The accounting systems (Railz serviceName) that have the field; empty: every one. The
+    # composer does not offer it for the others.
+    providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
