@@ -46,7 +46,7 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     page.locator("#id_invoice_number").fill("INV-BR-1")
     page.locator("#id_posted_date").fill("2026-11-20")
     page.locator("#id_due_date").fill("2026-12-20")
-    page.locator("#id_currency").fill("USD")
+    page.locator("#id_currency").select_option("USD")  # among the business's currencies
     page.locator("#id_lines-0-description").fill("Ethiopia Yirgacheffe, 340 g bags")
     page.locator("#id_lines-0-quantity").fill("12")
     page.locator("#id_lines-0-unit_amount").fill("18.50")
