@@ -222,12 +222,26 @@ class PartyAdmin(RefAdmin):
     autocomplete_fields = ()
 
 
+# Accounts a document's line cannot post to: the bank, and the control accounts of payables
+# and receivables the accounting system books itself.
+_NOT_POSTABLE_TYPES = ("payable", "receivable")
+
+
 @admin.register(Account)
 class AccountAdmin(RefAdmin):
     list_display = ("code", "name", "account_type", "classification", "status", "connection")
     list_filter = (BusinessFilter, "status", ArchivedFilter, "classification", "account_type")
     search_fields = ("name", "^code", "=remote_id")
     ordering = ("code", "name")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        if _is_autocomplete(request) and request.GET.get("field_name") == "account":
+            # A record's line: offer only what it can post to.
+            queryset = queryset.exclude(is_bank_account=True)
+            for word in _NOT_POSTABLE_TYPES:
+                queryset = queryset.exclude(account_type__icontains=word)
+        return queryset, distinct
 
 
 @admin.register(TaxRate)

@@ -235,3 +235,28 @@ def test_reference_lists_open_on_one_business_and_remember_the_choice(refs_admin
     )
     everything = refs_admin.get(url, {"business": "all"})
     assert {r.connection_id for r in everything.context["cl"].result_list} == {alpha.pk, beta.pk}
+
+
+def test_a_lines_account_autocomplete_offers_only_accounts_a_line_can_post_to(
+    refs_admin, customers
+):
+    alpha, _ = customers
+    from tests.factories import AccountFactory
+
+    AccountFactory(connection=alpha, name="Sales - Wholesale", account_type="Income")
+    AccountFactory(
+        connection=alpha, name="Operating bank", account_type="Bank", is_bank_account=True
+    )
+    AccountFactory(connection=alpha, name="Trade payables", account_type="Accounts Payable")
+    AccountFactory(connection=alpha, name="Trade receivables", account_type="Accounts Receivable")
+    query = {
+        "app_label": "pushes",
+        "model_name": "invoiceline",
+        "field_name": "account",
+        "term": "",
+        "connection": alpha.pk,
+    }
+    found = refs_admin.get(reverse("admin:autocomplete"), query).json()
+    names = " ".join(r["text"] for r in found["results"])
+    assert "Sales - Wholesale" in names
+    assert "bank" not in names and "payables" not in names and "receivables" not in names
