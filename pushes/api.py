@@ -9,18 +9,26 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from pushes import filters, registry, selectors, serializers
-from pushes.models import PushEvent, PushRequest
+from pushes.approval_selectors import approvals_open_for
+from pushes.models import ApprovalRequest, PushEvent, PushRequest
 from pushes.push_options_selectors import push_operation_for, push_rules_unchecked
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
     push_reconcile_plan,
     push_refresh_plan,
+)
+from pushes.services.approvals import (
+    ApprovalRefused,
+    approval_approve,
+    approval_reject,
+    approval_submit,
 )
 from pushes.services.push_requests import (
     PushRefused,
@@ -44,6 +52,7 @@ API = PushRequest.Source.API
 PROVIDER_RULES_UNKNOWN = "providerRulesUnknown"
 PUSH_ACTIONS = {
     "push",
+    "submit_for_approval",
     "push_update",
     "push_delete",
     "retry",
@@ -233,6 +242,132 @@ class RecordViewSet(
         return self._push(request, operation=PushRequest.Operation.DELETE)
 
 
+class ApprovalSerializer(drf_serializers.ModelSerializer):
+    submitted_by = drf_serializers.StringRelatedField()
+    decided_by = drf_serializers.StringRelatedField()
+    # waiting, approved, rejected or voided (a plain string: pushes have a `state` enum too).
+    state = drf_serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = (
+            "id",
+            "data_type",
+            "object_id",
+            "operation",
+            "state",
+            "amount",
+            "currency",
+            "submitted_by",
+            "submitted_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "voided_at",
+            "void_reason",
+            "push",
+        )
+
+
+class DecisionSerializer(drf_serializers.Serializer):
+    comment = drf_serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+# How a refused submission or decision answers: the rule's status.
+APPROVAL_STATUS = {
+    "permissionDenied": status.HTTP_403_FORBIDDEN,
+    "selfApproval": status.HTTP_403_FORBIDDEN,
+    "notWaiting": status.HTTP_409_CONFLICT,
+    "approvalWaiting": status.HTTP_409_CONFLICT,
+    "approvalVoid": status.HTTP_409_CONFLICT,
+    "pushInFlight": status.HTTP_409_CONFLICT,
+    "required": status.HTTP_400_BAD_REQUEST,
+}
+
+
+def _approval_error(exc: ApprovalRefused) -> ApiError:
+    return ApiError(
+        str(exc),
+        rule=exc.rule,
+        field="comment" if exc.rule == "required" else "",
+        status_code=APPROVAL_STATUS.get(exc.rule, status.HTTP_409_CONFLICT),
+    )
+
+
+class ApprovalActionsMixin:
+    """submit-for-approval, approve and reject: the approval verbs of every record type."""
+
+    def _waiting_approval(self, record) -> ApprovalRequest:
+        approval = (
+            approvals_open_for(record)
+            .filter(state=ApprovalRequest.State.WAITING)
+            .select_related("submitted_by")
+            .first()
+        )
+        if approval is None:
+            raise ApiError(
+                "Nothing of this record waits for approval.",
+                rule="notWaiting",
+                status_code=status.HTTP_409_CONFLICT,
+            )
+        return approval
+
+    def _comment(self, request) -> str:
+        decision = DecisionSerializer(data=request.data or {})
+        decision.is_valid(raise_exception=True)
+        return decision.validated_data.get("comment", "")
+
+    @extend_schema(request=None, responses={201: ApprovalSerializer})
+    @action(detail=True, methods=["post"], url_path="submit-for-approval")
+    def submit_for_approval(self, request, pk=None):
+        """Submit the record's push (`?operation=update|delete` as for push) for approval,
+        where the connection's policy asks for one."""
+        record = self.get_object()
+        operation = request.query_params.get("operation") or None
+        if operation not in (None, "update", "delete"):
+            raise ApiError(
+                "operation must be one of the following values: update, delete.",
+                rule="enum",
+                field="operation",
+            )
+        try:
+            approval = approval_submit(record=record, user=request.user, operation=operation)
+        except ApprovalRefused as exc:
+            raise _approval_error(exc) from None
+        return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DecisionSerializer, responses={202: serializers.PushRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve what waits for approval (never one's own) and queue its push."""
+        record = self.get_object()
+        comment = self._comment(request)
+        try:
+            push = approval_approve(
+                approval=self._waiting_approval(record),
+                user=request.user,
+                comment=comment,
+                source=API,
+            )
+        except ApprovalRefused as exc:
+            raise _approval_error(exc) from None
+        return _push_answer(request, push, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=DecisionSerializer, responses={200: ApprovalSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject what waits for approval with a comment (required) for its preparer."""
+        record = self.get_object()
+        comment = self._comment(request)
+        try:
+            approval = approval_reject(
+                approval=self._waiting_approval(record), user=request.user, comment=comment
+            )
+        except ApprovalRefused as exc:
+            raise _approval_error(exc) from None
+        return Response(ApprovalSerializer(approval).data)
+
+
 def record_viewset(data_type: str) -> type[RecordViewSet]:
     """The REST resource of a declared type (`/api/v1/<data_type>/`), read from its declaration."""
     spec = registry.for_data_type(data_type).spec
@@ -240,7 +375,7 @@ def record_viewset(data_type: str) -> type[RecordViewSet]:
     name = spec.label.title().replace(" ", "")
     return type(
         f"{name}ViewSet",
-        (RecordViewSet,),
+        (ApprovalActionsMixin, RecordViewSet),
         {
             "__doc__": f"{spec.label_plural.capitalize()} composed for one connection; "
             "`validate` says what keeps one from being pushed.",

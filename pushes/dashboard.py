@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest
-from pushes.push_selectors import PUSH_PERMISSION
+from pushes.push_selectors import PUSH_PERMISSION, PausedConnection, connections_paused
 from pushes.refusals import Refusal, refusals_by_push, refusals_in_words
 from railzpush.railz.datatypes import DATA_TYPES
 from refs.mapping import REF_TYPES
@@ -632,6 +632,7 @@ class Dashboard:
     chart_day: Chart
     chart_week: Chart
     can_push: bool
+    paused: list[PausedConnection] = field(default_factory=list)
 
     @property
     def columns(self):
@@ -682,6 +683,7 @@ def dashboard_build(*, user: Any = None, now: datetime | None = None) -> Dashboa
             label_format="%a %d",
         ),
         can_push=bool(user is not None and user.has_perm(PUSH_PERMISSION)),
+        paused=connections_paused(),
     )
 
 

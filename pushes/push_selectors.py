@@ -12,11 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from pushes import registry
-from pushes.models import PushRequest
+from pushes.approval_selectors import approval_verdict
+from pushes.models import ConnectionPause, PushRequest
 from pushes.record_checks import record_validate
 from railzpush.railz.datatypes import Op, data_type
 
@@ -33,7 +35,8 @@ class PushPlan:
     reason: str
     # Why it is refused, as a code a program branches on (never read from `reason`):
     # permissionDenied, notPushable, activeConnection, draft, pushInFlight, notCreated,
-    # operationNotSupported, notReady, schemaMismatch, unchanged. "" when allowed.
+    # operationNotSupported, notReady, schemaMismatch, unchanged, approvalRequired,
+    # approvalWaiting. "" when allowed.
     rule: str = ""
 
     @property
@@ -49,6 +52,28 @@ _NOT_GIVEN = object()
 
 
 def push_plan_for(
+    *,
+    record: Any,
+    operation: str | None = None,
+    user: Any = None,
+    in_flight: Any = _NOT_GIVEN,
+    approval: bool = True,
+) -> PushPlan:
+    """What pushing `record` now would do (`_push_plan_for`), and, when everything else allows
+    it, whether the connection's approval policy lets it go: a push needing an approval that
+    was not given (for exactly this content) is refused with `approvalRequired` (or
+    `approvalWaiting` while submitted). `approval=False` leaves the policy out (what a
+    submission for approval checks)."""
+    plan = _push_plan_for(record=record, operation=operation, user=user, in_flight=in_flight)
+    if plan.refused or not approval:
+        return plan
+    verdict = approval_verdict(record=record, operation=plan.operation)
+    if verdict.rule:
+        return _refuse(record, f"{plan.reason} {verdict.reason}", verdict.rule)
+    return PushPlan(record=record, operation=plan.operation, reason=plan.reason + verdict.note)
+
+
+def _push_plan_for(
     *,
     record: Any,
     operation: str | None = None,
@@ -360,7 +385,6 @@ def push_latest_for(*, record: Any) -> PushRequest | None:
 def pushes_in_flight_for(*, records: list[Any]) -> dict[tuple[int, int], PushRequest]:
     """The push in flight of each record, keyed by (content type id, record id): one query."""
     from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Q
 
     if not records:
         return {}
@@ -375,3 +399,45 @@ def pushes_in_flight_for(*, records: list[Any]) -> dict[tuple[int, int], PushReq
         (push.content_type_id, push.object_id): push
         for push in PushRequest.objects.in_flight().filter(condition)
     }
+
+
+# --- paused connections -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PausedConnection:
+    """An open pause, how many pushes wait behind it and where a person resumes it."""
+
+    pause: Any
+    waiting: int
+
+    @property
+    def sentence(self) -> str:
+        return f"Paused: {self.pause.reason}"
+
+    @property
+    def resume_url(self) -> str:
+        return reverse("pushes-connection-resume", args=[self.pause.connection_id])
+
+    @property
+    def resumes_by_itself(self) -> bool:
+        return self.pause.resume_at is not None
+
+
+def connections_paused(*, connection_ids: Any = None) -> list[PausedConnection]:
+    """The open pauses (of `connection_ids` if given), with the pushes queued behind each."""
+    pauses = ConnectionPause.objects.open().select_related("connection")
+    if connection_ids is not None:
+        pauses = pauses.filter(connection_id__in=list(connection_ids))
+    pauses = list(pauses)
+    if not pauses:
+        return []
+    waiting = dict(
+        PushRequest.objects.filter(
+            connection_id__in=[p.connection_id for p in pauses], state=PushRequest.State.QUEUED
+        )
+        .values("connection_id")
+        .annotate(n=Count("pk"))
+        .values_list("connection_id", "n")
+    )
+    return [PausedConnection(pause=p, waiting=waiting.get(p.connection_id, 0)) for p in pauses]

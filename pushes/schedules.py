@@ -33,4 +33,14 @@ def schedules() -> list[DeclaredSchedule]:
             func="pushes.tasks.push_options_refresh_all_task",
             minutes=24 * 60,
         ),
+        DeclaredSchedule(
+            name="pushes: alert who asked (failed, refused, unknown) and send webhooks",
+            func="pushes.tasks.alerts_task",
+            minutes=1,
+        ),
+        DeclaredSchedule(
+            name="pushes: daily digest of alerts",
+            func="pushes.tasks.alerts_digest_task",
+            minutes=24 * 60,
+        ),
     ]

@@ -16,9 +16,9 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 
 from pushes.models import PushRequest, WebhookEvent
+from pushes.services import alerts, connection_pauses, reconcile
 from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
-from pushes.services import reconcile
 from refs.models import Connection
 
 logger = logging.getLogger("pushes")
@@ -98,11 +98,14 @@ def pushes_dispatch_task() -> str:
     grace, and its pushes are already in the queue; anything truly lost is enqueued once the
     backlog has drained.
     """
+    # Pauses whose cause clears by itself (a daily cap, a run of server errors) end first.
+    resumed = connection_pauses.connection_pauses_resume_due()
     backlog = get_broker().queue_size() or 0
     if backlog > settings.PUSH_DISPATCH_MAX_BACKLOG:
         return f"{backlog} task(s) still queued; dispatch skipped"
     ids = services.pushes_dispatch_due()
-    return f"{len(ids)} push(es) enqueued"
+    resumed_note = f"; {resumed} paused connection(s) resumed" if resumed else ""
+    return f"{len(ids)} push(es) enqueued{resumed_note}"
 
 
 def pushes_expire_leases_task() -> str:
@@ -130,3 +133,15 @@ def pushes_reconcile_task() -> str:
     """Expire lost leases, then reconcile unknown pushes."""
     result = reconcile.pushes_reconcile_unknown()
     return f"{result.asked} unknown push(es) looked at, {result.done} settled"
+
+
+def alerts_task() -> str:
+    """Every minute: tell people about pushes that newly need them, and send due webhooks."""
+    told = alerts.alerts_collect()
+    delivered = alerts.alert_deliveries_send_due()
+    return f"{len(told)} push(es) told about, {delivered} webhook delivery(ies) sent"
+
+
+def alerts_digest_task() -> str:
+    """Daily: one email per person who chose the digest."""
+    return f"{alerts.alerts_send_digests()} digest(s) sent"

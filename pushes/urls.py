@@ -31,7 +31,23 @@ urlpatterns = [
                 {"data_type": data_type},
                 name=f"pushes-{_model_name(data_type)}-push",
             ),
+            path(
+                f"staff/{data_type}/<int:pk>/submit-approval",
+                admin.site.admin_view(views.record_submit_approval),
+                {"data_type": data_type},
+                name=f"pushes-{_model_name(data_type)}-submit-approval",
+            ),
         )
+    ),
+    path(
+        "staff/alerts/settings",
+        admin.site.admin_view(views.alert_settings),
+        name="pushes-alert-settings",
+    ),
+    path(
+        "staff/connections/<int:pk>/resume",
+        admin.site.admin_view(views.connection_resume_view),
+        name="pushes-connection-resume",
     ),
     path(
         "staff/pushes/<int:pk>/<slug:verb>",

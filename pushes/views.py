@@ -22,9 +22,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pushes import registry
 from pushes.dashboard import dashboard_build
-from pushes.models import PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, PUSH_VERBS_BY_NAME, push_plan_for
+from pushes.models import AlertPreference, PushRequest
+from pushes.push_selectors import (
+    PUSH_PERMISSION,
+    PUSH_VERBS_BY_NAME,
+    connections_paused,
+    push_plan_for,
+)
 from pushes.selectors import records_with_push_state
+from pushes.services.alerts import alert_preference_of, alert_preference_set
+from pushes.services.approvals import ApprovalRefused, approval_submit
+from pushes.services.connection_pauses import connection_resume
 from pushes.services.push_requests import PushRefused, push_request_create
 from pushes.templatetags.pushes_pages import record_panel_context
 
@@ -196,3 +204,75 @@ def push_request_verb(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
         return HttpResponseRedirect(change_url)
     admin.site._registry[PushRequest].push_verb_run(request, [push], verb=chosen)
     return HttpResponseRedirect(change_url)
+
+
+def connection_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: why the connection is paused and what resuming sends; POST: resume it."""
+    _require_push_permission(request)
+    paused = connections_paused(connection_ids=[pk])
+    home = reverse("admin:index")
+    if request.method == "POST":
+        if not paused:
+            messages.info(request, "That connection is not paused any more.")
+            return HttpResponseRedirect(home)
+        sent = connection_resume(connection_id=pk, user=request.user)
+        messages.success(
+            request,
+            f"{paused[0].pause.connection} resumed: {sent} waiting push(es) are being sent. "
+            "If the connection is still broken, it pauses again with the reason.",
+        )
+        return HttpResponseRedirect(home)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if not paused:
+        raise Http404("That connection is not paused.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Resume pushing to {paused[0].pause.connection}",
+        "paused": paused[0],
+        "home": home,
+    }
+    return TemplateResponse(request, "pushes/connection_resume.html", context)
+
+
+@require_POST
+def record_submit_approval(request: HttpRequest, data_type: str, pk: int) -> HttpResponse:
+    """Submit the record's push (`?operation=`) for approval, from its page."""
+    _require_push_permission(request)
+    record = _record(data_type, pk)
+    opts = record._meta
+    operation = request.GET.get("operation")
+    if operation not in PUSH_PAGES:
+        operation = None
+    try:
+        approval_submit(record=record, user=request.user, operation=operation)
+    except ApprovalRefused as exc:
+        messages.error(request, f"Not submitted: {exc}")
+    else:
+        messages.success(
+            request, "Submitted for approval: someone with the approval permission decides."
+        )
+    return HttpResponseRedirect(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    )
+
+
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    """Each person's own choice: alerts by email immediately, in a daily digest, or none."""
+    if request.method == "POST":
+        delivery = request.POST.get("delivery", "")
+        if delivery in AlertPreference.Delivery.values:
+            alert_preference_set(user=request.user, delivery=delivery)
+            messages.success(request, "Your alert setting is saved.")
+            return HttpResponseRedirect(reverse("pushes-alert-settings"))
+        messages.error(request, "Choose one of the three settings.")
+    elif request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    context = {
+        **admin.site.each_context(request),
+        "title": "Your alerts",
+        "choices": AlertPreference.Delivery.choices,
+        "current": alert_preference_of(request.user),
+        "email": request.user.email,
+    }
+    return TemplateResponse(request, "pushes/alert_settings.html", context)

@@ -269,6 +269,12 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
+# A connection whose accounting system answered this many server errors (5xx) to pushes
+# within PUSH_PAUSE_ERROR_WINDOW_SECONDS is paused, and resumed by itself after
+# PUSH_PAUSE_RETRY_SECONDS (a push then tries again; another run of errors pauses it again).
+PUSH_PAUSE_AFTER_SERVER_ERRORS = env_int("PUSH_PAUSE_AFTER_SERVER_ERRORS", 5, minimum=1)
+PUSH_PAUSE_ERROR_WINDOW_SECONDS = env_int("PUSH_PAUSE_ERROR_WINDOW_SECONDS", 300, minimum=1)
+PUSH_PAUSE_RETRY_SECONDS = env_int("PUSH_PAUSE_RETRY_SECONDS", 600, minimum=1)
 if PUSH_LEASE_SECONDS <= _send_bound:
     raise ImproperlyConfigured(
         "PUSH_LEASE_SECONDS must be longer than a send can take: PUSH_RATE_LIMIT_WAIT_SECONDS + "
@@ -276,6 +282,32 @@ if PUSH_LEASE_SECONDS <= _send_bound:
     )
 if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("PUSH_POLL_LOOP_SECONDS must be shorter than Q_TIMEOUT")
+
+# --- Alerts: email and the outgoing webhook ---------------------------------------------------
+# The person who asked for a push is emailed when it fails, is refused, or stays unknown past
+# PUSH_ALERT_UNKNOWN_AFTER_MINUTES (at most one message a push); approvers when something waits.
+# Under `make run` (DEBUG) messages are printed by the console backend; otherwise SMTP.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "railzpush@localhost")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+PUSH_ALERT_UNKNOWN_AFTER_MINUTES = env_int("PUSH_ALERT_UNKNOWN_AFTER_MINUTES", 60, minimum=1)
+# The global outgoing webhook for the same events (a connection may have its own URL too).
+ALERT_WEBHOOK_URL = env_str("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_SECRET = env_str("ALERT_WEBHOOK_SECRET", "")
+ALERT_WEBHOOK_MAX_ATTEMPTS = env_int("ALERT_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

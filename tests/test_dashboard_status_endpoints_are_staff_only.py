@@ -194,6 +194,7 @@ def test_polling_an_invoice_costs_a_few_queries_whatever_its_lines(
     url = reverse("pushes-invoice-push-status", args=[invoice.pk])
     client.get(url)  # sessions, content types and permissions are cached after this
 
-    # session, user, permissions, the invoice with its latest push, its history
-    with django_assert_max_num_queries(6):
+    # session, user, permissions, the invoice with its latest push, its history, and whether
+    # its connection is paused
+    with django_assert_max_num_queries(7):
         assert client.get(url).status_code == 200

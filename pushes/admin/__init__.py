@@ -1,3 +1,3 @@
 """Django admin for pushes: the record types' composers and the pushes, registered on import."""
 
-from pushes.admin import push_requests, records  # noqa: F401
+from pushes.admin import approvals, push_requests, records  # noqa: F401

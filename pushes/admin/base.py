@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from pushes import registry
+from pushes.admin.approvals import submit_for_approval_action
 from pushes.admin.push_requests import (
     has_push_permission,
     push_delete_action,
@@ -47,6 +48,7 @@ from pushes.push_options_selectors import (
     push_options_kept,
     push_rules_unchecked,
 )
+from pushes.push_selectors import connections_paused
 from pushes.refusals import Refusal, reference_names, refusals_in_words
 from pushes.selectors import (
     PushState,
@@ -368,6 +370,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     actions = (
         "refresh_push_options",
         push_records_action,
+        submit_for_approval_action,
         push_update_action,
         push_delete_action,
     )
@@ -409,6 +412,28 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        # Every paused connection is said on the list, with where to resume it.
+        for paused in connections_paused():
+            messages.warning(
+                request,
+                format_html(
+                    '{}: {}. {} push(es) wait. <a href="{}">Resume</a>',
+                    paused.pause.connection,
+                    paused.sentence,
+                    paused.waiting,
+                    paused.resume_url,
+                ),
+            )
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and self.spec.totals:
+            # What the filtered list comes to, per currency (not only the page shown).
+            response.context_data["list_totals"] = records_total_by_currency(
+                changelist.queryset, spec=self.spec
+            )
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         connection = _connection_from_query(request)
@@ -454,16 +479,6 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         queryset = super().get_queryset(request).select_related("connection", self.spec.party)
         queryset = records_with_push_state(queryset)
         return records_with_totals(queryset, spec=self.spec) if self.spec.totals else queryset
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None and self.spec.totals:
-            # What the filtered list comes to, per currency (not only the page shown).
-            response.context_data["list_totals"] = records_total_by_currency(
-                changelist.queryset, spec=self.spec
-            )
-        return response
 
     def has_delete_permission(self, request, obj=None):
         # The push history would go with it, and the accounting system would keep its copy.

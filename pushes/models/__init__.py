@@ -6,6 +6,9 @@ with the abstract contract they inherit (`pushes.types.base`): this package impo
 they never import it back, so the models and the types load one way.
 """
 
+from pushes.models.alerts import *  # noqa: F403
+from pushes.models.approvals import *  # noqa: F403
+from pushes.models.connection_pauses import *  # noqa: F403
 from pushes.models.invoices import *  # noqa: F403
 from pushes.models.push_options import *  # noqa: F403
 from pushes.models.push_requests import *  # noqa: F403

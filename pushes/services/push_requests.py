@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 from django_q.conf import Conf
 
 from pushes import registry
-from pushes.models import PushEvent, PushRequest, WebhookEvent
+from pushes.models import ConnectionPause, PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash, record_build_payload
 from pushes.push_selectors import (
     push_cancel_plan,
@@ -43,6 +43,10 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.services.connection_pauses import (
+    connection_pause_for_error,
+    connection_pause_for_refusal,
+)
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
     Exchange,
@@ -449,8 +453,11 @@ def push_request_submit(
     """
     now = timezone.now()
     with transaction.atomic():
-        claimed = PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED).update(
-            state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now
+        claimed = (
+            PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED)
+            # A paused connection's pushes wait for it to be resumed.
+            .exclude(connection_id__in=_paused_connections())
+            .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
         )
         if not claimed:
             return None
@@ -596,8 +603,28 @@ def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
     )
 
 
+def _paused_connections() -> Any:
+    return ConnectionPause.objects.open().values("connection_id")
+
+
 def _record_error(push: PushRequest, exc: RailzError) -> None:
     now = timezone.now()
+    pause = connection_pause_for_error(push=push, exc=exc)
+    if pause is not None and not exc.outcome_unknown:
+        # The connection is broken, not this record: it waits, without counting an attempt.
+        _transition(
+            push,
+            to=State.QUEUED,
+            source=Source.WORKER,
+            message=f"Paused: {pause.reason}. This push waits until the connection is resumed. "
+            f"Railz said: {exc}",
+            fields={
+                "last_error": str(exc),
+                "attempts": F("attempts") - 1,
+                "next_attempt_at": now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
+            },
+        )
+        return
     if exc.outcome_unknown or isinstance(exc, RailzOutcomeUnknown):
         moved = _transition(
             push,
@@ -744,7 +771,7 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
                 if errors
                 else "."
             )
-        return _transition(
+        moved = _transition(
             push,
             to=State.SUCCESS if success else State.FAILED,
             source=source,
@@ -752,6 +779,12 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
             fields=fields,
             then=_record_written if success else None,
         )
+        if moved and not success:
+            # Refused for its connection's sake (authorisation): the pushes behind it wait.
+            connection_pause_for_refusal(
+                push=push, response_code=fields["response_code"], errors=fields["validation_errors"]
+            )
+        return moved
     except IntegrityError:
         # The id already belongs to another push: never adopt it twice.
         logger.warning("push %s: %s is already another push's", push.pk, communication_id)
@@ -1015,6 +1048,7 @@ def pushes_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     now = now or timezone.now()
     ids = list(
         PushRequest.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+        .exclude(connection_id__in=_paused_connections())
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

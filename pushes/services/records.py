@@ -17,6 +17,7 @@ from django.db import transaction
 from pushes import registry
 from pushes.payloads import payload_hash, record_build_payload
 from pushes.record_checks import Checked, record_check, record_save_problems, record_validate
+from pushes.services.approvals import approvals_void_if_changed
 from pushes.spec import FieldProblem, Kind, RecordData
 
 __all__ = [
@@ -168,4 +169,7 @@ def record_update(*, record: Any, data: RecordData, user: Any = None) -> Any:
         problems = checked.refused()
         if problems:
             raise RecordInvalid(problems)
-        return _write(locked, checked, user=user)
+        written = _write(locked, checked, user=user)
+        # A change voids the approval given (or asked) for what it sent before.
+        approvals_void_if_changed(record=written, user=user)
+        return written

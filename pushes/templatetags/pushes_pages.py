@@ -12,6 +12,7 @@ import json
 from django import template
 from django.urls import reverse
 
+from pushes.approval_selectors import approval_timeline
 from pushes.dashboard import (
     RECORD_ICONS,
     STATE_LEGEND,
@@ -21,7 +22,12 @@ from pushes.dashboard import (
     record_push_history,
 )
 from pushes.models import PushRequest
-from pushes.push_selectors import PUSH_PERMISSION, push_plan_for, push_verbs_allowed
+from pushes.push_selectors import (
+    PUSH_PERMISSION,
+    connections_paused,
+    push_plan_for,
+    push_verbs_allowed,
+)
 
 register = template.Library()
 
@@ -41,6 +47,29 @@ def push_state_badge(state: str):
     return {"badge": push_badge(state)}
 
 
+APPROVAL_REQUIRED = "approvalRequired"
+
+
+def _push_button(plan, *, record, label: str, url: str, operation, user) -> dict:
+    """Push (or delete) as it stands; under an approval policy, "Submit for approval" with the
+    plan of the push once approved."""
+    query = f"?operation={operation}" if operation else ""
+    if plan.rule == APPROVAL_REQUIRED:
+        submit = push_plan_for(record=record, operation=operation, user=user, approval=False)
+        submit_url = reverse(f"pushes-{record._meta.model_name}-submit-approval", args=[record.pk])
+        return {
+            "label": f"Submit for approval ({label.lower()})"
+            if operation
+            else "Submit for approval",
+            "url": submit_url + query,
+            "operation": operation or "",
+            "plan": submit,
+            "approval": True,
+            "note": plan.reason,
+        }
+    return {"label": label, "url": url + query, "operation": operation or "", "plan": plan}
+
+
 def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
     """What a record's push panel shows; the status endpoint renders the same parts (and
     leaves out the buttons, whose plan checks the whole record)."""
@@ -57,23 +86,27 @@ def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
         operation = "update" if invoice.provider_record_id else None
         plan = push_plan_for(record=invoice, operation=operation, user=user, in_flight=in_flight)
         buttons.append(
-            {
-                "label": "Push update" if operation else "Push",
-                "url": url + ("?operation=update" if operation else ""),
-                "operation": operation or "",
-                "plan": plan,
-            }
+            _push_button(
+                plan,
+                record=invoice,
+                label="Push update" if operation else "Push",
+                url=url,
+                operation=operation,
+                user=user,
+            )
         )
         # Offered only when it can be done: a refused delete is no news next to Push.
         delete = push_plan_for(record=invoice, operation="delete", user=user, in_flight=in_flight)
-        if not delete.refused:
+        if not delete.refused or delete.rule == APPROVAL_REQUIRED:
             buttons.append(
-                {
-                    "label": "Delete from the accounting system",
-                    "url": url + "?operation=delete",
-                    "operation": "delete",
-                    "plan": delete,
-                }
+                _push_button(
+                    delete,
+                    record=invoice,
+                    label="Delete from the accounting system",
+                    url=url,
+                    operation="delete",
+                    user=user,
+                )
             )
     return {
         "record": invoice,
@@ -83,6 +116,9 @@ def record_panel_context(*, record, user, with_buttons: bool = True) -> dict:
         "status_url": reverse(f"pushes-{model_name}-push-status", args=[invoice.pk]),
         "can_push": can_push,
         "buttons": buttons,
+        "paused": next(iter(connections_paused(connection_ids=[record.connection_id])), None),
+        # Shown with the buttons, which the page asks for only when the state changed.
+        "approvals": approval_timeline(record=invoice) if with_buttons else [],
     }
 
 

@@ -16,6 +16,11 @@ POST bodies are {"action": <name>, ...}:
   record changed in the accounting system (paid or voided invoices refuse updates).
 - {"action": "set_data_ready", "connectionUuid"?: ..., "seconds": 30}: reads answer 202 for
   that long.
+- {"action": "revoke", "connectionUuid", "reason"?: "authorizationRevoked"}: the business
+  revoked the connection (status disconnected, with that disconnectReason): pushes to it are
+  refused with the reason. {"action": "reconnect", "connectionUuid"}: it is active again.
+- {"action": "set_daily_limit", "connectionUuid", "limit": 10000}: the provider's daily cap of
+  writes for the connection (0: none); past it a write answers 429 until 00:00 UTC.
 - {"action": "set_webhook", "url"?: ..., "secret"?: ...}: where webhooks go ("" = settings).
 - {"action": "complete_due"}: complete the pushes that are due now.
 """
@@ -31,6 +36,7 @@ from django.utils import timezone
 from railzpush.emulator import pushes, records, webhooks
 from railzpush.emulator.faults import (
     FAULT_FIELDS,
+    daily_limit_set,
     fault_set,
     fault_state,
     faults_clear,
@@ -160,6 +166,22 @@ def act(body: dict) -> dict:
         uuid_ = body.get("connectionUuid")
         connection = records.connection_get(connection_uuid=uuid_) if uuid_ else None
         records.connection_set_data_ready(connection=connection, seconds=seconds)
+    elif action in ("revoke", "reconnect"):
+        connection = records.connection_get(connection_uuid=body.get("connectionUuid"))
+        reason = body.get("reason", "authorizationRevoked") if action == "revoke" else ""
+        if not isinstance(reason, str):
+            raise ApiError(400, "reason must be a Railz disconnectReason")
+        records.connection_set_status(
+            connection=connection,
+            status="disconnected" if action == "revoke" else "active",
+            reason=reason,
+        )
+    elif action == "set_daily_limit":
+        connection = records.connection_get(connection_uuid=body.get("connectionUuid"))
+        limit = body.get("limit")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ApiError(400, "limit must be a whole number of requests a day, 0 or more")
+        daily_limit_set(connection_uuid=connection.connection_uuid, limit=limit)
     elif action == "set_webhook":
         webhooks.webhook_configure(url=body.get("url"), secret=body.get("secret"))
     elif action == "complete_due":
@@ -168,7 +190,7 @@ def act(body: dict) -> dict:
         raise ApiError(
             400,
             "action must be one of the following values: reset, set_faults, clear_faults, "
-            "mark, set_data_ready, set_webhook, complete_due",
+            "mark, set_data_ready, revoke, reconnect, set_daily_limit, set_webhook, complete_due",
         )
     return state()
 

@@ -157,6 +157,10 @@ def faults_counters_reset() -> None:
         _provider_key(uuid, window)
         for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True)
     ]
+    keys += [
+        _daily_limit_key(uuid)
+        for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True)
+    ]
     cache.delete_many(keys)
 
 
@@ -170,6 +174,34 @@ def provider_budget_hit(*, connection_uuid: str, service_name: str) -> None:
     if used > limit:
         raise _too_many(
             reset, f"{service_name} allows {limit} requests per minute for this connection"
+        )
+
+
+def _daily_limit_key(connection_uuid: str) -> str:
+    return f"railz-emulator:daily-limit:{connection_uuid}"
+
+
+def daily_limit_set(*, connection_uuid: str, limit: int) -> None:
+    """The connection's provider takes `limit` writes a UTC day (0: no daily cap)."""
+    if limit:
+        cache.set(_daily_limit_key(connection_uuid), limit, timeout=None)
+    else:
+        cache.delete(_daily_limit_key(connection_uuid))
+
+
+def daily_budget_hit(*, connection_uuid: str, service_name: str) -> None:
+    """Count one write against the provider's daily cap, if one is set; past it, the 429 says
+    so and its Retry-After runs to the provider's day reset (00:00 UTC)."""
+    limit = cache.get(_daily_limit_key(connection_uuid))
+    if not limit:
+        return
+    now = time.time()
+    day = int(now // 86400)
+    used = _incr(f"railz-emulator:daily:{connection_uuid}:{day}", timeout=2 * 86400)
+    if used > limit:
+        raise _too_many(
+            max(1, math.ceil((day + 1) * 86400 - now)),
+            f"{service_name} allows {limit} requests a day for this connection",
         )
 
 

@@ -107,6 +107,24 @@ def connection_set_data_ready(*, connection: EmuConnection | None, seconds: floa
     queryset.update(data_ready_at=ready_at)
 
 
+def connection_set_status(*, connection: EmuConnection, status: str, reason: str = "") -> None:
+    """The business revoked (or restored) the connection: its status and disconnectReason, as
+    GET /v2/connections lists them; pushes to it are refused while it is not active."""
+    item = json.loads(connection.connection_json)
+    item["status"] = status
+    if reason:
+        item["disconnectReason"] = reason
+    else:
+        item.pop("disconnectReason", None)
+    connection.status = status
+    connection.connection_json = dumps(item)
+    connection.save(update_fields=["status", "connection_json"])
+
+
+def connection_disconnect_reason(connection: EmuConnection) -> str:
+    return str(json.loads(connection.connection_json).get("disconnectReason") or "")
+
+
 # --- seeding --------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from railzpush.emulator import background, control, pushes, records, tokens
 from railzpush.emulator.faults import (
     Faults,
+    daily_budget_hit,
     faults_apply_to_request,
     faults_for,
     provider_budget_hit,
@@ -402,10 +403,16 @@ def push(call: Call, *, data_type: str, operation, record_id: str | None = None)
     if connection.service_name not in operation.providers:
         raise ApiError(404, "Endpoint Not Allowed")
     if connection.status != "active":
+        reason = records.connection_disconnect_reason(connection)
         raise ApiError(
-            400, f"Connection {connection.connection_uuid} is not active ({connection.status})"
+            400,
+            f"Connection {connection.connection_uuid} is not active ({connection.status}"
+            + (f": {reason})" if reason else ")"),
         )
     provider_budget_hit(
+        connection_uuid=connection.connection_uuid, service_name=connection.service_name
+    )
+    daily_budget_hit(
         connection_uuid=connection.connection_uuid, service_name=connection.service_name
     )
     batch = op in (Op.BATCH_CREATE, Op.BATCH_UPDATE)

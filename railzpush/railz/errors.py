@@ -128,3 +128,72 @@ class RailzSignatureError(RailzError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"The webhook was refused because its signature is not valid: {reason}.")
+
+
+# --- errors that say the connection itself is broken -------------------------------------------
+
+# Railz's `disconnectReason`s (connectionStatus webhook), in a bookkeeper's words. A push refused
+# with one of these in its message failed for its connection, not for its own content.
+DISCONNECT_REASONS: dict[str, tuple[str, str]] = {
+    "authorizationRevoked": ("authorisation", "the business revoked railzpush's access"),
+    "expiredCredentials": ("authorisation", "the accounting system's authorisation expired"),
+    "reauthorizationRequired": (
+        "authorisation",
+        "the business must authorise it again",
+    ),
+    "unauthorizedCredentials": ("authorisation", "the accounting system refused the credentials"),
+    "credentialsNotFound": ("authorisation", "the accounting system's credentials are missing"),
+    "insufficientPermission": ("authorisation", "the connected user lacks the permission to write"),
+    "unauthorizedClientIdKey": ("authorisation", "the accounting system refused the app's keys"),
+    "disconnectedByCustomer": ("disconnected", "the business disconnected its accounting system"),
+    "institutionNotFound": ("disconnected", "the accounting system no longer knows the business"),
+    "duplicateAccount": ("disconnected", "the business connected the same books twice"),
+}
+
+# A 429 telling to wait this long or more is a provider's daily cap, not a minute's burst.
+DAILY_CAP_MIN_WAIT_SECONDS = 3600
+
+
+class ConnectionProblem:
+    """Why every push of a connection would fail now: `cause` (authorisation, disconnected,
+    daily_cap) as a code, `reason` in words, and `resume_after` seconds when it clears by
+    itself (None: a person must reconnect the business and resume)."""
+
+    __slots__ = ("cause", "reason", "resume_after")
+
+    def __init__(self, cause: str, reason: str, resume_after: float | None = None) -> None:
+        self.cause = cause
+        self.reason = reason
+        self.resume_after = resume_after
+
+    def __repr__(self) -> str:
+        return f"ConnectionProblem({self.cause!r}, {self.reason!r}, {self.resume_after!r})"
+
+
+def connection_problem(exc: RailzError) -> ConnectionProblem | None:
+    """The connection-level cause `exc` reports, or None when it concerns the request alone.
+
+    Only refusals naming a disconnect reason (or an inactive connection) and a provider's daily
+    cap count: a record refused for its own content never pauses its connection.
+    """
+    text = " ".join([exc.message, *exc.messages])
+    lowered = text.lower()
+    if isinstance(exc, RailzRateLimited):
+        wait = exc.retry_after or 0
+        daily = any(word in lowered for word in ("daily", "a day", "per day"))
+        if daily or wait >= DAILY_CAP_MIN_WAIT_SECONDS:
+            return ConnectionProblem(
+                "daily_cap",
+                "the accounting system's daily limit of requests is reached; pushing resumes "
+                "when its day resets",
+                resume_after=max(wait, 60),
+            )
+        return None
+    if not isinstance(exc, RailzRejected | RailzAuthError):
+        return None
+    for code, (cause, words) in DISCONNECT_REASONS.items():
+        if code.lower() in lowered:
+            return ConnectionProblem(cause, f"{words} ({code})")
+    if "not active" in lowered or "disconnected" in lowered:
+        return ConnectionProblem("disconnected", "the connection is no longer active")
+    return None

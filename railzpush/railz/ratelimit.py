@@ -109,7 +109,9 @@ class RateBudget:
             # Without a wait from Railz, each caller backs off on its own (exponentially).
             wait = retry_after_seconds(headers, now=now)
             if wait is not None:
-                self.pause_for(wait)
+                # The team's budget is a minute's: a longer wait is one provider's cap (a day's
+                # writes for one connection), which must not stop every other connection.
+                self.pause_for(min(wait, WINDOW_SECONDS))
             return
         remaining = _number(headers.get("X-RateLimit-Remaining"))
         if remaining is not None and remaining <= 0:

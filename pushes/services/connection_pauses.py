@@ -1,0 +1,202 @@
+"""Pausing and resuming a connection's pushes while the connection itself is broken.
+
+The push pipeline asks `connection_pause_for_error` about every error Railz answers a send
+with: a connection-level cause (revoked or expired authorisation, a disconnected business, a
+provider's daily cap, a run of server errors from one accounting system) pauses the connection
+and the push goes back to the queue, instead of failing; a record refused for its own content
+is none of this module's business. While a connection is paused the worker does not claim its
+pushes and the dispatcher does not enqueue them; `connection_resume` (a person, or the
+scheduled job once `resume_at` has passed) lets them go, each queued push sent once.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.conf import Conf
+
+from pushes.models import ConnectionPause, PushEvent, PushRequest
+from pushes.queue import enqueue_push_submit
+from railzpush.railz.errors import (
+    ConnectionProblem,
+    RailzError,
+    RailzOutcomeUnknown,
+    RailzRejected,
+    RailzServerError,
+    connection_problem,
+)
+
+logger = logging.getLogger("pushes")
+
+Cause = ConnectionPause.Cause
+
+
+def connection_pause(
+    *,
+    connection_id: int,
+    cause: str,
+    reason: str,
+    resume_after: float | None = None,
+    push: PushRequest | None = None,
+) -> ConnectionPause:
+    """Pause the connection (or return its open pause: one at a time)."""
+    now = timezone.now()
+    existing = ConnectionPause.objects.open().filter(connection_id=connection_id).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            pause = ConnectionPause.objects.create(
+                connection_id=connection_id,
+                cause=cause,
+                reason=reason,
+                paused_at=now,
+                paused_by_push=push,
+                resume_at=now + timedelta(seconds=resume_after) if resume_after else None,
+            )
+    except IntegrityError:
+        # Another worker paused it a moment ago: theirs stands.
+        return ConnectionPause.objects.open().get(connection_id=connection_id)
+    logger.warning("connection %s paused: %s", connection_id, reason)
+    return pause
+
+
+def _server_errors_in_a_row(connection_id: int) -> int:
+    key = f"pushes:server-errors:{connection_id}"
+    window = settings.PUSH_PAUSE_ERROR_WINDOW_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+def _problem_of(exc: RailzError, connection_id: int) -> ConnectionProblem | None:
+    problem = connection_problem(exc)
+    if problem is not None:
+        return problem
+    server_error = isinstance(exc, RailzServerError) or (
+        isinstance(exc, RailzOutcomeUnknown) and (exc.status_code or 0) >= 500
+    )
+    if server_error and _server_errors_in_a_row(connection_id) >= (
+        settings.PUSH_PAUSE_AFTER_SERVER_ERRORS
+    ):
+        cache.delete(f"pushes:server-errors:{connection_id}")
+        return ConnectionProblem(
+            Cause.PROVIDER_ERRORS,
+            f"the accounting system answered {settings.PUSH_PAUSE_AFTER_SERVER_ERRORS} server "
+            "errors in a row; pushing is tried again later",
+            resume_after=settings.PUSH_PAUSE_RETRY_SECONDS,
+        )
+    return None
+
+
+def connection_pause_for_error(*, push: PushRequest, exc: RailzError) -> ConnectionPause | None:
+    """Pause the push's connection if `exc` says the connection is broken; None otherwise.
+
+    The caller then puts the push back in the queue when a pause is returned and it was not
+    sent (a push whose outcome is unknown stays unknown: it is reconciled, never resent).
+    """
+    problem = _problem_of(exc, push.connection_id)
+    if problem is None:
+        return None
+    return connection_pause(
+        connection_id=push.connection_id,
+        cause=problem.cause,
+        reason=problem.reason,
+        resume_after=problem.resume_after,
+        push=push,
+    )
+
+
+def connection_pause_for_refusal(
+    *, push: PushRequest, response_code: int | None, errors: list[dict[str, str]]
+) -> ConnectionPause | None:
+    """Pause the push's connection when the accounting system refused it for the connection's
+    sake (its authorisation: HTTP 401 or 403, or a disconnect reason in its messages), so the
+    pushes behind it wait instead of failing the same way. The refused push stays failed, with
+    the provider's words; a person retries it once the connection is resumed."""
+    messages = [str(e.get("message") or "") for e in errors]
+    problem = connection_problem(RailzRejected(messages=messages, status_code=response_code))
+    if problem is None and response_code in (401, 403):
+        problem = ConnectionProblem(
+            Cause.AUTHORISATION,
+            f"the accounting system refused the connection's authorisation (HTTP {response_code})",
+        )
+    if problem is None:
+        return None
+    return connection_pause(
+        connection_id=push.connection_id,
+        cause=problem.cause,
+        reason=problem.reason,
+        resume_after=problem.resume_after,
+        push=push,
+    )
+
+
+def connection_resume(*, connection_id: int, user: Any = None) -> int:
+    """Close the connection's pause and send its queued pushes now; how many were queued.
+
+    Nothing happens (0) when it is not paused. A push that meets the same broken connection
+    pauses it again, and the others keep waiting.
+    """
+    now = timezone.now()
+    who = getattr(user, "pk", None)
+    with transaction.atomic():
+        closed = (
+            ConnectionPause.objects.open()
+            .filter(connection_id=connection_id)
+            .update(resumed_at=now, resumed_by_id=who)
+        )
+        if not closed:
+            return 0
+        waiting = list(
+            PushRequest.objects.filter(
+                connection_id=connection_id, state=PushRequest.State.QUEUED
+            ).values_list("pk", flat=True)
+        )
+        PushRequest.objects.filter(pk__in=waiting, state=PushRequest.State.QUEUED).update(
+            next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
+        )
+        name = user.get_username() if who else "automatically"
+        PushEvent.objects.bulk_create(
+            PushEvent(
+                push_request_id=pk,
+                at=now,
+                kind=PushEvent.Kind.NOTE,
+                source=PushEvent.Source.STAFF if who else PushEvent.Source.SYSTEM,
+                message=f"The connection was resumed ({name}); this push is sent now.",
+            )
+            for pk in waiting
+        )
+        transaction.on_commit(lambda: _enqueue(waiting))
+    return len(waiting)
+
+
+def _enqueue(ids: list[int]) -> None:
+    batch = nullcontext() if Conf.SYNC else transaction.atomic()
+    try:
+        with batch:
+            for pk in ids:
+                enqueue_push_submit(pk)
+    except Exception:
+        logger.exception("could not enqueue %d resumed push(es); the dispatcher will", len(ids))
+
+
+def connection_pauses_resume_due(*, now: datetime | None = None) -> int:
+    """Resume the pauses whose cause clears by itself and whose time has come."""
+    now = now or timezone.now()
+    due = ConnectionPause.objects.open().filter(resume_at__lte=now)
+    resumed = 0
+    for connection_id in list(due.values_list("connection_id", flat=True)):
+        connection_resume(connection_id=connection_id)
+        resumed += 1
+    return resumed
