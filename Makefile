@@ -42,9 +42,11 @@ format: install
 # transaction for bench_lines).
 bench: install
 	$(RUN_ENV) $(PY) manage.py bench_sync --customers 100000
-	$(RUN_ENV) $(PY) manage.py bench_push --invoices 1000 --connections 5 --workers 2
+	$(RUN_ENV) $(PY) manage.py bench_push --invoices 500 --connections 5 --workers 2
+	$(RUN_ENV) $(PY) manage.py bench_pages --scale 0.1 --runs 5
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py bench_lines
+	$(RUN_ENV) $(PY) manage.py bench_sheets
 
 # Regenerates the hashed lock from pyproject.toml.
 lock: install

@@ -39,7 +39,13 @@ from pushes.services.push_requests import (
     pushes_poll_connection,
 )
 from pushes.services.reconcile import push_reconcile
-from pushes.services.records import RecordInvalid, record_create, record_update, record_validate
+from pushes.services.records import (
+    RecordInvalid,
+    record_create,
+    record_notes,
+    record_update,
+    record_validate,
+)
 from pushes.spec import DocumentSpec, Kind
 from railzpush.api.errors import ApiError, ProblemsError, error
 from railzpush.api.idempotency import idempotent
@@ -110,8 +116,8 @@ class RecordViewSet(
         model = self.spec.model_class
         if getattr(self, "swagger_fake_view", False):
             return model.objects.none()  # the schema is generated without a database
-        queryset = model.objects.select_related("connection", self.spec.party).prefetch_related(
-            self.spec.lines_prefetch(categories=False),
+        queryset = model.objects.select_related(*self.spec.related).prefetch_related(
+            *((self.spec.lines_prefetch(categories=False),) if self.spec.has_lines else ()),
             *(f.name for f in self.spec.fields if f.kind in (Kind.REFS, Kind.TRACKING)),
         )
         # Each record's push state comes with the page, not one query per record.
@@ -194,7 +200,10 @@ class RecordViewSet(
                 "operation": operation,
                 "provider_rules_checked": not unchecked,
                 "errors": serializers.problem_errors(problems),
-                "notes": [error("", PROVIDER_RULES_UNKNOWN, unchecked)] if unchecked else [],
+                "notes": [
+                    *([error("", PROVIDER_RULES_UNKNOWN, unchecked)] if unchecked else []),
+                    *serializers.problem_errors(record_notes(record=record)),
+                ],
             },
         )
 
@@ -383,7 +392,7 @@ def record_viewset(data_type: str) -> type[RecordViewSet]:
             "queryset": spec.model_class.objects.none(),  # the model, for the schema
             "serializer_class": serializers.record_serializer(data_type),
             "filterset_class": filters.record_filterset(data_type),
-            "search_fields": (*search, f"{spec.party}__name"),
+            "search_fields": (*search, *((f"{spec.party}__name",) if spec.party else ())),
         },
     )
 
@@ -486,6 +495,9 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
 
 # One resource per declared type, named by its Railz dataType, then the pushes.
 ROUTES = (
-    *((data_type, record_viewset(data_type)) for data_type in registry.PUSHABLE_TYPES),
+    *(
+        (registry.for_data_type(data_type).spec.api_resource, record_viewset(data_type))
+        for data_type in registry.PUSHABLE_TYPES
+    ),
     ("pushes", PushRequestViewSet),
 )

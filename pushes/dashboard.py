@@ -18,12 +18,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from pushes.models import PushEvent, PushRequest
+from pushes.models import PushEvent, PushHourCount, PushRequest
+from pushes.push_counts import COUNT_COLUMNS, hour_of
 from pushes.push_selectors import PUSH_PERMISSION, PausedConnection, connections_paused
 from pushes.refusals import Refusal, refusals_by_push, refusals_in_words
 from railzpush.railz.datatypes import DATA_TYPES
@@ -106,15 +106,6 @@ def push_badge(state: str) -> Badge:
 # --- pushes by state, per connection ----------------------------------------------------------
 
 # The columns of the counts table: what a person asks ("how many went through?").
-COUNT_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("in_flight", "In progress", (State.QUEUED, State.SUBMITTING, State.PENDING)),
-    ("success", "Succeeded", (State.SUCCESS,)),
-    ("failed", "Failed", (State.FAILED,)),
-    ("rejected", "Rejected", (State.REJECTED,)),
-    ("unknown", "Outcome unknown", (State.UNKNOWN,)),
-    ("cancelled", "Cancelled", (State.CANCELLED,)),
-)
-COLUMN_OF_STATE = {state: key for key, _, states in COUNT_COLUMNS for state in states}
 COLUMN_BADGE = {
     "in_flight": BADGES[State.PENDING],
     "success": BADGES[State.SUCCESS],
@@ -155,12 +146,11 @@ def pushes_counted_by_connection(
 ) -> list[ConnectionCounts]:
     """Pushes created today and this week, by state column, for each connection (one query)."""
     today, week = period_starts(now=now)
-    # Bounded on both sides: SQLite's planner (no statistics) then reads the pushes_created
-    # range instead of walking a whole index for the GROUP BY's order.
+    # From the running totals: a week is at most 168 rows per connection and column.
     rows = (
-        PushRequest.objects.filter(created_at__gte=week, created_at__lt=week + timedelta(days=7))
-        .values("connection_id", "state")
-        .annotate(week=Count("pk"), today=Count("pk", filter=Q(created_at__gte=today)))
+        PushHourCount.objects.filter(hour__gte=hour_of(week), hour__lt=week + timedelta(days=7))
+        .values("connection_id", "column")
+        .annotate(week=Sum("count"), today=Sum("count", filter=Q(hour__gte=hour_of(today))))
         .order_by()
     )
     by_id = {c.pk: ConnectionCounts(connection=c) for c in connections}
@@ -168,9 +158,9 @@ def pushes_counted_by_connection(
         counts = by_id.get(row["connection_id"])
         if counts is None:
             continue
-        column = COLUMN_OF_STATE.get(row["state"], row["state"])
-        counts.today[column] = counts.today.get(column, 0) + row["today"]
-        counts.week[column] = counts.week.get(column, 0) + row["week"]
+        column = row["column"]
+        counts.today[column] = counts.today.get(column, 0) + (row["today"] or 0)
+        counts.week[column] = counts.week.get(column, 0) + (row["week"] or 0)
     return list(by_id.values())
 
 
@@ -492,6 +482,9 @@ OUTCOMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("cancelled", "Cancelled", (State.CANCELLED,)),
 )
 OUTCOME_OF_STATE = {state: key for key, _, states in OUTCOMES for state in states}
+OUTCOME_OF_COLUMN = {
+    column: OUTCOME_OF_STATE[states[0]] for column, _, states in COUNT_COLUMNS if states
+}
 
 
 @dataclass
@@ -511,24 +504,18 @@ def pushes_per_hour(*, now: datetime, hours: int = 24 * 7) -> list[HourBucket]:
     first = current - timedelta(hours=hours - 1)
     starts = [first + timedelta(hours=i) for i in range(hours)]
     buckets = {start: HourBucket(start=start) for start in starts}
+    # From the running totals: one row per hour, connection and column.
     rows = (
-        # Bounded on both sides for the planner, as in pushes_counted_by_connection.
-        PushRequest.objects.filter(
-            created_at__gte=first, created_at__lt=current + timedelta(hours=1)
-        )
-        .annotate(hour=TruncHour("created_at", tzinfo=UTC))
-        .values("hour", "state")
-        .annotate(n=Count("pk"))
+        PushHourCount.objects.filter(hour__gte=first, hour__lt=current + timedelta(hours=1))
+        .values("hour", "column")
+        .annotate(n=Sum("count"))
         .order_by()
     )
     for row in rows:
-        hour = row["hour"]
-        if hour is None:
+        bucket = buckets.get(row["hour"].astimezone(UTC))
+        if bucket is None or not row["n"]:
             continue
-        bucket = buckets.get(hour.astimezone(UTC) if hour.tzinfo else hour.replace(tzinfo=UTC))
-        if bucket is None:
-            continue
-        outcome = OUTCOME_OF_STATE.get(row["state"], "cancelled")
+        outcome = OUTCOME_OF_COLUMN.get(row["column"], "cancelled")
         bucket.counts[outcome] = bucket.counts.get(outcome, 0) + row["n"]
     return list(buckets.values())
 
@@ -639,11 +626,39 @@ class Dashboard:
         return COUNT_COLUMNS
 
 
+def push_hours_with_pushes(
+    *,
+    as_field: str = "created_at",
+    year: Any = None,
+    month: Any = None,
+    day: Any = None,
+    connection_id: Any = None,
+):
+    """Hours in which pushes were created, from the running totals, with the hour readable
+    as `as_field` (the push list's date navigation asks its years, months and days)."""
+    hours = PushHourCount.objects.filter(count__gt=0).annotate(**{as_field: F("hour")})
+    for part, value in (("year", year), ("month", month), ("day", day)):
+        if value not in (None, ""):
+            hours = hours.filter(**{f"{as_field}__{part}": value})
+    if isinstance(connection_id, list):
+        connection_id = connection_id[-1]
+    if connection_id not in (None, ""):
+        # As typed in the URL: a value that is no database id names no connection.
+        try:
+            number = int(connection_id)
+        except (TypeError, ValueError):
+            number = -1
+        hours = hours.filter(connection_id=number if 0 < number < 2**63 else -1)
+    return hours
+
+
 def dashboard_connections(*, now: datetime) -> list[Connection]:
     """Connections worth a panel: every one not removed, plus removed ones pushed this week."""
     _, week = period_starts(now=now)
-    # This week's pushes are a range of the pushes_created index, whatever a connection's past.
-    pushed = PushRequest.objects.filter(created_at__gte=week).values("connection_id")
+    # Pushed this week: read from the running totals, whatever a connection's past.
+    pushed = PushHourCount.objects.filter(hour__gte=hour_of(week), count__gt=0).values(
+        "connection_id"
+    )
     return list(Connection.objects.filter(~Q(status=Connection.Status.REMOVED) | Q(pk__in=pushed)))
 
 

@@ -26,8 +26,6 @@ class RecordFilter(django_filters.FilterSet):
         method="filter_push_state",
         help_text="draft, ready, pushed, or changed since its last push.",
     )
-    posted_after = django_filters.DateFilter(field_name="posted_date", lookup_expr="gte")
-    posted_before = django_filters.DateFilter(field_name="posted_date", lookup_expr="lte")
 
     def filter_connection(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(**connection_lookup(value, prefix="connection__"))
@@ -38,19 +36,30 @@ class RecordFilter(django_filters.FilterSet):
 
 @cache
 def record_filterset(data_type: str) -> type[RecordFilter]:
-    """The list filters of a declared type: the shared ones, its number and its party."""
+    """The list filters of a declared type: the shared ones, its number, its party and its
+    posted date where it has them."""
     spec = registry.for_data_type(data_type).spec
-    declared: dict = {
-        spec.party: IdFilter(field_name=f"{spec.party}_id", help_text=f"The {spec.party}'s id.")
-    }
+    declared: dict = {}
+    if spec.party:
+        declared[spec.party] = IdFilter(
+            field_name=f"{spec.party}_id", help_text=f"The {spec.party}'s id."
+        )
+    if spec.field_at("postedDate"):
+        declared["posted_after"] = django_filters.DateFilter(
+            field_name="posted_date", lookup_expr="gte"
+        )
+        declared["posted_before"] = django_filters.DateFilter(
+            field_name="posted_date", lookup_expr="lte"
+        )
     if spec.number:
         declared[spec.number] = django_filters.CharFilter()
+    fields = {f.name for f in spec.fields}
     meta = type(
         "Meta",
         (),
         {
             "model": spec.model_class,
-            "fields": ("connection", "status", *declared),
+            "fields": ("connection", "status", *(n for n in declared if n in fields)),
         },
     )
     name = spec.label.title().replace(" ", "")

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from pushes import registry
+from pushes.read_memo import memoized
 from pushes.spec import DocumentSpec, Field, Kind
 from pushes.tracking import tracking_category_refs
 
@@ -66,8 +67,11 @@ def _ref(record: Any) -> dict[str, str] | None:
     return {"id": record.remote_id} if record is not None else None
 
 
-def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value not in (None, "", [])}
+def _filled(row: Any, fields: Any) -> dict[str, Any]:
+    """The fields of `row` that have a value, by path; several fields may share a path
+    (a line's customer and vendor are both its entityRef), and the one filled wins."""
+    values = ((f.path, _value(row, f)) for f in fields)
+    return {path: value for path, value in values if value not in (None, "", [])}
 
 
 def _value(row: Any, spec_field: Field) -> Any:
@@ -75,7 +79,8 @@ def _value(row: Any, spec_field: Field) -> Any:
     value = getattr(row, spec_field.name)
     kind = spec_field.kind
     if kind is Kind.REF:
-        return _ref(value)
+        ref = _ref(value)
+        return {**ref, "type": spec_field.ref_type} if ref and spec_field.ref_type else ref
     if kind is Kind.REFS:
         return [_ref(r) for r in sorted(value.all(), key=lambda r: r.remote_id)]
     if kind is Kind.TRACKING:
@@ -89,20 +94,40 @@ def _value(row: Any, spec_field: Field) -> Any:
     return value
 
 
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"billingAddress.city": "Ottawa"}` as `{"billingAddress": {"city": "Ottawa"}}`; an
+    object none of whose keys has a value is left out, as an empty field is."""
+    data: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, key = path.split(".")
+        target = data
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[key] = value
+    return data
+
+
 def record_build_payload(record: Any) -> dict[str, Any]:
     """The `data` of the record's create (and update) body, read from its declaration.
 
     Reads the record's lines and references in a fixed number of queries (none when they
     were prefetched with the declaration's `lines_prefetch()`).
     """
+    if record.pk is None:
+        return _build_payload(record)
+    # Within one bulk action, validating a record and writing its push build the body once.
+    key = ("payload", type(record), record.pk, id(record))
+    return memoized(key, lambda: _build_payload(record))
+
+
+def _build_payload(record: Any) -> dict[str, Any]:
     spec = registry.for_model(record).spec
     spec.prefetch(record)
-    data = _without_empty({f.path: _value(record, f) for f in spec.fields})
+    data = _nested(_filled(record, spec.fields))
+    if not spec.has_lines:
+        return data
     # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
-    data["lines"] = [
-        _without_empty({f.path: _value(line, f) for f in spec.line_fields})
-        for line in record.lines.all()
-    ]
+    data["lines"] = [_filled(line, spec.line_fields) for line in record.lines.all()]
     return data
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pushes.models import ProviderPushOptions
+from pushes.read_memo import memoized
 from railzpush.railz.datatypes import DATA_TYPES, PROVIDER_LABELS, Op
 from refs.models import Connection
 
@@ -41,9 +42,13 @@ def push_options_kept(
     *, connection: Connection | int, data_type: str, operation: str = Op.CREATE
 ) -> ProviderPushOptions | None:
     """The kept copy for one data type and operation, or None if it was never fetched."""
-    return ProviderPushOptions.objects.filter(
-        connection=connection, data_type=data_type, operation=operation
-    ).first()
+    connection_id = getattr(connection, "pk", connection)
+    return memoized(
+        ("push options", connection_id, data_type, operation),
+        lambda: ProviderPushOptions.objects.filter(
+            connection=connection_id, data_type=data_type, operation=operation
+        ).first(),
+    )
 
 
 def push_options_required(

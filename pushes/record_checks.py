@@ -17,6 +17,7 @@ checked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +27,7 @@ from pushes.lines import lines_cap_problem
 from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from pushes.payloads import record_build_payload
 from pushes.push_options_selectors import push_operation_for, push_options_required
+from pushes.read_memo import memo_put, memoized
 from pushes.spec import DocumentSpec, Field, FieldProblem, Kind, LineData, RecordData
 from railzpush.railz.datatypes import PROVIDER_LABELS, Op, validate_request
 from refs.models import Connection
@@ -34,8 +36,10 @@ __all__ = [
     "SERVICE_LABELS",
     "Checked",
     "record_check",
+    "record_notes",
     "record_save_problems",
     "record_validate",
+    "unique_read_ahead",
 ]
 
 SERVICE_LABELS = PROVIDER_LABELS
@@ -56,6 +60,9 @@ class Checked:
     lines: list[dict[str, Any]] = field(default_factory=list)
     hard: list[FieldProblem] = field(default_factory=list)
     readiness: list[FieldProblem] = field(default_factory=list)
+    # What a person should know before pushing, though nothing keeps the push from going
+    # (a customer that may already exist): shown beside the problems, never one of them.
+    notes: list[FieldProblem] = field(default_factory=list)
 
     @property
     def connection(self) -> Connection:
@@ -71,6 +78,9 @@ class Checked:
 
     def need(self, path: str, rule: str, message: str) -> None:
         self.readiness.append(FieldProblem(path, message, rule))
+
+    def note(self, path: str, rule: str, message: str) -> None:
+        self.notes.append(FieldProblem(path, message, rule))
 
     def all(self) -> list[FieldProblem]:
         seen: set[str] = set()
@@ -233,7 +243,7 @@ def _check_field(
 
 def _currency(given: Any, *, path: str, label: str, checked: Checked) -> str:
     currency = (given or "").strip().upper()
-    party = getattr(checked.data, checked.spec.party)
+    party = getattr(checked.data, checked.spec.party) if checked.spec.party else None
     if not currency and party is not None and party.connection_id == checked.connection.pk:
         # A document is usually in its party's currency; a blank field means "the usual".
         currency = (party.currency or "").strip().upper()
@@ -259,28 +269,87 @@ def _unique(spec_field: Field, value: str, *, checked: Checked) -> None:
     if any(v is None for v in scope.values()):
         return
     spec = checked.spec
-    duplicates = spec.model_class.objects.filter(
-        connection=checked.connection, **scope, **{spec_field.name: value}
-    )
-    if checked.record is not None and checked.record.pk:
-        duplicates = duplicates.exclude(pk=checked.record.pk)
-    other = duplicates.only("pk").first()
+    record_pk = checked.record.pk if checked.record is not None else None
+
+    def first_other() -> Any:
+        duplicates = spec.model_class.objects.filter(
+            connection=checked.connection, **scope, **{spec_field.name: value}
+        )
+        if record_pk:
+            duplicates = duplicates.exclude(pk=record_pk)
+        return duplicates.values_list("pk", flat=True).first()
+
+    key = _unique_key(spec, spec_field, checked.connection.pk, value, scope.values(), record_pk)
+    other = memoized(key, first_other)
     if other is not None:
         within = " and ".join(f"this {name}" for name in (*spec_field.unique_within, "connection"))
         checked.need(
             spec_field.path,
             "unique",
-            f"{spec_field.label} {value} is already used by {spec.label.lower()} #{other.pk} of "
+            f"{spec_field.label} {value} is already used by {spec.label.lower()} #{other} of "
             f"{within}; the accounting system would hold two {spec.label_plural} with one number.",
         )
+
+
+def _unique_key(
+    spec: DocumentSpec, spec_field: Field, connection_id: Any, value: Any, scope, record_pk: Any
+) -> tuple:
+    scope_ids = tuple(getattr(v, "pk", v) for v in scope)
+    return ("unique", spec.data_type, spec_field.name, connection_id, value, scope_ids, record_pk)
+
+
+def unique_read_ahead(spec: DocumentSpec, records: Sequence[Any]) -> None:
+    """Answer the number-used-twice checks of many stored records with one query per field
+    (inside a `memo_scope`; a record whose checked value differs is asked on its own)."""
+    model = spec.model_class
+    for spec_field in spec.fields:
+        if spec_field.unique_within is None:
+            continue
+        scope_columns = [model._meta.get_field(n).attname for n in spec_field.unique_within]
+
+        def stored(record: Any, spec_field: Field = spec_field) -> Any:
+            value = getattr(record, spec_field.name)
+            return value.strip() if isinstance(value, str) and spec_field.strip else value
+
+        values = {stored(r) for r in records if r.pk} - {None, ""}
+        if not values:
+            continue
+        users: dict[tuple, list[Any]] = {}
+        rows = model._default_manager.filter(
+            connection_id__in={r.connection_id for r in records},
+            **{f"{spec_field.name}__in": values},
+        ).values_list("pk", "connection_id", spec_field.name, *scope_columns)
+        for pk, connection_id, value, *scope in rows.order_by("pk"):
+            users.setdefault((connection_id, value, tuple(scope)), []).append(pk)
+        for record in records:
+            if not record.pk or stored(record) in (None, ""):
+                continue
+            scope = tuple(getattr(record, c) for c in scope_columns)
+            value = stored(record)
+            others = users.get((record.connection_id, value, scope), [])
+            memo_put(
+                _unique_key(spec, spec_field, record.connection_id, value, scope, record.pk),
+                next((pk for pk in others if pk != record.pk), None),
+            )
 
 
 # --- the whole record ---------------------------------------------------------------------------
 
 
-def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checked:
+def record_check(
+    spec: DocumentSpec,
+    data: RecordData,
+    *,
+    record: Any,
+    provider_required: dict[str, str] | None = None,
+) -> Checked:
     """Every check of `data` as `record` (None: a new record) against the declaration `spec`;
-    the writes store `checked.values` and `checked.lines` when nothing is refused."""
+    the writes store `checked.values` and `checked.lines` when nothing is refused.
+
+    `provider_required` is what `push_options_required` answers for the record's connection,
+    type and operation, when the caller has already read it for many records of one
+    connection (an import); None reads it.
+    """
     checked = Checked(spec=spec, data=data, record=record)
     connection = data.connection
     if record is not None and record.connection_id != connection.pk:
@@ -314,23 +383,29 @@ def record_check(spec: DocumentSpec, data: RecordData, *, record: Any) -> Checke
         _unique(spec_field, checked.values[spec_field.name], checked=checked)
     for rule in spec.rules:
         rule(checked)
+    if spec.has_lines:
+        _check_lines(checked)
+    _provider_required(checked, required=provider_required)
+    return checked
 
-    lines = list(data.lines)
+
+def _check_lines(checked: Checked) -> None:
+    spec = checked.spec
+    lines = list(checked.data.lines)
     if not lines:
         checked.need("lines", "minItems", "Add at least one line.")
     cap = lines_cap_problem(len(lines), record=spec.a_label, cap=spec.max_lines)
     if cap is not None:
         # Refused as a whole: checking thousands of lines one by one first would only be slow.
         checked.refuse(cap.field, cap.rule, cap.message)
-        return checked
+        return
     for index, line in enumerate(lines):
         checked.lines.append(_check_line(line, index=index, checked=checked))
     for index, values in enumerate(checked.lines):
         for rule in spec.line_rules:
             rule(checked, values, index)
-
-    _provider_required(checked)
-    return checked
+    for rule in spec.lines_rules:
+        rule(checked)
 
 
 def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, Any]:
@@ -347,12 +422,15 @@ def _check_line(line: LineData, *, index: int, checked: Checked) -> dict[str, An
     return values
 
 
-def _provider_required(checked: Checked) -> None:
+def _provider_required(checked: Checked, *, required: dict[str, str] | None = None) -> None:
     """What the connection's cached pushOptions mark required, at its field."""
     spec, data, record = checked.spec, checked.data, checked.record
-    required = push_options_required(
-        connection=data.connection, data_type=spec.data_type, operation=push_operation_for(record)
-    )
+    if required is None:
+        required = push_options_required(
+            connection=data.connection,
+            data_type=spec.data_type,
+            operation=push_operation_for(record),
+        )
     for path, description in required.items():
         reason = f" ({description})" if description else ""
         head, _, rest = path.partition(".")
@@ -420,6 +498,13 @@ def _schema_problems(spec: DocumentSpec, record: Any) -> list[FieldProblem]:
         )
         for problem in validate_request(spec.data_type, op, body)
     ]
+
+
+def record_notes(*, record: Any) -> list[FieldProblem]:
+    """What the person pushing `record` should see first though it does not keep the push
+    from going, e.g. a customer that may already be in the accounting system."""
+    spec = registry.for_model(record).spec
+    return record_check(spec, RecordData.from_record(record, spec=spec), record=record).notes
 
 
 def record_save_problems(

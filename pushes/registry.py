@@ -43,6 +43,9 @@ PUSHABLE_TYPES: dict[str, str] = {
     "bills": "pushes.types.bills.spec.SPEC",
     "invoiceCreditNotes": "pushes.types.invoice_credit_notes.spec.SPEC",
     "billCreditNotes": "pushes.types.bill_credit_notes.spec.SPEC",
+    "journalEntries": "pushes.types.journal_entries.spec.SPEC",
+    "customers": "pushes.types.customers.spec.SPEC",
+    "vendors": "pushes.types.vendors.spec.SPEC",
 }
 
 

@@ -304,7 +304,9 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 def _class_name(spec: DocumentSpec) -> str:
-    return spec.label.title().replace(" ", "")
+    # The model's name ("CustomerRecord"): the schema's component names stay apart from the
+    # reference rows' ("Customer").
+    return spec.model_class.__name__
 
 
 @cache
@@ -313,23 +315,31 @@ def record_serializer(data_type: str) -> type[RecordSerializer]:
     spec = registry.for_data_type(data_type).spec
     name = _class_name(spec)
     line_names = tuple(f.name for f in spec.line_fields)
-    line_attrs: dict[str, Any] = {
-        "id": serializers.IntegerField(
-            required=False, allow_null=True, help_text="An existing line to change in place."
-        ),
-        "amount": serializers.DecimalField(max_digits=36, decimal_places=8, read_only=True),
-        **{f.name: _api_field(f) for f in spec.line_fields},
-        "Meta": type(
-            "Meta",
-            (),
-            {
-                "model": spec.line_model_class,
-                "fields": ("id", "position", *line_names, "amount"),
-                "read_only_fields": ("position",),
-            },
-        ),
-    }
-    line_serializer = type(f"{name}LineSerializer", (serializers.ModelSerializer,), line_attrs)
+    line_attrs: dict[str, Any] = (
+        {}
+        if not spec.has_lines
+        else {
+            "id": serializers.IntegerField(
+                required=False, allow_null=True, help_text="An existing line to change in place."
+            ),
+            "amount": serializers.DecimalField(max_digits=36, decimal_places=8, read_only=True),
+            **{f.name: _api_field(f) for f in spec.line_fields},
+            "Meta": type(
+                "Meta",
+                (),
+                {
+                    "model": spec.line_model_class,
+                    "fields": ("id", "position", *line_names, "amount"),
+                    "read_only_fields": ("position",),
+                },
+            ),
+        }
+    )
+    line_serializer = (
+        type(f"{name}LineSerializer", (serializers.ModelSerializer,), line_attrs)
+        if spec.has_lines
+        else None
+    )
     names = tuple(f.name for f in spec.fields)
     read_only = (
         "provider_record_id",
@@ -344,7 +354,6 @@ def record_serializer(data_type: str) -> type[RecordSerializer]:
         "connection": ConnectionField(),
         "status": serializers.ChoiceField(choices=PushableStatus.choices, required=False),
         **{f.name: _api_field(f) for f in spec.fields},
-        "lines": CappedLinesSerializer(child=line_serializer(), required=False),
         "push_state": serializers.SerializerMethodField(),
         "Meta": type(
             "Meta",
@@ -356,7 +365,7 @@ def record_serializer(data_type: str) -> type[RecordSerializer]:
                     "connection",
                     "status",
                     *names,
-                    "lines",
+                    *(("lines",) if spec.has_lines else ()),
                     *(("totals",) if spec.totals else ()),
                     "push_state",
                     *read_only,
@@ -367,6 +376,8 @@ def record_serializer(data_type: str) -> type[RecordSerializer]:
     }
     if spec.totals:
         attrs["totals"] = serializers.SerializerMethodField()
+    if line_serializer is not None:
+        attrs["lines"] = CappedLinesSerializer(child=line_serializer(), required=False)
     return type(f"{name}Serializer", (RecordSerializer,), attrs)
 
 

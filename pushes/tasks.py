@@ -97,13 +97,28 @@ def pushes_dispatch_task() -> str:
     Skipped while the broker still holds a backlog: a big bulk push may outlast the dispatch
     grace, and its pushes are already in the queue; anything truly lost is enqueued once the
     backlog has drained.
+
+    The schedule wakes it every minute, but a 429 or 503 storm ends at the second its
+    Retry-After names: when nothing is due yet and the next push falls due within
+    PUSH_POLL_LOOP_SECONDS, it sleeps until then and enqueues it, so pushes resume as soon as
+    Railz allows, not up to a minute (and the scheduler's lateness) later.
     """
     # Pauses whose cause clears by itself (a daily cap, a run of server errors) end first.
     resumed = connection_pauses.connection_pauses_resume_due()
     backlog = get_broker().queue_size() or 0
     if backlog > settings.PUSH_DISPATCH_MAX_BACKLOG:
         return f"{backlog} task(s) still queued; dispatch skipped"
+    deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
     ids = services.pushes_dispatch_due()
+    while not ids:
+        due = services.pushes_next_attempt_at()
+        if due is None:
+            break
+        wait = max(0.0, (due - timezone.now()).total_seconds())
+        if time.monotonic() + wait >= deadline:
+            break
+        time.sleep(wait)
+        ids = services.pushes_dispatch_due()
     resumed_note = f"; {resumed} paused connection(s) resumed" if resumed else ""
     return f"{len(ids)} push(es) enqueued{resumed_note}"
 

@@ -80,7 +80,7 @@ def dashboard_parts(request: HttpRequest) -> JsonResponse:
 
 def _record(data_type: str, pk: int):
     spec = registry.for_data_type(data_type).spec
-    queryset = spec.model_class.objects.select_related("connection", spec.party)
+    queryset = spec.model_class.objects.select_related(*spec.related)
     return get_object_or_404(records_with_push_state(queryset), pk=pk)
 
 

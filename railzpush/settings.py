@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "railzpush.emulator",
     "refs",
     "pushes",
+    "sheets",
     "railzpush.api",
 ]
 
@@ -233,6 +234,10 @@ REFS_SYNC_INTERVAL_MINUTES = env_int("REFS_SYNC_INTERVAL_MINUTES", 60, minimum=1
 # push. A record at the cap is created, checked and pushed well inside the web and worker
 # timeouts (`manage.py bench_lines` prints the figures).
 RECORD_MAX_LINES = env_int("RECORD_MAX_LINES", 750, minimum=1)
+# Spreadsheet imports: the largest file accepted, and the size above which a file is checked
+# and written by a worker (the page shows its progress) instead of within the upload's request.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 50 * 1000 * 1000, minimum=1)
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 256 * 1000, minimum=0)
 
 # --- Push pipeline ---------------------------------------------------------------------------
 # How many times a push that Railz answered with 5xx/unreachable (before accepting it) is sent.
@@ -382,6 +387,8 @@ SPECTACULAR_SETTINGS = {
         "RefStatusEnum": "refs.models.RefRecord.Status",
         "InvoiceStatusEnum": "pushes.models.PushableStatus",
         "PushRequestSourceEnum": "pushes.models.PushRequest.Source",
+        "SheetImportStateEnum": "sheets.models.SheetImport.State",
+        "StateEnum": "pushes.models.PushRequest.State",
         "PushEventSourceEnum": "pushes.models.PushEvent.Source",
         "OperationEnum": "pushes.models.PushRequest.Operation",
         "ValidatedOperationEnum": "pushes.models.ProviderPushOptions.Operation",

@@ -218,3 +218,14 @@ def test_the_only_other_string_format_is_the_website_uri_left_unchecked(railz_sp
         walk(data_dto(railz_spec, spec_operation(railz_spec, operation.method, operation.path)), "")
 
     assert other_formats == {("website", "uri")}
+
+
+def test_the_batchable_types_name_their_batch_update_target_as_the_spec_does():
+    from railzpush.railz.datatypes import DATA_TYPES, Op
+
+    batchable = {name for name, entry in DATA_TYPES.items() if entry.batchable}
+    assert batchable == {"customers", "vendors", "journalEntries"}
+    for name in batchable:
+        entry = DATA_TYPES[name]
+        target = entry.operations[Op.BATCH_UPDATE].data.fields[entry.batch_target]
+        assert target.required and entry.batch_target not in entry.operations[Op.UPDATE].data.fields

@@ -178,8 +178,8 @@ def test_invoices_are_registered_for_the_push_pipeline(full_invoice):
 
 
 def test_the_registry_refuses_unknown_types_with_a_sentence():
-    with pytest.raises(UnknownPushable, match="cannot push journalEntries"):
-        for_data_type("journalEntries")
+    with pytest.raises(UnknownPushable, match="cannot push expenses"):
+        for_data_type("expenses")
     with pytest.raises(ValueError, match="already registered"):
         register(Pushable(data_type="invoices", model=Invoice, spec=for_data_type("bills").spec))
 

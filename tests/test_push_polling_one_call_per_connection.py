@@ -151,3 +151,50 @@ def test_the_dispatcher_waits_while_a_bulk_push_is_still_draining(
     broker.size = 0
     assert tasks.pushes_dispatch_task() == "1 push(es) enqueued"
     assert enqueued == [push.pk]
+
+
+@pytest.mark.django_db
+def test_after_a_rate_limit_storm_the_dispatcher_resends_when_retry_after_ends(
+    push_staff, monkeypatch
+):
+    from pushes import tasks
+
+    push = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-P-STORM"),
+        user=push_staff,
+    )
+    enqueued = []
+    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: enqueued.append(args[1]))
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        # Railz answered 429 with Retry-After: 7; nothing else is queued.
+        PushRequest.objects.filter(pk=push.pk).update(
+            next_attempt_at=timezone.now() + timedelta(seconds=7)
+        )
+        slept = []
+
+        def sleep(seconds):
+            slept.append(seconds)
+            traveller.shift(timedelta(seconds=seconds))
+
+        monkeypatch.setattr(tasks.time, "sleep", sleep)
+        assert tasks.pushes_dispatch_task() == "1 push(es) enqueued"
+    # One wait, to the second Railz named, instead of the next minute's run.
+    assert slept == [7]
+    assert enqueued == [push.pk]
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_does_not_wait_for_a_push_due_after_its_loop(
+    push_staff, monkeypatch, settings
+):
+    from pushes import tasks
+
+    push = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-P-LATER"),
+        user=push_staff,
+    )
+    PushRequest.objects.filter(pk=push.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=settings.PUSH_POLL_LOOP_SECONDS + 30)
+    )
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: pytest.fail("slept"))
+    assert tasks.pushes_dispatch_task() == "0 push(es) enqueued"

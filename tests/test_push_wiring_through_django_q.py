@@ -50,4 +50,9 @@ def test_setup_schedules_declares_polling_dispatch_and_reconciliation():
             "pushes.tasks.push_options_refresh_all_task",
             24 * 60,
         ),
+        "pushes: alert who asked (failed, refused, unknown) and send webhooks": (
+            "pushes.tasks.alerts_task",
+            1,
+        ),
+        "pushes: daily digest of alerts": ("pushes.tasks.alerts_digest_task", 24 * 60),
     }

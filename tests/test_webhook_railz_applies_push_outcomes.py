@@ -1,6 +1,6 @@
 """POST /webhooks/railz: a forged, unsigned or stale webhook is refused with 401 and changes
-nothing; a signed one is stored once (repeats are acknowledged and ignored) and applied in the
-background, whatever order the outcomes arrive in."""
+nothing; a signed one is stored once (repeats are acknowledged and ignored) and applied as it is
+received (in the background if that fails), whatever order the outcomes arrive in."""
 
 import json
 from datetime import timedelta
@@ -108,20 +108,38 @@ def test_a_replayed_webhook_signed_long_ago_is_refused(post, pending_push, enque
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_signed_webhook_is_stored_answered_and_applied_in_the_background(
+def test_a_signed_webhook_is_stored_and_applied_on_receipt_without_a_second_task(
     post, pending_push, enqueued
 ):
     response = post(_body(pending_push, "success"))
     assert response.status_code == 200
-    event = WebhookEvent.objects.get()
-    assert enqueued == [("pushes.tasks.webhook_event_apply_task", event.pk)]
-    # Nothing applied yet: the answer does not wait for the work.
-    assert PushRequest.objects.get(pk=pending_push.pk).state == "pending"
-
-    webhook_event_apply_task(event.pk)
+    assert enqueued == []
     push = PushRequest.objects.get(pk=pending_push.pk)
     assert push.state == "success"
     assert push.events.filter(to_state="success", source="webhook").exists()
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is not None
+    assert event.outcome == "1 push(es) changed"
+
+
+def test_a_webhook_that_fails_to_apply_on_receipt_is_kept_and_applied_in_the_background(
+    post, pending_push, enqueued, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-apply")
+
+    monkeypatch.setattr("pushes.services.push_requests._webhook_outcome", broken)
+    response = post(_body(pending_push, "success"))
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None
+    assert enqueued == [("pushes.tasks.webhook_event_apply_task", event.pk)]
+    # Nothing half-applied: the push is untouched until the task runs.
+    assert PushRequest.objects.get(pk=pending_push.pk).state == "pending"
+
+    monkeypatch.undo()
+    webhook_event_apply_task(event.pk)
+    assert PushRequest.objects.get(pk=pending_push.pk).state == "success"
     assert WebhookEvent.objects.get().processed_at is not None
 
 
@@ -135,7 +153,9 @@ def test_a_repeated_delivery_is_acknowledged_but_stored_and_applied_once(
     assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
     assert [r.json()["duplicate"] for r in (first, second, third)] == [False, True, True]
     assert WebhookEvent.objects.count() == 1
-    assert len(enqueued) == 1
+    assert enqueued == []
+    push = PushRequest.objects.get(pk=pending_push.pk)
+    assert push.events.filter(kind="state", to_state="success").count() == 1
 
 
 def test_out_of_order_outcomes_leave_the_final_state(post, pending_push, enqueued):

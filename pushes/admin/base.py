@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -65,6 +65,7 @@ from pushes.services.push_options import push_options_refresh
 from pushes.services.records import (
     RecordInvalid,
     record_create,
+    record_notes,
     record_save_problems,
     record_update,
     record_validate,
@@ -74,6 +75,7 @@ from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection, Currency
+from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
 _MANY = (Kind.REFS, Kind.TRACKING)
@@ -88,6 +90,13 @@ ACCOUNTING_FIELDS = (
 )
 _REFS = (Kind.REF, *_MANY)
 _REFUSED = (PushRequest.State.FAILED, PushRequest.State.REJECTED)
+
+
+def _totalled(spec) -> bool:
+    """Whether a list totals the type's records: documents with lines and amounts."""
+    return spec.totals and spec.has_lines
+
+
 _ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
 
 
@@ -162,8 +171,84 @@ def show_refusals(form: forms.BaseForm, refusals: list[Refusal]) -> None:
         form.add_error(name, f"Refused at the last push: {refusal.words}")
 
 
+def _given(cleaned: dict, spec_field) -> object:
+    value = cleaned.get(spec_field.name)
+    if spec_field.kind in _MANY:
+        return list(value or [])
+    if spec_field.kind in _REFS or spec_field.kind in (Kind.DATE, Kind.DECIMAL):
+        return value
+    return value or ""
+
+
+def _checked_record_data(spec: DocumentSpec, main, line_forms: list) -> RecordData | None:
+    """The record and its lines as the services take them, checked as saving would check
+    them; None when a problem was put at its field, ValidationError for those no field holds."""
+    record = main.instance
+    values = main.cleaned_data
+    data = RecordData(
+        connection=record.connection,
+        status=values.get("status") or PushableStatus.DRAFT,
+        lines=[
+            LineData(
+                id=form.instance.pk,
+                **{f.name: _given(form.cleaned_data, f) for f in spec.line_fields},
+            )
+            for form in line_forms
+        ],
+        **{f.name: _given(values, f) for f in spec.fields},
+    )
+    problems = record_save_problems(
+        data_type=spec.data_type, data=data, record=record if record.pk else None
+    )
+    if not problems:
+        return data
+    general = []
+    for problem in problems:
+        if not _show_at_field(spec, problem, main=main, line_forms=line_forms):
+            general.append(problem.message)
+    if general:
+        raise ValidationError(general)
+    return None
+
+
+def _show_at_field(spec: DocumentSpec, problem, *, main, line_forms) -> bool:
+    """Put the problem's message on the form field its path names; False if none."""
+    whole = spec.field_at(problem.field)
+    if whole is not None and whole.name in main.fields:
+        # A field inside an object of the body (`billingAddress.city`).
+        main.add_error(whole.name, problem.message)
+        return True
+    match = _PATH.match(problem.field)
+    if match is None:
+        return False
+    head, index, rest = match["head"], match["index"], match["rest"]
+    if head == "lines" and index is not None:
+        position = int(index)
+        if position >= len(line_forms):
+            return False
+        form = line_forms[position]
+        spec_field = spec.field_at(rest or "", line=True)
+        if spec_field is not None and spec_field.name in form.fields:
+            form.add_error(spec_field.name, problem.message)
+        else:
+            form.add_error(None, problem.message)
+        return True
+    spec_field = spec.field_at(head)
+    name = "status" if head == "status" else spec_field.name if spec_field else None
+    if name and name in main.fields:
+        main.add_error(name, problem.message)
+        return True
+    return False
+
+
 class RecordForm(forms.ModelForm):
-    """The record's own fields; the declaration names them (`record_admin` sets Meta)."""
+    """The record's own fields; the declaration names them (`record_admin` sets Meta).
+
+    A type with lines is checked whole by its line formset; one without is checked here.
+    """
+
+    spec: DocumentSpec
+    record_data: RecordData | None = None
 
     status = forms.ChoiceField(
         choices=PushableStatus.choices,
@@ -220,6 +305,12 @@ class RecordForm(forms.ModelForm):
             choices=[("", "—"), *((code, code) for code in sorted(set(codes)))]
         )
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.spec.has_lines and not self.errors:
+            self.record_data = _checked_record_data(self.spec, self, [])
+        return cleaned
+
 
 class RecordLineFormSet(forms.BaseInlineFormSet):
     """Lines plus the whole-record check: the services' rules, shown at their fields."""
@@ -246,71 +337,15 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        record = self.instance
-        spec = self.spec
-        main = getattr(record, "_record_form", None)
+        main = getattr(self.instance, "_record_form", None)
         if main is None or main.errors or any(form.errors for form in self.forms):
             return
-        line_forms = self._line_forms()
-        values = main.cleaned_data
-
-        def given(cleaned, spec_field):
-            value = cleaned.get(spec_field.name)
-            if spec_field.kind in _MANY:
-                return list(value or [])
-            if spec_field.kind in _REFS or spec_field.kind in (Kind.DATE, Kind.DECIMAL):
-                return value
-            return value or ""
-
-        data = RecordData(
-            connection=record.connection,
-            status=values.get("status") or PushableStatus.DRAFT,
-            lines=[
-                LineData(
-                    id=form.instance.pk,
-                    **{f.name: given(form.cleaned_data, f) for f in spec.line_fields},
-                )
-                for form in line_forms
-            ],
-            **{f.name: given(values, f) for f in spec.fields},
-        )
-        problems = record_save_problems(
-            data_type=spec.data_type, data=data, record=record if record.pk else None
-        )
-        if not problems:
-            self.record_data = data
-            return
-        general = []
-        for problem in problems:
-            if not self._show_at_field(problem, main=main, line_forms=line_forms):
-                general.append(problem.message)
-        raise ValidationError(
-            general or [f"The {spec.label.lower()} was not saved: correct the fields marked below."]
-        )
-
-    def _show_at_field(self, problem, *, main, line_forms) -> bool:
-        """Put the problem's message on the form field its path names; False if none."""
-        match = _PATH.match(problem.field)
-        if match is None:
-            return False
-        head, index, rest = match["head"], match["index"], match["rest"]
-        if head == "lines" and index is not None:
-            position = int(index)
-            if position >= len(line_forms):
-                return False
-            form = line_forms[position]
-            spec_field = self.spec.field_at(rest or "", line=True)
-            if spec_field is not None and spec_field.name in form.fields:
-                form.add_error(spec_field.name, problem.message)
-            else:
-                form.add_error(None, problem.message)
-            return True
-        spec_field = self.spec.field_at(head)
-        name = "status" if head == "status" else spec_field.name if spec_field else None
-        if name and name in main.fields:
-            main.add_error(name, problem.message)
-            return True
-        return False
+        self.record_data = _checked_record_data(self.spec, main, self._line_forms())
+        if self.record_data is None:
+            # The main form was judged valid before the lines: this keeps the save from going.
+            raise ValidationError(
+                f"The {self.spec.label.lower()} was not saved: correct the fields marked below."
+            )
 
 
 class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
@@ -358,7 +393,7 @@ class PushStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
+class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     """The composer of one declared type; `record_admin` fills in the declaration's parts."""
 
     spec: DocumentSpec
@@ -390,14 +425,19 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         ("History", {"fields": ("created_at", "created_by", "updated_at", "updated_by")}),
     )
 
-    class Media:
-        css = {"all": ("pushes/record.css",)}
-        # After django.jQuery exists: the totals follow the autocompletes through its events.
-        js = (
-            "admin/js/vendor/jquery/jquery.min.js",
-            "admin/js/jquery.init.js",
-            "pushes/record_totals.js",
-            "pushes/record_composer.js",
+    @property
+    def media(self):
+        # After django.jQuery exists: the live figures follow the autocompletes through its
+        # events. Each type names its own script (invoice totals, a journal's balance).
+        script = (self.spec.script,) if self.spec.script else ()
+        return super().media + forms.Media(
+            css={"all": ("pushes/record.css",)},
+            js=(
+                "admin/js/vendor/jquery/jquery.min.js",
+                "admin/js/jquery.init.js",
+                *script,
+                "pushes/record_composer.js",
+            ),
         )
 
     # --- pages ----------------------------------------------------------------------------
@@ -428,7 +468,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             )
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None and self.spec.totals:
+        if changelist is not None and _totalled(self.spec):
             # What the filtered list comes to, per currency (not only the page shown).
             response.context_data["list_totals"] = records_total_by_currency(
                 changelist.queryset, spec=self.spec
@@ -439,8 +479,32 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         connection = _connection_from_query(request)
         if connection is None or not connection.can_push:
             return self.choose_connection_view(request, chosen=connection)
+        edits = request.GET.get("edits", "")
+        if self.spec.from_mirror and edits.isdigit() and self.has_add_permission(request):
+            return self._edit_mirrored(request, connection, int(edits))
         extra_context = {**(extra_context or {}), "record_connection": connection}
         return super().add_view(request, form_url, extra_context)
+
+    def _edit_mirrored(self, request, connection: Connection, row_id: int):
+        """Open the record that changes a party the accounting system has (made from its
+        mirrored row on first use)."""
+        from django.utils.module_loading import import_string
+
+        try:
+            record = import_string(self.spec.from_mirror)(
+                data_type=self.spec.data_type,
+                row_id=row_id,
+                connection=connection,
+                user=request.user,
+            )
+        except (LookupError, RecordInvalid) as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        return redirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[record.pk])
+        )
 
     def choose_connection_view(self, request, *, chosen: Connection | None):
         spec = self.spec
@@ -456,7 +520,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             "opts": self.opts,
             "error": error,
             "a_label": spec.a_label,
-            "party_plural": f"{spec.party}s",
+            "party_plural": f"{spec.party}s" if spec.party else "",
             "choices": [
                 (
                     choice,
@@ -476,9 +540,9 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
     # --- form -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("connection", self.spec.party)
+        queryset = super().get_queryset(request).select_related(*self.spec.related)
         queryset = records_with_push_state(queryset)
-        return records_with_totals(queryset, spec=self.spec) if self.spec.totals else queryset
+        return records_with_totals(queryset, spec=self.spec) if _totalled(self.spec) else queryset
 
     def has_delete_permission(self, request, obj=None):
         # The push history would go with it, and the accounting system would keep its copy.
@@ -492,9 +556,10 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             spec = self.spec
             record = records_with_push_state(
                 spec.model_class.objects.select_related(
-                    "connection", spec.party, "created_by", "updated_by"
+                    *spec.related, "created_by", "updated_by"
                 ).prefetch_related(
-                    *(f.name for f in spec.fields if f.kind in _MANY), spec.lines_prefetch()
+                    *(f.name for f in spec.fields if f.kind in _MANY),
+                    *((spec.lines_prefetch(),) if spec.has_lines else ()),
                 )
             ).get(pk=record.pk)
         return record
@@ -510,7 +575,8 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
     def _fields_not_offered(self, connection) -> set[str]:
         """Fields the business's accounting system does not have: declared for other systems
-        only (subsidiaries on Xero), or references of which the mirror holds none."""
+        only (subsidiaries on Xero), or optional lists of references of which the mirror
+        holds none."""
         if connection is None:
             return set()
         spec = self.spec
@@ -519,7 +585,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
             if spec_field.providers and connection.service_name not in spec_field.providers:
                 absent.add(spec_field.name)
                 continue
-            if spec_field.kind not in _REFS or spec_field.name == spec.party:
+            if spec_field.kind not in _MANY:
                 continue
             model = spec.column(spec_field).related_model
             if not model.objects.filter(connection=connection).exists():
@@ -552,7 +618,7 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        lines = next(f for f in formsets if isinstance(f, RecordLineFormSet))
+        lines = next((f for f in formsets if isinstance(f, RecordLineFormSet)), form)
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         data = lines.record_data
@@ -682,6 +748,14 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
                 + " Correct what it says at the fields marked, then push again.",
                 format_html_join("", "<li>{}</li>", ((r.words,) for r in refused)),
             )
+        notes = format_html_join(
+            "",
+            '<p class="record-unchecked">{}</p>',
+            ((note.message,) for note in record_notes(record=obj)),
+        )
+        return format_html("{}{}", notes, self._readiness(obj))
+
+    def _readiness(self, obj):
         problems = record_validate(record=obj)
         # Without the provider's rules, passing every check railzpush has is not "ready".
         unchecked = push_rules_unchecked(
@@ -742,7 +816,14 @@ class RecordAdmin(ConnectionScopedFields, admin.ModelAdmin):
 
 
 def _fieldsets(spec: DocumentSpec) -> tuple:
-    """Who and which number first, then dates and currency, then the rest."""
+    """Who and which number first, then dates and currency, then the rest; a type that says
+    how its fields group (`fieldsets`: title, field names) is laid out that way."""
+    if spec.fieldsets:
+        head, *groups = spec.fieldsets
+        return (
+            (head[0], {"fields": ("connection_name", "status", *head[1])}),
+            *((title, {"fields": tuple(names)}) for title, names in groups),
+        )
     dates = {Kind.DATE, Kind.CURRENCY}
     first = [f.name for f in spec.fields if f.name in (spec.party, spec.number)]
     when = [f.name for f in spec.fields if f.kind in dates or f.name == "currency_rate"]
@@ -758,38 +839,45 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
     """Register the composer of a declared type, read from its declaration."""
     spec = registry.for_data_type(data_type).spec
     name = spec.label.title().replace(" ", "")
-    line_model = spec.line_model_class
-    inline = type(
-        f"{name}LineInline",
-        (RecordLineInline,),
-        {
-            "model": line_model,
-            "spec": spec,
-            "fields": tuple(f.name for f in spec.line_fields),
-            "autocomplete_fields": tuple(f.name for f in spec.line_fields if f.kind in _REFS),
-        },
-    )
+    inlines = ()
+    if spec.has_lines:
+        inlines = (
+            type(
+                f"{name}LineInline",
+                (RecordLineInline,),
+                {
+                    "model": spec.line_model_class,
+                    "spec": spec,
+                    "fields": tuple(f.name for f in spec.line_fields),
+                    "autocomplete_fields": tuple(
+                        f.name for f in spec.line_fields if f.kind in _REFS
+                    ),
+                },
+            ),
+        )
+    dated = bool(spec.field_at("postedDate"))
     form = type(
         f"{name}Form",
         (RecordForm,),
         {
+            "spec": spec,
             "Meta": type(
                 "Meta",
                 (),
                 {"model": spec.model_class, "fields": ("status", *(f.name for f in spec.fields))},
-            )
+            ),
         },
     )
     operation = spec.railz.operation(Op.CREATE)
     attrs = {
         "spec": spec,
         "form": form,
-        "inlines": (inline,),
+        "inlines": inlines,
         "list_display": (
             "document",
-            "party_name",
-            "document_date",
-            *(("list_total",) if spec.totals else ()),
+            *(("party_name",) if spec.party else ("connection",)),
+            *(("document_date",) if dated else ()),
+            *(("list_total",) if _totalled(spec) else ()),
             "push_state",
             "last_push",
         ),
@@ -800,17 +888,20 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
             ordering=spec.number or "pk",
         )(lambda self, obj: RecordAdmin.document(self, obj)),
         "party_name": admin.display(
-            description=spec.party_noun or spec.party, ordering=f"{spec.party}__name"
+            description=spec.party_noun or spec.party or "party",
+            ordering=f"{spec.party}__name" if spec.party else None,
         )(lambda self, obj: RecordAdmin.party_name(self, obj)),
-        "list_select_related": ("connection", spec.party),
+        "list_select_related": spec.related,
         "list_filter": (
-            *RecordAdmin.list_filter,
+            "connection",
+            PushStateFilter,
+            *(("posted_date",) if dated else ()),
             *(("due_date",) if spec.field_at("dueDate") else ()),
         ),
         "search_fields": (
             *(f.name for f in spec.fields if f.kind is Kind.TEXT and f.strip),
-            f"{spec.party}__name",
-            "memo",
+            *((f"{spec.party}__name",) if spec.party else ()),
+            *(("memo",) if spec.field_at("memo") else ()),
         ),
         "autocomplete_fields": tuple(f.name for f in spec.fields if f.kind in _REFS),
         "fieldsets": _fieldsets(spec),

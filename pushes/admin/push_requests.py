@@ -51,6 +51,7 @@ from pushes.services.push_requests import (
     pushes_request_bulk,
 )
 from pushes.services.reconcile import push_adopt_candidate, pushes_reconcile
+from sheets.exports import ExportMixin
 
 State = PushRequest.State
 LISTED_REASONS = 10
@@ -276,7 +277,7 @@ def _errors_in_words(push: PushRequest) -> str:
 
 
 @admin.register(PushRequest)
-class PushRequestAdmin(admin.ModelAdmin):
+class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
     list_display = (
         "record_link",
         "operation",

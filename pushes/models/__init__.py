@@ -15,4 +15,7 @@ from pushes.models.push_requests import *  # noqa: F403
 from pushes.types.base import *  # noqa: F403
 from pushes.types.bill_credit_notes.models import *  # noqa: F403
 from pushes.types.bills.models import *  # noqa: F403
+from pushes.types.customers.models import *  # noqa: F403
 from pushes.types.invoice_credit_notes.models import *  # noqa: F403
+from pushes.types.journal_entries.models import *  # noqa: F403
+from pushes.types.vendors.models import *  # noqa: F403

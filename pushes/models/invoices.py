@@ -64,6 +64,8 @@ class Invoice(Document):
         indexes = [
             models.Index(fields=["connection", "invoice_number"], name="pushes_invoice_number"),
             models.Index(fields=["connection", "-posted_date"], name="pushes_invoice_posted"),
+            # The list's default order (newest first): a page is a range, never a sort.
+            models.Index(fields=["-created_at", "-id"], name="pushes_invoice_recent"),
         ]
 
 

@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["PushEvent", "PushRequest", "ReconcileReason", "WebhookEvent"]
+__all__ = ["PushEvent", "PushHourCount", "PushRequest", "ReconcileReason", "WebhookEvent"]
 
 
 class PushRequestQuerySet(models.QuerySet):
@@ -244,3 +244,29 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.push_communication_id or ''} {self.status}".strip()
+
+
+class PushHourCount(models.Model):
+    """How many pushes created in one UTC hour, on one connection, are in one count column
+    (in progress, succeeded, failed, rejected, unknown, cancelled) now.
+
+    A running total: a push adds one to its column when it is created and moves its one from
+    column to column in the same transaction as each change of state that changes its column,
+    so the dashboard's counts and charts and the push list's date navigation read a few
+    hundred rows, never the history of pushes.
+    """
+
+    hour = models.DateTimeField()
+    connection = models.ForeignKey("refs.Connection", on_delete=models.CASCADE, related_name="+")
+    column = models.CharField(max_length=12)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "connection", "column"], name="pushes_hour_count_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.column}: {self.count}"

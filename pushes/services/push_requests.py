@@ -34,6 +34,7 @@ from django_q.conf import Conf
 from pushes import registry
 from pushes.models import ConnectionPause, PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.push_counts import counts_add, counts_move
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
@@ -43,6 +44,8 @@ from pushes.push_selectors import (
     pushes_in_flight_for,
 )
 from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.read_memo import memo_scope
+from pushes.record_checks import unique_read_ahead
 from pushes.services.connection_pauses import (
     connection_pause_for_error,
     connection_pause_for_refusal,
@@ -169,12 +172,15 @@ def _transition(
     message: str = "",
     fields: dict[str, Any] | None = None,
     then: Callable[[PushRequest], None] | None = None,
+    events: list[PushEvent] | None = None,
 ) -> bool:
     """Move `push` to `to` if its current state allows it; False (and no change) otherwise.
 
     The UPDATE is conditional on the state it leaves, so of two racing callers exactly one
     wins. `then` runs in the same transaction, only for the winner (e.g. writing the record's
-    provider id). `push` is refreshed in memory on success.
+    provider id). `events` (the exchanges that led here) go on the timeline in the same
+    transaction and the same INSERT as the change of state, or alone if it is refused. `push`
+    is refreshed in memory on success.
     """
     allowed = ALLOWED_FROM[to]
     now = timezone.now()
@@ -189,14 +195,17 @@ def _transition(
             # Someone else moved it (or our copy is old): decide from the state it is in now.
             current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
             if current == expected and current not in allowed:
+                PushEvent.objects.bulk_create(events or [])
                 return False
             expected = current
         else:
+            PushEvent.objects.bulk_create(events or [])
             return False
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(push, name, value)
-        PushEvent.objects.create(
+        counts_move(push, from_state=expected, to_state=to)
+        state_event = PushEvent(
             push_request=push,
             at=now,
             kind=PushEvent.Kind.STATE,
@@ -205,6 +214,7 @@ def _transition(
             to_state=to,
             message=message,
         )
+        PushEvent.objects.bulk_create([*(events or []), state_event])
         if then is not None:
             then(push)
     if any(hasattr(v, "resolve_expression") for v in values.values()):
@@ -298,6 +308,7 @@ def _push_request_queue(
             push.save()
             event.push_request = push
             event.save()
+            counts_add([push])
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
@@ -354,24 +365,29 @@ def pushes_request_bulk(
         now = timezone.now()
         planned: list[tuple[Any, PushRequest, PushEvent]] = []
         in_flight = pushes_in_flight_for(records=chunk)
-        for record in chunk:
-            key = (ContentType.objects.get_for_model(type(record)).pk, record.pk)
-            plan = push_plan_for(
-                record=record, operation=operation, user=user, in_flight=in_flight.get(key)
-            )
-            if plan.refused:
-                result.refused.append((record, plan.reason))
-                continue
-            push, event = _new_push(
-                record=record, plan=plan, user=user, source=source, retry_of=None, now=now
-            )
-            planned.append((record, push, event))
+        # The checks and the body read each record's lines, references, kept push rules and
+        # number once, for the whole chunk, and the body validated is the body written.
+        with memo_scope():
+            _read_ahead(chunk)
+            for record in chunk:
+                key = (ContentType.objects.get_for_model(type(record)).pk, record.pk)
+                plan = push_plan_for(
+                    record=record, operation=operation, user=user, in_flight=in_flight.get(key)
+                )
+                if plan.refused:
+                    result.refused.append((record, plan.reason))
+                    continue
+                push, event = _new_push(
+                    record=record, plan=plan, user=user, source=source, retry_of=None, now=now
+                )
+                planned.append((record, push, event))
         try:
             with transaction.atomic():
                 pushes = PushRequest.objects.bulk_create([push for _, push, _ in planned])
                 for push, (_, _, event) in zip(pushes, planned, strict=True):
                     event.push_request = push
                 PushEvent.objects.bulk_create([event for _, _, event in planned])
+                counts_add(pushes)
         except IntegrityError:
             for record, _, _ in planned:
                 try:
@@ -387,6 +403,20 @@ def pushes_request_bulk(
         transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
         result.created.extend(pushes)
     return result
+
+
+def _read_ahead(records: list[Any]) -> None:
+    """Prefetch what planning and building the pushes of `records` reads, model by model."""
+    by_model: dict[type, list[Any]] = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record)
+    for model, group in by_model.items():
+        try:
+            spec = registry.for_model(model).spec
+        except (KeyError, LookupError):
+            continue  # refused as not pushable, one by one
+        spec.prefetch_many(group)
+        unique_read_ahead(spec, group)
 
 
 def push_request_retry(
@@ -497,9 +527,8 @@ def push_request_submit(
             PushEvent.objects.bulk_create(exchanges)
             _record_error(push, exc)
         return push
-    with transaction.atomic():
-        PushEvent.objects.bulk_create(exchanges)
-        moved = _record_answer(push, answer)
+    # The exchange and the change of state it brings are one transaction and one INSERT.
+    moved = _record_answer(push, answer, events=exchanges)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
         webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
@@ -576,7 +605,9 @@ def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict
     return client.delete(push.data_type, record_id=push.provider_record_id, **common)
 
 
-def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
+def _record_answer(
+    push: PushRequest, answer: dict[str, Any], *, events: list[PushEvent] | None = None
+) -> bool:
     communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
     now = timezone.now()
     if not isinstance(communication_id, str) or not communication_id:
@@ -586,12 +617,14 @@ def _record_answer(push: PushRequest, answer: dict[str, Any]) -> bool:
             source=Source.WORKER,
             message="Railz accepted the request but did not say which push it became.",
             fields={"last_error": "Railz's answer had no pushCommunicationId."},
+            events=events,
         )
         return False
     return _transition(
         push,
         to=State.PENDING,
         source=Source.WORKER,
+        events=events,
         message=f"Railz accepted it as push {communication_id}.",
         fields={
             "push_communication_id": communication_id,
@@ -661,6 +694,8 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
                 fields={"last_error": str(exc), "response_code": exc.status_code},
             )
             return
+        # Railz's Retry-After (a 503 in maintenance) says when; else back off exponentially.
+        wait = exc.retry_after if exc.retry_after is not None else _retry_delay(push.attempts)
         _transition(
             push,
             to=State.QUEUED,
@@ -668,7 +703,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
             message=str(exc),
             fields={
                 "last_error": str(exc),
-                "next_attempt_at": now + timedelta(seconds=_retry_delay(push.attempts)),
+                "next_attempt_at": now + timedelta(seconds=wait + random.random()),
             },
         )
         return
@@ -712,6 +747,13 @@ def _record_written(push: PushRequest) -> None:
         if push.operation == PushRequest.Operation.CREATE and ids:
             values["provider_record_id"] = ids[0]
     model._default_manager.filter(pk=push.object_id).update(**values)
+    if push.operation != PushRequest.Operation.DELETE:
+        try:
+            spec = registry.for_model(model).spec
+        except registry.UnknownPushable:
+            return
+        if spec.on_pushed:
+            spec.pushed(model._default_manager.select_related(*spec.related).get(pk=push.object_id))
 
 
 def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -> bool:
@@ -1062,6 +1104,16 @@ def pushes_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     return ids
 
 
+def pushes_next_attempt_at() -> datetime | None:
+    """When the next queued push is due to be sent again, if any (the pushes_queued_due index)."""
+    return (
+        PushRequest.objects.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
 # --- webhooks ---------------------------------------------------------------------------------
 
 
@@ -1085,36 +1137,63 @@ def _dedupe_key(payload: dict[str, Any], raw_body: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
+def _webhook_event(raw_body: bytes) -> WebhookEvent:
+    """The unsaved row of a verified webhook. Raises ValueError when the body is not a JSON
+    object with a `data` object."""
+    payload = json.loads(raw_body)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise ValueError("the body must be a JSON object with a data object")
+    data = payload["data"]
+    return WebhookEvent(
+        dedupe_key=_dedupe_key(payload, raw_body),
+        event=str(data.get("event") or "")[:40],
+        connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[:64],
+        push_communication_id=str(
+            data.get("pushCommunicationId")
+            or data.get("deleteCommunicationId")
+            or data.get("batchId")
+            or ""
+        )[:64],
+        status=str(data.get("status") or "")[:20],
+        raw_body=raw_body.decode("utf-8", errors="replace"),
+        received_at=timezone.now(),
+    )
+
+
 def webhook_event_store(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
     """Keep a verified webhook as received; (event, created). A repeat is not stored again.
 
     Raises ValueError when the body is not a JSON object with a `data` object.
     """
-    payload = json.loads(raw_body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise ValueError("the body must be a JSON object with a data object")
-    data = payload["data"]
-    key = _dedupe_key(payload, raw_body)
+    event = _webhook_event(raw_body)
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                dedupe_key=key,
-                event=str(data.get("event") or "")[:40],
-                connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[
-                    :64
-                ],
-                push_communication_id=str(
-                    data.get("pushCommunicationId")
-                    or data.get("deleteCommunicationId")
-                    or data.get("batchId")
-                    or ""
-                )[:64],
-                status=str(data.get("status") or "")[:20],
-                raw_body=raw_body.decode("utf-8", errors="replace"),
-                received_at=timezone.now(),
-            )
+            event.save(force_insert=True)
     except IntegrityError:
-        return WebhookEvent.objects.get(dedupe_key=key), False
+        return WebhookEvent.objects.get(dedupe_key=event.dedupe_key), False
+    return event, True
+
+
+def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
+    """Keep a verified webhook and apply it at once, in one transaction; (event, created).
+
+    The event row is written with what applying it did, after the pushes it names changed: a
+    repeat of an event already stored fails on its dedupe key and rolls its own changes back,
+    so an outcome is never applied twice. Raises ValueError for a body that is not a JSON
+    object with a `data` object; any other failure leaves nothing written (the caller may
+    then store it for the queue to apply).
+    """
+    event = _webhook_event(raw_body)
+    try:
+        with transaction.atomic():
+            event.outcome, done = _webhook_outcome(event)
+            event.processed_at = timezone.now() if done else None
+            event.save(force_insert=True)
+    except IntegrityError:
+        existing = WebhookEvent.objects.filter(dedupe_key=event.dedupe_key).first()
+        if existing is None:
+            raise
+        return existing, False
     return event, True
 
 
@@ -1136,13 +1215,23 @@ def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
 
 
 def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
+    outcome, done = _webhook_outcome(webhook_event)
+    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+        processed_at=timezone.now() if done else None, outcome=outcome
+    )
+    return outcome
+
+
+def _webhook_outcome(webhook_event: WebhookEvent) -> tuple[str, bool]:
+    """Apply the event to the pushes it names; (what it did, whether it is done with).
+
+    Not done while it names a push not known yet: the worker applies it once it records the
+    push's id.
+    """
     data = json.loads(webhook_event.raw_body).get("data") or {}
     event = data.get("event")
-    now = timezone.now()
     if event not in ("push", "batchPush", "delete"):
-        outcome = f"ignored: {event or 'unnamed'} events do not concern pushes"
-        WebhookEvent.objects.filter(pk=webhook_event.pk).update(processed_at=now, outcome=outcome)
-        return outcome
+        return f"ignored: {event or 'unnamed'} events do not concern pushes", True
     connection_uuid = data.get("connectionId") or data.get("connectionUuid")
     items = _webhook_items(data)
     ids = [
@@ -1171,10 +1260,7 @@ def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     outcome = f"{applied} push(es) changed"
     if missing:
         outcome += f"; {missing} not known yet"
-    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
-        processed_at=None if missing else now, outcome=outcome[:300]
-    )
-    return outcome
+    return outcome[:300], not missing
 
 
 def webhook_events_apply_waiting(*, push_communication_id: str) -> int:

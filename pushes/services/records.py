@@ -16,13 +16,20 @@ from django.db import transaction
 
 from pushes import registry
 from pushes.payloads import payload_hash, record_build_payload
-from pushes.record_checks import Checked, record_check, record_save_problems, record_validate
+from pushes.record_checks import (
+    Checked,
+    record_check,
+    record_notes,
+    record_save_problems,
+    record_validate,
+)
 from pushes.services.approvals import approvals_void_if_changed
 from pushes.spec import FieldProblem, Kind, RecordData
 
 __all__ = [
     "RecordInvalid",
     "record_create",
+    "record_notes",
     "record_save_problems",
     "record_update",
     "record_validate",
@@ -54,10 +61,11 @@ def _write(record: Any, checked: Checked, *, user: Any) -> Any:
     for name, rows in many.items():
         getattr(record, name).set(rows)
 
-    _write_lines(record, checked.lines, spec=spec)
+    if spec.has_lines:
+        _write_lines(record, checked.lines, spec=spec)
 
     model = spec.model_class
-    fresh = model.objects.select_related("connection", spec.party).get(pk=record.pk)
+    fresh = model.objects.select_related(*spec.related).get(pk=record.pk)
     fresh.payload_hash = payload_hash(record_build_payload(fresh))
     model.objects.filter(pk=fresh.pk).update(payload_hash=fresh.payload_hash)
     # Callers read the lines afresh, not the copy the payload was built from.

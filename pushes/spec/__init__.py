@@ -76,6 +76,8 @@ class Field:
     required_message: str = ""  # what to say when `ready` and missing (else "<label> is required.")
     strip: bool = False  # surrounding spaces are typing noise (numbers), not content
     positive: bool = False  # a number that must be greater than 0 to be ready
+    # A reference sent with its kind (Railz entityRef: {"id", "type": "customer"}).
+    ref_type: str = ""
     # The fields (besides the connection) within which the value must be unique, e.g.
     # ("vendor",): a vendor's invoice numbers. None: no uniqueness rule.
     unique_within: tuple[str, ...] | None = None
@@ -86,24 +88,61 @@ class Field:
 
 @dataclass(frozen=True)
 class DocumentSpec:
-    """A Railz data type pushed as a document with lines (invoices, bills, credit notes)."""
+    """A Railz data type as railzpush composes it: its fields and, for a document (invoices,
+    bills, credit notes, journal entries), its lines.
+
+    A type without lines (customers, vendors) leaves `line_model` and `line_fields` empty;
+    a type that is with nobody in particular (journal entries, the parties themselves) leaves
+    `party` empty. A field's `path` may name a key inside an object of the body
+    (`billingAddress.city`).
+    """
 
     data_type: str  # key of railzpush.railz.datatypes.DATA_TYPES
     model: str  # "pushes.Invoice"
-    line_model: str  # "pushes.InvoiceLine"
     fields: tuple[Field, ...]
-    line_fields: tuple[Field, ...]
-    party: str  # the field naming who the document is with ("customer", "vendor")
+    line_model: str = ""  # "pushes.InvoiceLine"; "" for a type without lines
+    line_fields: tuple[Field, ...] = ()
+    party: str = ""  # the field naming who the document is with ("customer", "vendor")
     # Named rules the schema cannot say: rule(checked) reads `checked.data`, `checked.values`
     # and adds problems; a line rule gets (checked, line values, index).
     rules: tuple[Callable[..., None], ...] = ()
     line_rules: tuple[Callable[..., None], ...] = ()
+    # Rules over the lines together (debits equal credits), once every line is checked.
+    lines_rules: tuple[Callable[..., None], ...] = ()
     # At most this many lines (None: RECORD_MAX_LINES, what the providers accept).
     max_lines: int | None = None
     # Whether the composer and the API show totals (lines with amounts).
     totals: bool = True
     # Lower-case noun for sentences about who the document is with ("customer").
     party_noun: str = ""
+    # The composer's live figures as lines are typed (a static path; "" for none).
+    script: str = "pushes/record_totals.js"
+    # For a type that is also reference data: the dotted path of the service that composes a
+    # change to a mirrored row, `(data_type=, row_id=, connection=, user=) -> record`; the
+    # composer opens it for `?edits=<row id>`.
+    from_mirror: str = ""
+    # The REST resource's name under /api/v1/ ("" : the data type's), for a type whose data
+    # type already names the reference rows mirrored from Railz (customers, vendors).
+    resource: str = ""
+    # How the composer groups the fields: ((title, names), ...), the first group beside the
+    # status. Empty: who and number, then dates and currency, then the rest.
+    fieldsets: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    # Called with the record once a push of it succeeded (same transaction), by dotted path:
+    # customers and vendors enter the reference mirror at once.
+    on_pushed: str = ""
+
+    @property
+    def api_resource(self) -> str:
+        return self.resource or self.data_type
+
+    @property
+    def has_lines(self) -> bool:
+        return bool(self.line_model)
+
+    @property
+    def related(self) -> tuple[str, ...]:
+        """What reading a record joins: its connection, and its party where it has one."""
+        return ("connection", self.party) if self.party else ("connection",)
 
     # --- what the schema and the models know ------------------------------------------------
 
@@ -138,7 +177,12 @@ class DocumentSpec:
 
     @staticmethod
     def _node(schema: Object, spec_field: Field) -> Any:
-        return schema.fields.get(spec_field.path)
+        node: Any = schema
+        for key in spec_field.path.split("."):
+            if not isinstance(node, Object):
+                return None
+            node = node.fields.get(key)
+        return node
 
     def max_length(self, spec_field: Field, *, line: bool = False) -> int | None:
         node = self._node(self.line_schema if line else self.schema, spec_field)
@@ -213,20 +257,39 @@ class DocumentSpec:
 
     def prefetch(self, record: Any) -> None:
         """Load the record's lines and many-valued references unless they already are."""
+        self.prefetch_many([record])
+
+    def prefetch_many(self, records: Sequence[Any]) -> None:
+        """`prefetch` for many records of this declaration at once: a fixed number of queries
+        for the whole batch, not one set per record."""
         from django.db.models import prefetch_related_objects
 
-        cached = getattr(record, "_prefetched_objects_cache", {})
-        wanted = [("lines", self.lines_prefetch())] + [
-            (f.name, f.name) for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)
-        ]
-        missing = [lookup for name, lookup in wanted if name not in cached]
-        if missing and record.pk is not None:
-            prefetch_related_objects([record], *missing)
+        names = ["lines"] if self.has_lines else []
+        names += [f.name for f in self.fields if f.kind in (Kind.REFS, Kind.TRACKING)]
+        for name in names:
+            missing = [
+                r
+                for r in records
+                if r.pk is not None and name not in getattr(r, "_prefetched_objects_cache", {})
+            ]
+            if missing:
+                prefetch_related_objects(
+                    missing, self.lines_prefetch() if name == "lines" else name
+                )
+
+    def pushed(self, record: Any) -> None:
+        """What the type does once a push of `record` created or changed it (`on_pushed`)."""
+        if self.on_pushed:
+            from django.utils.module_loading import import_string
+
+            import_string(self.on_pushed)(record)
 
     def describe(self, record: Any) -> str:
         """A sentence naming the record for people: "Invoice INV-1001 for Acme Ltd"."""
         number = getattr(record, self.number, "") if self.number else ""
         number = number or (f"#{record.pk}" if record.pk else "(new)")
+        if not self.party:
+            return f"{self.label} {number}"
         if getattr(record, f"{self.party}_id") is None:
             return f"{self.label} {number} (no {self.party_noun or self.party} yet)"
         party = getattr(record, self.party)
@@ -290,10 +353,12 @@ class RecordData(_Values):
         The caller names the record's declaration (the registry's, for its model): this
         module sits under the registry and never asks it.
         """
+        if record.pk:
+            # Before the fields: many-valued ones (subsidiaries) are read from the prefetch.
+            spec.prefetch(record)
         values = {f.name: _stored(record, f) for f in spec.fields}
         lines = []
-        if record.pk:
-            spec.prefetch(record)
+        if record.pk and spec.has_lines:
             lines = [
                 LineData(id=line.pk, **{f.name: _stored(line, f) for f in spec.line_fields})
                 for line in record.lines.all()

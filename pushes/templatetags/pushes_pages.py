@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.urls import reverse
 
 from pushes.approval_selectors import approval_timeline
@@ -19,6 +20,7 @@ from pushes.dashboard import (
     dashboard_build,
     push_badge,
     push_exchanges,
+    push_hours_with_pushes,
     record_push_history,
 )
 from pushes.models import PushRequest
@@ -30,6 +32,35 @@ from pushes.push_selectors import (
 )
 
 register = template.Library()
+
+
+class _CountedDates:
+    """The push list as Django's date navigation sees it, but with the dates read from the
+    running totals of pushes per hour (a few rows an hour) instead of every push: Django's
+    navigation reads the distinct years, months or days of the whole filtered list."""
+
+    def __init__(self, cl) -> None:
+        self.date_hierarchy = cl.date_hierarchy
+        self.model = cl.model
+        self.params = cl.params
+        self.get_query_string = cl.get_query_string
+
+        def param(name):
+            value = cl.params.get(f"{cl.date_hierarchy}__{name}")
+            return value[-1] if isinstance(value, list) else value
+
+        self.queryset = push_hours_with_pushes(
+            as_field=cl.date_hierarchy,
+            year=param("year"),
+            month=param("month"),
+            day=param("day"),
+            connection_id=cl.params.get("connection__id__exact"),
+        )
+
+
+@register.inclusion_tag("admin/date_hierarchy.html")
+def push_date_hierarchy(cl):
+    return date_hierarchy(_CountedDates(cl))
 
 
 @register.inclusion_tag("pushes/dashboard/dashboard.html", takes_context=True)

@@ -7,7 +7,9 @@ columns, not attributes read with getattr, so a new type cannot forget one.
 
 `Document` and `DocumentLine` are the family of records with lines (invoices, bills, credit
 notes): the header fields Railz shares between them and a line's amounts and bookings. A type
-adds only what is its own (a customer or a vendor, a number, a line's billable status).
+adds only what is its own (a customer or a vendor, a number, a line's billable status). A line
+whose amounts are of another kind (a journal entry's debit or credit) starts from
+`RecordLine`: its place, description, account, tax rate and tracking.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 
-__all__ = ["Document", "DocumentLine", "PushableRecord", "PushableStatus"]
+__all__ = ["Document", "DocumentLine", "PushableRecord", "PushableStatus", "RecordLine"]
 
 
 class PushableStatus(models.TextChoices):
@@ -112,32 +114,17 @@ class Document(PushableRecord):
         return f"{label[:1].upper()}{label[1:]} #{self.pk}" if self.pk else f"New {label}"
 
 
-class DocumentLine(models.Model):
-    """One line of a document: what, how many, at what price, booked where.
+class RecordLine(models.Model):
+    """What every line of a record has: its place, what it is, and where it is booked.
 
-    The concrete line declares the foreign key to its document, named after it, with
+    The concrete line declares the foreign key to its record, named after it, with
     `related_name="lines"`.
     """
 
     position = models.PositiveIntegerField(default=0)
     description = models.TextField(max_length=4000, blank=True)
-    quantity = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
-    unit_amount = models.DecimalField(
-        "unit amount", max_digits=18, decimal_places=4, null=True, blank=True
-    )
-    discount_percentage = models.DecimalField(
-        "discount %", max_digits=7, decimal_places=4, null=True, blank=True
-    )
     account = models.ForeignKey(
         "refs.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    item = models.ForeignKey(
-        "refs.Item",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="inventory item",
     )
     tax_rate = models.ForeignKey(
         "refs.TaxRate",
@@ -156,6 +143,29 @@ class DocumentLine(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60] or f"Line {self.position + 1}"
+
+
+class DocumentLine(RecordLine):
+    """One line of a document: what, how many, at what price, booked where."""
+
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    unit_amount = models.DecimalField(
+        "unit amount", max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    discount_percentage = models.DecimalField(
+        "discount %", max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    item = models.ForeignKey(
+        "refs.Item",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="inventory item",
+    )
+
+    class Meta:
+        abstract = True
 
     @property
     def amount(self) -> Decimal | None:

@@ -247,8 +247,8 @@ def _param_problems(params) -> Iterator[dict[str, str]]:
                 yield error(name, "maxLength", f"{name or 'A parameter'} is over {longest}.")
 
 
-def too_big() -> BadInput:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+def too_big(limit: int | None = None) -> BadInput:
+    limit = limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return BadInput(
         [error("", "maxSize", f"The body is larger than the {limit:,} bytes accepted.")],
         status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,

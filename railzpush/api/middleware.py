@@ -30,6 +30,21 @@ def _declared_length(request) -> int:
         return 0  # Django reads no body it cannot size
 
 
+# What a multipart form adds around an uploaded file (boundaries, part headers, other fields).
+MULTIPART_OVERHEAD = 1_000_000
+
+
+def _body_limit(request) -> int:
+    """A spreadsheet is uploaded as a multipart file (Django does not count files against
+    DATA_UPLOAD_MAX_MEMORY_SIZE: they go to disk); any other body is read into memory."""
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        return max(
+            settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            settings.IMPORT_MAX_FILE_BYTES + MULTIPART_OVERHEAD,
+        )
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 class InputBoundsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,11 +53,8 @@ class InputBoundsMiddleware:
         problems = bounds.url_problems(request)
         if problems:
             return self._refuse(request, bounds.BadInput(problems))
-        if (
-            is_json_path(request)
-            and _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        ):
-            return self._refuse(request, bounds.too_big())
+        if is_json_path(request) and _declared_length(request) > _body_limit(request):
+            return self._refuse(request, bounds.too_big(_body_limit(request)))
         return self.get_response(request)
 
     def process_exception(self, request, exception):

@@ -9,11 +9,17 @@ from rest_framework.routers import DefaultRouter
 
 from pushes.api import ROUTES as PUSHES_ROUTES
 from refs.api import ROUTES as REFS_ROUTES
+from sheets.api import ROUTES as SHEETS_ROUTES
 
 # URL names (`push-detail`) read as the singular of their resource.
-BASENAMES = {"pushes": "push", "invoices": "invoice", "connections": "connection"}
+BASENAMES = {
+    "pushes": "push",
+    "invoices": "invoice",
+    "connections": "connection",
+    "imports": "import",
+}
 router = DefaultRouter()
-for prefix, viewset in (*REFS_ROUTES, *PUSHES_ROUTES):
+for prefix, viewset in (*REFS_ROUTES, *PUSHES_ROUTES, *SHEETS_ROUTES):
     router.register(prefix, viewset, basename=BASENAMES.get(prefix, prefix.replace("-", "_")))
 
 

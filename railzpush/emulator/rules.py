@@ -5,7 +5,8 @@ failed push with the provider's `responseCode` and `validation.errors`. The emul
 rules the providers document: references must exist in that company, Xero needs an account or
 an item on every invoice line, NetSuite needs a subsidiary, a tracking row is booked as the kind
 it is (class, department, location), document numbers are unique per customer (invoices) or
-vendor (bills), and a paid or voided document cannot be changed.
+vendor (bills), a journal entry's lines have one side each and balance, and a paid or voided
+document cannot be changed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ REF_TARGETS = {
     "trackingCategoryRefs": ("trackingCategories", "Tracking category"),
 }
 SUBSIDIARY_REFS = "subsidiaryRefs"
+# entityRef (journal lines) names a customer or a vendor by its `type`.
+ENTITY_REF = "entityRef"
 LOCKED_STATUSES = {"paid": "paid", "void": "voided", "voided": "voided"}
 LOCKABLE_TYPES = {"invoices", "bills"}
 # Xero's contact name limit (Xero API: Contacts, Name "max length = 255").
@@ -64,6 +67,10 @@ def _refs(value: object, path: str, found: list[tuple[str, str, str]]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             sub = f"{path}.{key}" if path else key
+            if key == ENTITY_REF and isinstance(item, dict) and isinstance(item.get("id"), str):
+                target = "customerRef" if item.get("type") == "customer" else "vendorRef"
+                found.append((f"{sub}.id", target, item["id"]))
+                continue
             if key in REF_TARGETS or key == SUBSIDIARY_REFS:
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     found.append((f"{sub}.id", key, item["id"]))
@@ -161,12 +168,41 @@ def _check_provider(verdict: Verdict, connection: EmuConnection, data_type: str,
         and not data.get(SUBSIDIARY_REFS)
     ):
         verdict.fail(400, SUBSIDIARY_REFS, "Oracle NetSuite requires a subsidiary on every record")
+    if data_type == "journalEntries":
+        _check_journal(verdict, lines)
     name_field = XERO_NAME_FIELDS.get(data_type)
     name = data.get(name_field) if name_field else None
     if service == "xero" and isinstance(name, str) and not 1 <= len(name) <= XERO_NAME_MAX:
         verdict.fail(
             400, name_field, f"Must have a length between 1 and {XERO_NAME_MAX} characters."
         )
+
+
+def _check_journal(verdict: Verdict, lines: list) -> None:
+    # Every provider books a journal only when its two sides are equal, one side a line
+    # (QuickBooks Online: "Transaction must be balanced"; Xero: "Journal lines must balance").
+    debits = credits = 0.0
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict):
+            continue
+        debit, credit = _amount(line.get("debit")), _amount(line.get("credit"))
+        if debit and credit:
+            verdict.fail(
+                400,
+                f"lines[{index}]",
+                "A journal line can have either a debit or a credit amount, not both",
+            )
+        debits, credits = debits + debit, credits + credit
+    if round(debits - credits, 2):
+        verdict.fail(
+            400,
+            "lines",
+            f"Transaction must be balanced: debits total {debits:.2f}, credits total {credits:.2f}",
+        )
+
+
+def _amount(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 # Document numbers the providers keep unique per party: (number field, party ref, label, party).

@@ -516,10 +516,12 @@ class RailzClient:
                     raise
                 if exc.retry_after is not None and exc.retry_after > self.max_wait:
                     raise
-                if exc.retry_after is not None:
+                if exc.retry_after is not None and isinstance(exc, RailzRateLimited):
                     # The budget recorded Railz's pause; the next acquire waits it out, for
                     # every process at once.
                     delay = 0.0
+                elif exc.retry_after is not None:
+                    delay = exc.retry_after  # a 503's Retry-After
                 else:
                     delay = self.jitter() * min(self.backoff_cap, self.backoff_base * 2**attempt)
                 attempt += 1
@@ -642,8 +644,11 @@ def _error_for(method: str, response: requests.Response, now: float) -> RailzErr
         wait = retry_after_seconds(response.headers, now=now)
         return RailzRateLimited(retry_after=wait, **details)
     if status == 503 or (status >= 500 and not is_write):
-        # 503 is maintenance: nothing was processed, so even a write may be sent again later.
-        return RailzServerError(**details)
+        # 503 is maintenance: nothing was processed, so even a write may be sent again later
+        # (when its Retry-After says, if it names a time).
+        named = "Retry-After" in response.headers
+        wait = retry_after_seconds(response.headers, now=now) if named else None
+        return RailzServerError(retry_after=wait, **details)
     if status >= 500:
         return RailzOutcomeUnknown(
             f"Railz answered with a server error (HTTP {status}) after the request was sent, "

@@ -135,9 +135,20 @@ class DataType:
     label_plural: str  # "invoices", for sentences
     operations: Mapping[Op, Operation]
     read_path: str | None  # GET list path
+    # The key a batch-update item names its target by, as a plain id string (`customerRef`);
+    # "" for a type Railz does not take in batches.
+    batch_target: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "operations", MappingProxyType(dict(self.operations)))
+        if bool(self.batch_target) != (Op.BATCH_UPDATE in self.operations):
+            raise ValueError(f"{self.name}: a batch update and its target key go together")
+
+    @property
+    def batchable(self) -> bool:
+        """Whether Railz takes creates of this type in batches (`POST .../batch`); which
+        providers it does so for is `supports(Op.BATCH_CREATE, service_name)`."""
+        return Op.BATCH_CREATE in self.operations
 
     def operation(self, op: Op | str) -> Operation:
         """The operation, or OperationNotSupported naming what Railz lacks."""
@@ -657,6 +668,7 @@ JOURNAL_ENTRIES = DataType(
     label="Journal entry",
     label_plural="journal entries",
     read_path="/v2/accounting/journalEntries",
+    batch_target="journalEntryRef",
     operations=_by_op(
         Operation(
             op=Op.CREATE,
@@ -732,6 +744,7 @@ CUSTOMERS = DataType(
     label="Customer",
     label_plural="customers",
     read_path="/v2/accounting/customers",
+    batch_target="customerRef",
     operations=_by_op(
         Operation(
             op=Op.CREATE,
@@ -792,6 +805,7 @@ VENDORS = DataType(
     label="Vendor",
     label_plural="vendors",
     read_path="/v2/accounting/vendors",
+    batch_target="vendorRef",
     operations=_by_op(
         Operation(
             op=Op.CREATE,

@@ -49,8 +49,8 @@ def test_the_check_would_catch_a_body_railz_refuses(record_type, railz_spec):
     # The assertions above are only worth something if they can fail.
     record = record_type.create(connection=ConnectionFactory())
     body = record_request_body(record)
-    del body["data"][record_type.party_path]
-    body["data"]["lines"][0]["unitAmount"] = "100.50"
+    del body["connectionUuid"]
+    body["data"]["currency"] = 840
     operation = record_type.spec.railz.operations[Op.CREATE]
 
     assert len(validate_request(record_type.data_type, Op.CREATE, body)) == 2
@@ -61,18 +61,18 @@ def test_a_stored_body_that_breaks_the_schema_is_a_problem_and_never_a_push(
     record_type, monkeypatch
 ):
     record = record_type.create(connection=ConnectionFactory())
-    # A builder fault of ours: a number sent as a string.
+    # A builder fault of ours: a code sent as a number.
     from pushes import payloads
 
     real = payloads.record_build_payload
 
     def faulty(record):
         data = real(record)
-        data["lines"][0]["quantity"] = "2"
+        data["currency"] = 840
         return data
 
     monkeypatch.setattr("pushes.record_checks.record_build_payload", faulty)
     problems = record_validate(record=record)
 
-    assert [(p.field, p.rule) for p in problems] == [("lines[0].quantity", "schema")]
+    assert [(p.field, p.rule) for p in problems] == [("currency", "schema")]
     assert "nothing was sent" in problems[0].message

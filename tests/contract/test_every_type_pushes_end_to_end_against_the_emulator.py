@@ -22,13 +22,15 @@ def test_a_ready_record_is_created_in_the_accounting_system(
 ):
     monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     connection = refs_connection_for(connection_uuid)
-    refs = demo_refs(connection, party=record_type.spec.party)
+    spec = record_type.spec
+    refs = demo_refs(connection, party=spec.party or "customer")
+    values = {"subsidiaries": refs.subsidiaries}
+    if spec.has_lines:
+        values["lines"] = record_type.lines(connection, account=refs.account)
+    if spec.party:
+        values[spec.party] = refs.party
     data = record_type.data(
-        connection=connection,
-        number=f"E2E-{record_type.data_type[:10]}",
-        subsidiaries=refs.subsidiaries,
-        lines=[record_type.line(connection, account=refs.account)],
-        **{record_type.spec.party: refs.party},
+        connection=connection, number=f"E2E-{record_type.data_type[:10]}", **values
     )
     record = record_create(data_type=record_type.data_type, data=data)
 

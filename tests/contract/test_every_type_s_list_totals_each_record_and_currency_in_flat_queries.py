@@ -50,6 +50,8 @@ def test_each_total_rounds_per_line_as_the_composer_does_and_the_foot_adds_them_
     record_type, admin_client
 ):
     spec = record_type.spec
+    if not (spec.totals and spec.has_lines):
+        pytest.skip(f"{spec.label_plural} have no amounts to total")
     connection = ConnectionFactory()
     gst = TaxRateFactory(connection=connection, total_rate=Decimal("5"))
     line = {"quantity": "3", "unit_amount": "3.335", "discount_percentage": "10", "tax_rate": gst}

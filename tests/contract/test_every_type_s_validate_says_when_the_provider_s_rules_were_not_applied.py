@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def validate(api, record_type, record) -> dict:
-    response = api.get(f"/api/v1/{record_type.data_type}/{record.pk}/validate/")
+    response = api.get(f"{record_type.url}{record.pk}/validate/")
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -90,11 +90,12 @@ def test_the_rules_checked_are_those_of_the_push_s_operation(record_type, api):
 def test_a_rule_the_provider_marks_required_is_a_problem_and_no_note(record_type, api):
     connection = ConnectionFactory(service_name="xero")
     record = record_type.create(connection=connection)
-    required = {"properties": {"memo": {"required": True, "description": "Always"}}}
+    path = record_type.optional_text_path
+    required = {"properties": {path: {"required": True, "description": "Always"}}}
     keep_rules(connection, record_type.data_type, "create", [required])
 
     answer = validate(api, record_type, record)
 
     assert answer["valid"] is False
     assert answer["provider_rules_checked"] is True and answer["notes"] == []
-    assert [(e["field"], e["rule"]) for e in answer["errors"]] == [("memo", "required")]
+    assert [(e["field"], e["rule"]) for e in answer["errors"]] == [(path, "required")]

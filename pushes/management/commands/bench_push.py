@@ -1,51 +1,78 @@
 """Push invoices end to end against the emulator and print throughput and cost per push.
 
-Everything runs as it does in production, in separate processes on a scratch SQLite database:
-the web app with the emulator mounted (gunicorn, on a free port, receiving the emulator's
-signed webhooks at /webhooks/railz), a django-q2 cluster with --workers workers (ORM broker,
-the declared schedules written by setup_schedules), and this command queuing the pushes and
-waiting for every one to finish.
+Everything runs as it does in production, in separate processes on a scratch database: the web
+app (gunicorn, receiving the emulator's signed webhooks at /webhooks/railz), the emulator in a
+gunicorn of its own (so its CPU is never charged to the app), a django-q2 cluster with
+--workers workers (the declared schedules written by setup_schedules), and this command queuing
+the pushes and waiting until every push is finished and every webhook has been applied.
 
-Railz calls are counted from the server's access log (every request to /emulator/api, the
-fake Railz), so nothing in the app is trusted to count itself. Database queries are counted in
-every process by an execute wrapper, split into the app's own, the queue's (django_q tables)
-and the emulator's (the fake Railz's own storage, reported but not charged to the app).
+The default is a scratch SQLite file with the ORM broker; `--postgres URL` runs the scale setup
+instead (a scratch database created next to the one URL names, dropped afterwards) and
+`--redis URL` the Redis broker and cache (that Redis database is emptied first).
+
+`--mode both` (the default) also runs the same invoices through a naive integration, in a fresh
+scratch environment: one process posting each invoice and then polling its status, in
+--workers threads. Both are printed side by side.
+
+Railz calls are counted from the emulator's access log, webhooks from the app's, so nothing in
+the app is trusted to count itself. CPU time is read from /proc for each process tree between
+the start and the end of the run (start-up excluded), so the app's, the queue's and the
+emulator's are reported apart. Database queries are counted in every process by an execute
+wrapper (thread-safe), split into the app's own, the queue's (django_q tables) and the
+emulator's (reported, not charged to the app).
+
+`--storm 429:SECONDS` (or `503:SECONDS`) answers every Railz request with that status for the
+first SECONDS of the run and prints the time from the storm's end to the last success.
+`--profile` profiles the app's server threads and queue tasks and prints where their CPU goes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 BENCH_SERVICE = "quickbooks"  # no per-connection provider limit, supports create and update
 QUERY_DIR_ENV = "BENCH_QUERY_DIR"
+PROFILE_DIR_ENV = "BENCH_PROFILE_DIR"
+PIDS_ENV = "BENCH_PIDS"
+LIFTED_LIMIT = 1_000_000
+FLUSH_SECONDS = 0.1
 
 GUNICORN_CONFIG = """
 import os
 
 def post_worker_init(worker):
-    from pushes.management.commands.bench_push import install_query_counter
+    from pushes.management.commands.bench_push import install_profiler, install_query_counter
     install_query_counter(os.environ["BENCH_QUERY_DIR"])
+    if os.environ.get("BENCH_PROFILE_DIR"):
+        worker.wsgi = install_profiler(worker.wsgi, os.environ["BENCH_PROFILE_DIR"])
+
+def worker_exit(server, worker):
+    from pushes.management.commands.bench_push import profiles_dump
+    profiles_dump()
 """
 
 CLUSTER_BOOT = """
 import os, django
-from pushes.management.commands.bench_push import install_query_counter
+from pushes.management.commands.bench_push import install_query_counter, install_task_profiler
 django.setup()
 install_query_counter(os.environ["BENCH_QUERY_DIR"])
+if os.environ.get("BENCH_PROFILE_DIR"):
+    install_task_profiler(os.environ["BENCH_PROFILE_DIR"])
 from django.core.management import call_command
 call_command("qcluster")
 """
@@ -54,29 +81,48 @@ call_command("qcluster")
 def install_query_counter(directory: str) -> dict:
     """Count every query this process (and its forks) runs into `directory/<pid>`.
 
-    Each process rewrites one small file in place, so a worker killed at the end loses
-    nothing already counted. Returns the state; set state["enabled"] = False to stop counting.
+    Counting is an increment under a lock (server threads count at once); a daemon thread
+    rewrites the process's small file in place every FLUSH_SECONDS while counts changed, so a
+    worker killed at the end loses nothing already written, and the count costs the app next
+    to nothing. Returns the state; set state["enabled"] = False to stop counting.
     """
     from django.db.backends.signals import connection_created
 
-    state = {"pid": None, "fd": None, "counts": Counter(), "enabled": True}
+    lock = threading.Lock()
+    state = {"pid": None, "fd": None, "counts": Counter(), "enabled": True, "dirty": False}
+
+    def kind_of(sql) -> str:
+        text = sql if isinstance(sql, str) else str(sql)
+        if '"emulator_' in text or "emulator_emu" in text:
+            return "emulator"
+        return "queue" if "django_q_" in text else "app"
+
+    def flush() -> None:
+        with lock:
+            if state["dirty"] and state["pid"] == os.getpid():
+                os.pwrite(state["fd"], json.dumps(state["counts"]).ljust(100).encode(), 0)
+                state["dirty"] = False
+
+    def flusher(pid: int) -> None:
+        while state["pid"] == pid:
+            time.sleep(FLUSH_SECONDS)
+            flush()
 
     def count(execute, sql, params, many, context):
         if state["enabled"]:
-            pid = os.getpid()
-            if state["pid"] != pid:  # first query of this process, or of a fork of it
-                state.update(pid=pid, counts=Counter())
-                path = Path(directory) / str(pid)
-                state["fd"] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            text = sql if isinstance(sql, str) else str(sql)
-            if '"emulator_' in text or "emulator_emu" in text:
-                kind = "emulator"
-            elif "django_q_" in text:
-                kind = "queue"
-            else:
-                kind = "app"
-            state["counts"][kind] += 1
-            os.pwrite(state["fd"], json.dumps(state["counts"]).ljust(100).encode(), 0)
+            kind = kind_of(sql)
+            with lock:
+                pid = os.getpid()
+                if state["pid"] != pid:  # first query of this process, or of a fork of it
+                    path = Path(directory) / str(pid)
+                    state.update(
+                        pid=pid,
+                        counts=Counter(),
+                        fd=os.open(path, os.O_RDWR | os.O_CREAT, 0o600),
+                    )
+                    threading.Thread(target=flusher, args=(pid,), daemon=True).start()
+                state["counts"][kind] += 1
+                state["dirty"] = True
         return execute(sql, params, many, context)
 
     def on_connect(sender, connection, **kwargs):
@@ -89,13 +135,177 @@ def install_query_counter(directory: str) -> dict:
     for connection in connections.all():
         if connection.connection is not None:
             on_connect(None, connection)
+    state["flush"] = flush
     return state
 
 
-def _children_cpu_seconds() -> float:
-    """CPU time of every finished child process (and the children they reaped)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# --- profiling (--profile) ---------------------------------------------------------------------
+
+_profiles: list = []
+_profiles_lock = threading.Lock()
+_profile_dir: list[str] = []
+
+
+def _thread_profile():
+    import cProfile
+
+    local = _thread_profile.__dict__.setdefault("local", threading.local())
+    profile = getattr(local, "profile", None)
+    if profile is None:
+        # CPU time of the thread, not wall time: waiting on Railz or a lock costs nothing.
+        profile = local.profile = cProfile.Profile(time.thread_time)
+        with _profiles_lock:
+            _profiles.append(profile)
+    return profile
+
+
+def profiles_dump() -> None:
+    """Write this process's profiles (one file per process) for the parent to merge."""
+    import pstats
+
+    if not _profile_dir or not _profiles:
+        return
+    with _profiles_lock:
+        stats = None
+        for profile in _profiles:
+            try:
+                stats = pstats.Stats(profile) if stats is None else stats.add(profile)
+            except TypeError:  # a profile that never ran
+                continue
+        if stats is not None:
+            stats.dump_stats(str(Path(_profile_dir[0]) / f"{os.getpid()}.prof"))
+
+
+def install_profiler(application, directory: str):
+    """Wrap the WSGI application so each request runs under its thread's profiler."""
+    _profile_dir[:] = [directory]
+
+    def profiled(environ, start_response):
+        profile = _thread_profile()
+        profile.enable()
+        try:
+            return list(application(environ, start_response))
+        finally:
+            profile.disable()
+
+    return profiled
+
+
+def install_task_profiler(directory: str) -> None:
+    """Profile every django-q2 task in the worker processes; dumped after each task."""
+    from django_q.signals import post_execute_in_worker, pre_execute
+
+    _profile_dir[:] = [directory]
+
+    def started(sender, **kwargs):
+        _thread_profile().enable()
+
+    def finished(sender, **kwargs):
+        _thread_profile().disable()
+        profiles_dump()
+
+    pre_execute.connect(started, weak=False)
+    post_execute_in_worker.connect(finished, weak=False)
+
+
+def _profile_summary(directory: Path, pushes: int, limit: int = 25) -> list[str]:
+    import io
+    import pstats
+
+    files = sorted(str(p) for p in directory.glob("*.prof"))
+    if not files:
+        return ["  (no profile was written)"]
+    stream = io.StringIO()
+    stats = pstats.Stats(*files, stream=stream)
+    total = sum(t for (_, _, t, _, _) in stats.stats.values())
+    lines = [
+        f"  profiled CPU: {1000 * total / pushes:.1f} ms per push (profiler overhead included)"
+    ]
+    # Own time grouped by package: where the CPU goes.
+    groups: Counter = Counter()
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():
+        groups[_package_of(filename)] += tottime
+    lines.append("  own time by package (ms per push):")
+    for name, seconds in groups.most_common(14):
+        lines.append(f"    {1000 * seconds / pushes:6.2f}  {name}")
+    lines.append(f"  top {limit} functions by cumulative time (ms per push):")
+    ranked = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)
+    shown = 0
+    for (filename, line, name), (_, _, _, cumtime, _) in ranked:
+        if not _is_ours(filename):
+            continue
+        where = filename.split("/work/")[-1].split("site-packages/")[-1]
+        lines.append(f"    {1000 * cumtime / pushes:6.2f}  {name} ({_short(where)}:{line})")
+        shown += 1
+        if shown >= limit:
+            break
+    return lines
+
+
+def _short(path: str) -> str:
+    base = str(settings.BASE_DIR) + "/"
+    return path.removeprefix(base)
+
+
+def _is_ours(filename: str) -> bool:
+    base = str(settings.BASE_DIR)
+    return filename.startswith(base) and "/.venv/" not in filename and "bench_push" not in filename
+
+
+def _package_of(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0]
+    if _is_ours(filename):
+        parts = _short(filename).split("/")
+        return "/".join(parts[:2]) if parts[0] in ("pushes", "railzpush") else parts[0]
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C calls: sockets, sqlite3, json...)"
+    return "python stdlib"
+
+
+# --- processes and their CPU ---------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds of it and its reaped children)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        # After the name: state, ppid, ... utime(14) stime(15) cutime(16) cstime(17), 1-based.
+        ticks = sum(int(v) for v in fields[11:15])
+        table[int(entry.name)] = (int(fields[1]), ticks / _TICKS)
+    return table
+
+
+def tree_cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each process tree (live processes and the ones they reaped)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    result = {}
+    for name, root in roots.items():
+        seconds, stack = 0.0, [root]
+        while stack:
+            pid = stack.pop()
+            if pid in table:
+                seconds += table[pid][1]
+                stack.extend(children.get(pid, []))
+        result[name] = seconds
+    return result
+
+
+def _self_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _free_port() -> int:
@@ -112,13 +322,40 @@ def _wait_for_port(port: int, timeout: float) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise CommandError(f"the server did not start on port {port} within {timeout:.0f} s")
+    raise CommandError(f"a server did not start on port {port} within {timeout:.0f} s")
+
+
+def _parse_storm(value: str) -> tuple[int, float]:
+    status, _, seconds = value.partition(":")
+    if status not in ("429", "503") or not seconds:
+        raise CommandError("--storm takes 429:SECONDS or 503:SECONDS")
+    try:
+        return int(status), float(seconds)
+    except ValueError:
+        raise CommandError("--storm takes 429:SECONDS or 503:SECONDS") from None
+
+
+def _postgres_scratch(url: str, name: str, *, create: bool) -> str:
+    """Create (or drop) the scratch database `name` on the server `url` names; its URL."""
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+MODES = {"both": ("railzpush", "naive"), "railzpush": ("railzpush",), "naive": ("naive",)}
 
 
 class Command(BaseCommand):
     help = (
-        "Push invoices end to end against the emulator (server + django-q2 cluster in "
-        "subprocesses) and print wall time, pushes/s, Railz calls and queries per push."
+        "Push invoices end to end against the emulator (app, emulator and django-q2 cluster in "
+        "their own processes) and print wall time, Railz calls, CPU and queries per push, "
+        "beside a naive post-then-poll integration."
     )
 
     def add_arguments(self, parser):
@@ -127,34 +364,86 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="django-q2 workers")
         parser.add_argument("--server-processes", type=int, default=2)
         parser.add_argument("--server-threads", type=int, default=8)
+        parser.add_argument("--emulator-processes", type=int, default=2)
         parser.add_argument("--timeout", type=float, default=900, help="seconds to wait")
+        parser.add_argument(
+            "--mode",
+            choices=sorted(MODES),
+            default="both",
+            help="railzpush, the naive post-then-poll script, or both side by side",
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=int,
+            default=1000,
+            help="Railz requests per minute, for the emulator and the client (1000 is Railz's "
+            f"own; {LIFTED_LIMIT} lifts it)",
+        )
+        parser.add_argument(
+            "--postgres",
+            metavar="URL",
+            help="run on PostgreSQL: scratch databases are created (and dropped) on this server",
+        )
+        parser.add_argument(
+            "--redis", metavar="URL", help="Redis broker and cache (this database is emptied)"
+        )
+        parser.add_argument(
+            "--storm",
+            metavar="STATUS:SECONDS",
+            help="answer every Railz request with 429 or 503 for the run's first SECONDS",
+        )
+        parser.add_argument("--profile", action="store_true", help="print where the CPU goes")
         parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
         # Internal: the steps run inside the scratch environment.
-        parser.add_argument("--step", choices=["prepare", "run"], help="(internal)")
+        parser.add_argument("--step", choices=["prepare", "run", "naive"], help="(internal)")
 
     def handle(self, *args, **options):
         if options["invoices"] < 1 or options["connections"] < 1 or options["workers"] < 1:
             raise CommandError("--invoices, --connections and --workers must be at least 1")
+        if options["rate_limit"] < 1:
+            raise CommandError("--rate-limit must be at least 1")
+        storm = _parse_storm(options["storm"]) if options["storm"] else None
         if options["step"] == "prepare":
             return self._prepare(options["invoices"], options["connections"])
         if options["step"] == "run":
-            return self._run(options["timeout"])
-        return self._orchestrate(options)
+            return self._run(options["timeout"], storm)
+        if options["step"] == "naive":
+            return self._naive(options["timeout"], options["workers"], storm)
+        results = {}
+        for mode in MODES[options["mode"]]:
+            results[mode] = self._orchestrate(mode, options)
+        self._report(options, results)
 
     # --- the parent: scratch environment and processes ---------------------------------------
 
-    def _orchestrate(self, options) -> None:
-        scratch = Path(tempfile.mkdtemp(prefix="bench_push-"))
+    def _orchestrate(self, mode: str, options) -> dict:
+        scratch = Path(tempfile.mkdtemp(prefix=f"bench_push-{mode}-"))
         queries = scratch / "queries"
         queries.mkdir()
-        port = _free_port()
+        profiles = scratch / "profiles"
+        profiles.mkdir()
+        app_port, emulator_port = _free_port(), _free_port()
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        app_url = f"http://127.0.0.1:{app_port}"
+        emulator_url = f"http://127.0.0.1:{emulator_port}"
+        base_name = urlsplit(options["postgres"] or "").path.strip("/") or "railzpush"
+        scratch_db = f"{base_name}_bench_{mode}"
+        database = (
+            _postgres_scratch(options["postgres"], scratch_db, create=True)
+            if options["postgres"]
+            else f"sqlite:///{scratch / 'bench.sqlite3'}"
+        )
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
+            "DATABASE_URL": database,
             "RAILZPUSH_VAR_DIR": str(scratch),
-            "SITE_URL": f"http://127.0.0.1:{port}",
+            "SITE_URL": app_url,
             "RAILZ_EMULATOR": "1",
+            "RAILZ_API_URL": f"{emulator_url}/emulator/api",
+            "RAILZ_AUTH_URL": f"{emulator_url}/emulator/auth/getAccess",
+            "RAILZ_EMULATOR_WEBHOOK_URL": f"{app_url}/webhooks/railz",
+            "RAILZ_RATE_LIMIT_PER_MINUTE": str(options["rate_limit"]),
+            "RAILZ_EMULATOR_RATE_LIMIT_PER_MINUTE": str(options["rate_limit"]),
             "DEBUG": "0",
             "SECRET_KEY": "bench-only-secret-key",
             "SECURE_SSL_REDIRECT": "0",
@@ -169,10 +458,47 @@ class Command(BaseCommand):
             QUERY_DIR_ENV: str(queries),
         }
         env.pop("REDIS_URL", None)
+        env.pop(PROFILE_DIR_ENV, None)
+        if options["redis"]:
+            import redis
+
+            redis.Redis.from_url(options["redis"]).flushdb()
+            env["REDIS_URL"] = options["redis"]
         log = (scratch / "processes.log").open("w")
-        processes: list[subprocess.Popen] = []
+        processes: dict[str, subprocess.Popen] = {}
+        (scratch / "gunicorn.conf.py").write_text(GUNICORN_CONFIG)
+
+        def gunicorn(name: str, port: int, workers: int, extra: dict) -> None:
+            processes[name] = subprocess.Popen(  # noqa: S603
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "railzpush.wsgi:application",
+                    "-c",
+                    str(scratch / "gunicorn.conf.py"),
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-k",
+                    "gthread",
+                    "-w",
+                    str(workers),
+                    "--threads",
+                    str(options["server_threads"]),
+                    "--access-logfile",
+                    str(scratch / f"{name}-access.log"),
+                    "--access-logformat",
+                    "%(m)s %(U)s %(s)s",
+                ],
+                env={**env, **extra},
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=log,
+            )
+
+        step_options = ["--workers", str(options["workers"]), "--timeout", str(options["timeout"])]
+        if options["storm"]:
+            step_options += ["--storm", options["storm"]]
         try:
-            self.stdout.write(f"Scratch environment in {scratch}; server on port {port}")
+            self.stdout.write(f"{mode}: scratch environment in {scratch}")
             subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)  # noqa: S603
             subprocess.run(  # noqa: S603
                 [
@@ -188,125 +514,195 @@ class Command(BaseCommand):
                 env=env,
                 check=True,
             )
-            cpu_before = _children_cpu_seconds()
-            (scratch / "gunicorn.conf.py").write_text(GUNICORN_CONFIG)
-            server = subprocess.Popen(  # noqa: S603
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "railzpush.wsgi:application",
-                    "-c",
-                    str(scratch / "gunicorn.conf.py"),
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "-k",
-                    "gthread",
-                    "-w",
-                    str(options["server_processes"]),
-                    "--threads",
-                    str(options["server_threads"]),
-                    "--access-logfile",
-                    str(scratch / "access.log"),
-                    "--access-logformat",
-                    "%(m)s %(U)s %(s)s",
-                ],
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdout=log,
-                stderr=log,
+            # The emulator's queries are its own whatever their tables: counted apart.
+            gunicorn(
+                "emulator",
+                emulator_port,
+                options["emulator_processes"],
+                {QUERY_DIR_ENV: str(scratch / "emulator-queries")},
             )
-            processes.append(server)
-            _wait_for_port(port, 30)
-            cluster = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-c", CLUSTER_BOOT],
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdout=log,
-                stderr=log,
-            )
-            processes.append(cluster)
+            (scratch / "emulator-queries").mkdir()
+            profiled = {PROFILE_DIR_ENV: str(profiles)} if options["profile"] else {}
+            if mode == "railzpush":
+                gunicorn("app", app_port, options["server_processes"], profiled)
+                _wait_for_port(app_port, 30)
+                processes["cluster"] = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-c", CLUSTER_BOOT],
+                    env={**env, **profiled},
+                    cwd=settings.BASE_DIR,
+                    stdout=log,
+                    stderr=log,
+                )
+            _wait_for_port(emulator_port, 30)
+            pids = {name: process.pid for name, process in processes.items()}
             run = subprocess.run(  # noqa: S603
-                [*manage, "bench_push", "--step", "run", "--timeout", str(options["timeout"])],
-                env=env,
-                check=True,
+                [
+                    *manage,
+                    "bench_push",
+                    "--step",
+                    "run" if mode == "railzpush" else "naive",
+                    *step_options,
+                ],
+                env={**env, PIDS_ENV: json.dumps(pids)},
+                check=False,
                 capture_output=True,
                 text=True,
             )
+            if run.returncode:
+                raise CommandError(f"the {mode} run failed:\n{run.stderr[-3000:]}")
             outcome = json.loads(run.stdout.strip().splitlines()[-1])
         finally:
-            for process in reversed(processes):
+            for process in processes.values():
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
-            for process in reversed(processes):
+            for process in processes.values():
                 try:
                     process.wait(20)
                 except subprocess.TimeoutExpired:
                     process.kill()
             log.close()
-        outcome["cpu_seconds"] = _children_cpu_seconds() - cpu_before
+            if options["postgres"]:
+                _postgres_scratch(options["postgres"], scratch_db, create=False)
         outcome["load"] = os.getloadavg()[0]
-        self._report(options, outcome, scratch)
+        outcome.update(self._read_logs(scratch))
+        if options["profile"] and mode == "railzpush":
+            outcome["profile"] = _profile_summary(profiles, outcome["pushes"])
         if options["keep"]:
             self.stdout.write(f"Kept {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
+        return outcome
 
-    def _report(self, options, outcome: dict, scratch: Path) -> None:
+    @staticmethod
+    def _read_logs(scratch: Path) -> dict:
         calls = Counter()
-        throttled = 0
-        for line in (scratch / "access.log").read_text().splitlines():
-            parts = line.split()
-            if len(parts) < 3:
+        for name in ("emulator", "app"):
+            path = scratch / f"{name}-access.log"
+            if not path.exists():
                 continue
-            method, path, status = parts[0], parts[1], parts[2]
-            if path.startswith("/emulator/api/"):
-                if method in ("POST", "PUT", "DELETE"):
-                    calls["submit"] += 1
-                elif path.endswith(("/pushStatus", "/deleteStatus")):
-                    calls["status"] += 1
-                else:
-                    calls["other"] += 1
-                throttled += status == "429"
-            elif path.startswith("/emulator/auth/"):
-                calls["token"] += 1
-            elif path.startswith("/webhooks/railz"):
-                calls["webhooks received"] += 1
+            for line in path.read_text().splitlines():
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                method, path_, status = parts[0], parts[1], parts[2]
+                if name == "emulator" and path_.startswith("/emulator/api/"):
+                    if method in ("POST", "PUT", "DELETE"):
+                        calls["submit"] += 1
+                    elif path_.endswith(("/pushStatus", "/deleteStatus")):
+                        calls["status"] += 1
+                    else:
+                        calls["other"] += 1
+                    calls["throttled"] += status == "429"
+                    calls["unavailable"] += status == "503"
+                elif name == "emulator" and path_.startswith("/emulator/auth/"):
+                    calls["token"] += 1
+                elif name == "app" and path_.startswith("/webhooks/railz"):
+                    calls["webhooks"] += 1
+                    calls["webhook errors"] += not status.startswith("2")
         queries = Counter()
-        for path in (scratch / "queries").iterdir():
-            text = path.read_bytes().decode().strip()
-            if text:
-                queries.update(json.loads(text))
-        pushes = outcome["pushes"]
-        wall = outcome["wall_seconds"]
-        railz = calls["submit"] + calls["status"]
+        for folder, charged in (("queries", True), ("emulator-queries", False)):
+            for path in (scratch / folder).iterdir():
+                text = path.read_bytes().decode().strip()
+                if not text:
+                    continue
+                counts = json.loads(text)
+                if charged:
+                    queries.update(counts)
+                else:
+                    queries["emulator"] += sum(counts.values())
+        return {"calls": dict(calls), "queries": dict(queries)}
+
+    def _report(self, options, results: dict[str, dict]) -> None:
+        modes = list(results)
+        width = 14
+
+        def row(label: str, values: list[str]) -> None:
+            self.stdout.write(f"  {label:<34}" + "".join(f"{v:>{width}}" for v in values))
+
+        first = next(iter(results.values()))
+        database = "PostgreSQL" if options["postgres"] else "SQLite"
+        broker = "Redis broker" if options["redis"] else "ORM broker"
         self.stdout.write("")
         self.stdout.write(
-            f"bench_push: {pushes} invoices, {options['connections']} connections, "
-            f"{options['workers']} workers (SQLite, ORM broker)"
+            f"bench_push: {first['pushes']} invoices, {options['connections']} connections, "
+            f"{options['workers']} workers ({database}, {broker}), Railz limit "
+            f"{options['rate_limit']}/min"
+            + (f", storm {options['storm']}" if options["storm"] else "")
         )
-        self.stdout.write(f"  final states              {outcome['states']}")
-        self.stdout.write(f"  wall time                 {wall:.1f} s")
-        self.stdout.write(f"  pushes per second         {pushes / wall:.1f}")
-        self.stdout.write(
-            f"  Railz calls per push      {railz / pushes:.3f} "
-            f"({calls['submit']} submit + {calls['status']} pushStatus; not counted: "
-            f"{calls['token']} token fetches, {calls['other']} other reads)"
+        row("", modes)
+        per_push: dict[str, dict[str, float]] = {}
+        for mode, r in results.items():
+            n = r["pushes"]
+            c, q, cpu = r["calls"], r["queries"], r["cpu"]
+            app_cpu = sum(v for k, v in cpu.items() if k != "emulator")
+            per_push[mode] = {
+                "wall": r["wall_seconds"],
+                "rate": n / r["wall_seconds"],
+                "calls": (c.get("submit", 0) + c.get("status", 0)) / n,
+                "submit": c.get("submit", 0),
+                "status": c.get("status", 0),
+                "token": c.get("token", 0),
+                "throttled": c.get("throttled", 0),
+                "unavailable": c.get("unavailable", 0),
+                "webhooks": c.get("webhooks", 0),
+                "webhook errors": c.get("webhook errors", 0),
+                "cpu": 1000 * app_cpu / n,
+                "emulator cpu": 1000 * cpu.get("emulator", 0) / n,
+                "queries": (q.get("app", 0) + q.get("queue", 0)) / n,
+                "app queries": q.get("app", 0) / n,
+                "queue queries": q.get("queue", 0) / n,
+                "emulator queries": q.get("emulator", 0) / n,
+            }
+        p = per_push
+        for mode in modes:
+            self.stdout.write(f"  final states ({mode}){'':<8}{results[mode]['states']}")
+        row("wall time, s", [f"{p[m]['wall']:.1f}" for m in modes])
+        row("pushes per second", [f"{p[m]['rate']:.1f}" for m in modes])
+        row("Railz calls per push", [f"{p[m]['calls']:.3f}" for m in modes])
+        row("  submits", [str(p[m]["submit"]) for m in modes])
+        row("  status polls", [str(p[m]["status"]) for m in modes])
+        row("  token fetches (not counted)", [str(p[m]["token"]) for m in modes])
+        row("429 answers", [str(p[m]["throttled"]) for m in modes])
+        row("503 answers", [str(p[m]["unavailable"]) for m in modes])
+        row("webhooks received", [str(p[m]["webhooks"]) for m in modes])
+        row("webhooks answered non-2xx", [str(p[m]["webhook errors"]) for m in modes])
+        row("CPU per push, ms (app)", [f"{p[m]['cpu']:.1f}" for m in modes])
+        for part in ("queuing", "server", "cluster", "naive"):
+            if any(part in results[m]["cpu"] for m in modes):
+                row(
+                    f"  {part}",
+                    [
+                        f"{1000 * results[m]['cpu'][part] / results[m]['pushes']:.1f}"
+                        if part in results[m]["cpu"]
+                        else "-"
+                        for m in modes
+                    ],
+                )
+        row("emulator CPU per push, ms (apart)", [f"{p[m]['emulator cpu']:.1f}" for m in modes])
+        row("DB queries per push", [f"{p[m]['queries']:.1f}" for m in modes])
+        row("  app", [f"{p[m]['app queries']:.1f}" for m in modes])
+        row("  queue", [f"{p[m]['queue queries']:.1f}" for m in modes])
+        row("emulator queries per push (apart)", [f"{p[m]['emulator queries']:.1f}" for m in modes])
+        row(
+            "invoices in the emulator",
+            [str(results[m]["emulator_invoices"]) for m in modes],
         )
-        self.stdout.write(
-            f"  CPU time                  {outcome['cpu_seconds']:.1f} s in all, "
-            f"{1000 * outcome['cpu_seconds'] / pushes:.0f} ms per push (server, emulator, "
-            f"cluster and queuing, start-up included); load average {outcome['load']:.1f}"
-        )
-        self.stdout.write(f"  429 answers               {throttled}")
-        self.stdout.write(f"  webhooks received         {calls['webhooks received']}")
-        self.stdout.write(
-            f"  DB queries per push       {(queries['app'] + queries['queue']) / pushes:.1f} "
-            f"(app {queries['app'] / pushes:.1f} + queue {queries['queue'] / pushes:.1f}; "
-            f"the emulator's own {queries['emulator'] / pushes:.1f} not counted)"
-        )
-        self.stdout.write(
-            f"  invoices in the emulator  {outcome['emulator_invoices']} "
-            f"(one per invoice: {outcome['one_record_each']})"
-        )
+        row("one per invoice", [str(results[m]["one_record_each"]) for m in modes])
+        if options["storm"]:
+            row(
+                "storm end to first success, s",
+                [_seconds(results[m].get("storm_to_first_success")) for m in modes],
+            )
+            row(
+                "storm end to last success, s",
+                [_seconds(results[m].get("storm_to_last_success")) for m in modes],
+            )
+        row("load average", [f"{results[m]['load']:.1f}" for m in modes])
+        for mode in modes:
+            if "profile" in results[mode]:
+                self.stdout.write(f"Where {mode}'s CPU goes (server threads and queue tasks):")
+                for line in results[mode]["profile"]:
+                    self.stdout.write(line)
 
     # --- the steps inside the scratch environment ---------------------------------------------
 
@@ -440,51 +836,233 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Prepared {invoice_count} invoices on {connection_count} connections")
 
-    def _run(self, timeout: float) -> None:
-        """Queue a push of every invoice, wait until all are finished; one JSON line out."""
+    def _storm_start(self, storm: tuple[int, float] | None):
+        """Switch the storm on; the wall-clock time it ends (None without a storm)."""
+        if storm is None:
+            return None
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from railzpush.emulator.faults import fault_set
+
+        status, seconds = storm
+        ends = timezone.now() + timedelta(seconds=seconds)
+        if status == 429:
+            fault_set(storm_until=ends)
+        else:
+            fault_set(error_rate=1.0, error_status=503)
+        return ends
+
+    @staticmethod
+    def _storm_over(storm, ends) -> None:
+        """A 503 storm ends when the bench clears it (a 429 storm runs out by itself)."""
+        from django.utils import timezone
+
+        from railzpush.emulator.faults import faults_clear
+
+        if storm is not None and storm[0] == 503 and timezone.now() >= ends:
+            faults_clear()
+
+    @staticmethod
+    def _storm_figures(ends, successes: list) -> dict:
+        after = sorted((when - ends).total_seconds() for when in successes if when >= ends)
+        return (
+            {"storm_to_first_success": after[0], "storm_to_last_success": after[-1]}
+            if after
+            else {}
+        )
+
+    def _run(self, timeout: float, storm) -> None:
+        """Queue a push of every invoice, wait until all are finished and every webhook
+        applied; one JSON line out."""
         from django.db.models import Count
+        from django_q.brokers import get_broker
         from django_q.tasks import async_task, fetch
 
-        from pushes.models import Invoice, PushRequest
+        from pushes.models import Invoice, PushRequest, WebhookEvent
         from pushes.services.push_requests import pushes_request_bulk
-        from railzpush.emulator.models import EmuRecord
+        from railzpush.emulator.models import EmuWebhookDelivery
 
         # The clock starts once the cluster answers: a no-op task must come back first.
         ready = async_task("math.floor", 1.5)
         if fetch(ready, wait=60_000) is None:
             raise CommandError("the django-q2 cluster did not start within 60 s")
+        pids = json.loads(os.environ[PIDS_ENV])
         invoices = list(Invoice.objects.select_related("connection", "customer"))
+        broker = get_broker()
+        storm_ends = self._storm_start(storm)
+        cpu_before = tree_cpu_seconds(pids)
         counter = install_query_counter(os.environ[QUERY_DIR_ENV])
         started = time.monotonic()
+        own_before = _self_cpu()
         result = pushes_request_bulk(records=invoices, user=None, source=PushRequest.Source.SYSTEM)
+        queuing = _self_cpu() - own_before
         counter["enabled"] = False  # the waiting below is the bench's, not the app's
+        counter["flush"]()
         if result.refused:
             raise CommandError(f"refused: {result.refused[0][1]}")
+
+        def settled() -> bool:
+            if PushRequest.objects.exclude(state__in=PushRequest.TERMINAL).exists():
+                return False
+            if WebhookEvent.objects.filter(processed_at__isnull=True).exists():
+                return False
+            accepted = PushRequest.objects.exclude(push_communication_id="").count()
+            delivered = (
+                EmuWebhookDelivery.objects.filter(status__in=("success", "failed"))
+                .exclude(response_status=None)
+                .values("communication_id")
+                .distinct()
+                .count()
+            )
+            return delivered >= accepted and not broker.queue_size()
+
         deadline = started + timeout
         while time.monotonic() < deadline:
-            if not PushRequest.objects.exclude(state__in=PushRequest.TERMINAL).exists():
+            self._storm_over(storm, storm_ends)
+            if settled():
                 break
             time.sleep(0.1)
         wall = time.monotonic() - started
+        cpu_after = tree_cpu_seconds(pids)
         states = dict(
             PushRequest.objects.values_list("state").annotate(n=Count("pk")).order_by("state")
         )
+        cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
+        cpu = {
+            "queuing": queuing,
+            "server": cpu["app"],
+            "cluster": cpu["cluster"],
+            "emulator": cpu["emulator"],
+        }
+        figures = {
+            "pushes": len(result.created),
+            "wall_seconds": wall,
+            "states": states,
+            "cpu": cpu,
+            **self._emulator_invoices({i.invoice_number for i in invoices}),
+        }
+        if storm_ends is not None:
+            successes = PushRequest.objects.filter(state=PushRequest.State.SUCCESS)
+            figures.update(
+                self._storm_figures(
+                    storm_ends, list(successes.values_list("updated_at", flat=True))
+                )
+            )
+        print(json.dumps(figures))  # the parent reads this line
+
+    @staticmethod
+    def _emulator_invoices(numbers: set[str]) -> dict:
+        from railzpush.emulator.models import EmuRecord
+
         per_number = Counter(
             json.loads(body).get("invoiceNumber")
             for body in EmuRecord.objects.filter(data_type="invoices").values_list(
                 "body", flat=True
             )
         )
-        numbers = {invoice.invoice_number for invoice in invoices}
-        print(  # the parent reads this line
-            json.dumps(
-                {
-                    "pushes": len(result.created),
-                    "wall_seconds": wall,
-                    "states": states,
-                    "emulator_invoices": sum(per_number.values()),
-                    "one_record_each": set(per_number) == numbers
-                    and all(n == 1 for n in per_number.values()),
-                }
+        return {
+            "emulator_invoices": sum(per_number.values()),
+            "one_record_each": set(per_number) == numbers
+            and all(n == 1 for n in per_number.values()),
+        }
+
+    def _naive(self, timeout: float, threads: int, storm) -> None:
+        """The naive integration: for each invoice, POST it, then poll its status until it is
+        done, in `threads` threads; one JSON line out."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from django.core.cache.backends.locmem import LocMemCache
+        from django.db import close_old_connections
+        from django.utils import timezone
+
+        from pushes.models import Invoice
+        from pushes.payloads import invoice_lines_prefetch, record_build_payload
+        from railzpush.railz import RailzError, RailzRateLimited, get_client
+
+        pids = json.loads(os.environ[PIDS_ENV])
+        client = get_client(cache=LocMemCache("bench-naive", {}))
+        storm_ends = self._storm_start(storm)
+        cpu_before = tree_cpu_seconds(pids)
+        counter = install_query_counter(os.environ[QUERY_DIR_ENV])
+        started = time.monotonic()
+        deadline = started + timeout
+        own_before = _self_cpu()
+        invoices = list(
+            Invoice.objects.select_related("connection", "customer").prefetch_related(
+                invoice_lines_prefetch(), "subsidiaries"
             )
         )
+
+        def patiently(call):
+            while time.monotonic() < deadline:
+                self._storm_over(storm, storm_ends)
+                try:
+                    return call()
+                except RailzRateLimited as exc:
+                    time.sleep(exc.retry_after or 1)
+                except RailzError as exc:
+                    if not exc.retryable or exc.outcome_unknown:
+                        raise
+                    time.sleep(1)
+            raise CommandError("the naive run did not finish in time")
+
+        def push(invoice):
+            connection = invoice.connection
+            data = record_build_payload(invoice)
+            try:
+                answer = patiently(
+                    lambda: client.create(
+                        "invoices",
+                        data=data,
+                        connection_uuid=connection.connection_uuid,
+                        service_name=connection.service_name,
+                    )
+                )
+                communication_id = answer["pushCommunicationId"]
+                while True:
+                    body = patiently(
+                        lambda: client.push_status(
+                            connection_uuid=connection.connection_uuid,
+                            push_communication_id=communication_id,
+                        )
+                    )
+                    item = next(
+                        (
+                            i
+                            for i in body.get("data") or []
+                            if i.get("pushCommunicationId") == communication_id
+                        ),
+                        {},
+                    )
+                    if item.get("status") in ("success", "failed"):
+                        return item["status"], timezone.now()
+                    time.sleep(0.5)
+            except RailzError as exc:
+                return f"lost ({type(exc).__name__})", timezone.now()
+            finally:
+                close_old_connections()
+
+        with ThreadPoolExecutor(threads) as pool:
+            outcomes = list(pool.map(push, invoices))
+        counter["flush"]()
+        own = _self_cpu() - own_before
+        wall = time.monotonic() - started
+        cpu_after = tree_cpu_seconds(pids)
+        figures = {
+            "pushes": len(invoices),
+            "wall_seconds": wall,
+            "states": dict(Counter(state for state, _ in outcomes)),
+            "cpu": {"naive": own, "emulator": cpu_after["emulator"] - cpu_before["emulator"]},
+            **self._emulator_invoices({i.invoice_number for i in invoices}),
+        }
+        if storm_ends is not None:
+            figures.update(
+                self._storm_figures(storm_ends, [when for s, when in outcomes if s == "success"])
+            )
+        print(json.dumps(figures))  # the parent reads this line
+
+
+def _seconds(value) -> str:
+    return "-" if value is None else f"{value:.1f}"

@@ -22,6 +22,8 @@ class BillCreditNote(Document):
 
     class Meta(Document.Meta):
         verbose_name = "bill credit note"
+        # The list's default order (newest first): a page is a range, never a sort.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="pushes_billcn_recent")]
 
 
 class BillCreditNoteLine(DocumentLine):

@@ -34,6 +34,8 @@ class Bill(Document):
             models.Index(
                 fields=["connection", "vendor", "vendor_invoice_number"], name="pushes_bill_number"
             ),
+            # The list's default order (newest first): a page is a range, never a sort.
+            models.Index(fields=["-created_at", "-id"], name="pushes_bill_recent"),
         ]
 
 

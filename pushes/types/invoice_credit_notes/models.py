@@ -21,6 +21,8 @@ class InvoiceCreditNote(Document):
 
     class Meta(Document.Meta):
         verbose_name = "invoice credit note"
+        # The list's default order (newest first): a page is a range, never a sort.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="pushes_invoicecn_recent")]
 
 
 class InvoiceCreditNoteLine(DocumentLine):
