@@ -30,6 +30,8 @@ def test_the_list_shows_the_ledger_columns_and_fits(page, data_type):
 
     kit = RecordKit(spec=registry.for_data_type(data_type).spec)
     spec = kit.spec
+    if not (spec.party and spec.has_lines and spec.totals):
+        pytest.skip(f"{spec.label_plural}: no party, lines or amounts to show in ledger columns")
     connection = ConnectionFactory(business_name="Maple Leaf Coffee Roasters Incorporated")
     pusher = staff_user("priya", superuser=True)
     records = [
