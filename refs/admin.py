@@ -258,7 +258,7 @@ class AccountAdmin(RefAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, distinct = super().get_search_results(request, queryset, search_term)
-        if _is_autocomplete(request) and request.GET.get("field_name") == "account":
+        if _is_autocomplete(request) and request.GET.get("postable") == "1":
             # A record's line: offer only what it can post to.
             queryset = queryset.exclude(is_bank_account=True)
             for word in _NOT_POSTABLE_TYPES:

@@ -255,6 +255,7 @@ def test_a_lines_account_autocomplete_offers_only_accounts_a_line_can_post_to(
         "field_name": "account",
         "term": "",
         "connection": alpha.pk,
+        "postable": "1",  # what a document line's account autocomplete asks
     }
     found = refs_admin.get(reverse("admin:autocomplete"), query).json()
     names = " ".join(r["text"] for r in found["results"])

@@ -114,9 +114,14 @@ class _ConnectionScoped:
         super().__init__(*args, **kwargs)
         self.connection_id = connection_id
 
+    # A document line's account: only accounts it can post to (refs.admin reads `postable`).
+    postable_only = False
+
     def get_url(self):
-        query = urlencode({AUTOCOMPLETE_CONNECTION_PARAM: self.connection_id})
-        return f"{super().get_url()}?{query}"
+        query = {AUTOCOMPLETE_CONNECTION_PARAM: self.connection_id}
+        if self.postable_only:
+            query["postable"] = "1"
+        return f"{super().get_url()}?{urlencode(query)}"
 
 
 class ConnectionAutocompleteSelect(_ConnectionScoped, AutocompleteSelect):
@@ -140,6 +145,8 @@ class ConnectionScopedFields:
             kwargs["widget"] = widget(
                 db_field, self.admin_site, using=kwargs.get("using"), connection_id=connection.pk
             )
+            if db_field.name == "account" and getattr(self, "postable_accounts", False):
+                kwargs["widget"].postable_only = True
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
@@ -848,6 +855,9 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
                 {
                     "model": spec.line_model_class,
                     "spec": spec,
+                    # An invoice's or a bill's line books sales or costs; a journal's may be
+                    # the bank.
+                    "postable_accounts": bool(spec.party),
                     "fields": tuple(f.name for f in spec.line_fields),
                     "autocomplete_fields": tuple(
                         f.name for f in spec.line_fields if f.kind in _REFS
