@@ -18,6 +18,7 @@ from tests.factories import (
     AccountFactory,
     ConnectionFactory,
     CustomerFactory,
+    SubsidiaryFactory,
     TaxRateFactory,
     TrackingOptionFactory,
     invoice_data,
@@ -117,7 +118,6 @@ def test_the_form_offers_only_the_chosen_connections_refs_through_autocomplete(
     assert urls == {f"/admin/autocomplete/?connection={maple.pk}"}
     for field in (
         "customer",
-        "subsidiaries",
         "lines-0-account",
         "lines-0-item",
         "lines-0-tax_rate",
@@ -301,8 +301,13 @@ def test_the_change_form_previews_the_exact_request_body(admin_client, maple):
     page = admin_client.get(reverse("admin:pushes_invoice_change", args=[invoice.pk]))
     html = page.content.decode()
 
-    shown = re.search(r'<pre class="invoice-payload">(.*?)</pre>', html, re.S).group(1)
-    assert json.loads(unescape(shown)) == expected
+    shown = re.search(r'<pre class="record-payload">(.*?)</pre>', html, re.S).group(1)
+    # Folded, with each referenced record's name beside its id (not part of the body).
+    assert "<summary>Show what will be sent</summary>" in html
+    account = invoice.lines.get().account
+    assert f'"id": "{account.remote_id}"    ← {account.name}' in unescape(shown)
+    body = re.sub(r"    ← .*$", "", unescape(shown), flags=re.M)
+    assert json.loads(body) == expected
     assert "Request body (POST /v2/accounting/invoices)" in html
     assert 'data-total="total">CAD 201.00<' in html
     # Xero's push rules were never fetched for this connection: it is not called ready.
@@ -358,8 +363,8 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     url = reverse("admin:pushes_invoice_changelist")
 
     page = admin_client.get(url).content.decode()
-    assert '<span class="push-state push-state--blue">Ready to push</span>' in page
-    assert '<span class="push-state push-state--green">Pushed</span>' in page
+    assert re.search(r'class="push-state push-state--blue"[^>]*>Ready to push</span>', page)
+    assert re.search(r'class="push-state push-state--green"[^>]*>Pushed</span>', page)
 
     def listed(**params):
         response = admin_client.get(url, params)
@@ -372,3 +377,17 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     assert listed(push_state="pushed") == ["INV-2"]
     assert listed(push_state="ready") == ["INV-1"]
     assert listed(connection__id__exact=maple.pk) == ["INV-1", "INV-2"]
+
+
+def test_a_field_the_accounting_system_lacks_is_not_offered(admin_client):
+    # Xero has no subsidiaries to choose, even when the mirror lists the company as one.
+    xero = ConnectionFactory(business_name="One Company Ltd", service_name="xero")
+    SubsidiaryFactory(connection=xero)
+    page = admin_client.get(f"{ADD}?connection={xero.pk}").content.decode()
+    assert 'name="subsidiaries"' not in page
+    netsuite = ConnectionFactory(business_name="Group Inc", service_name="oracleNetsuite")
+    page = admin_client.get(f"{ADD}?connection={netsuite.pk}").content.decode()
+    assert 'name="subsidiaries"' not in page  # none mirrored: nothing to choose from
+    SubsidiaryFactory(connection=netsuite)
+    page = admin_client.get(f"{ADD}?connection={netsuite.pk}").content.decode()
+    assert 'name="subsidiaries"' in page
