@@ -94,6 +94,9 @@ class Field:
     # The fields (besides the connection) within which the value must be unique, e.g.
     # ("vendor",): a vendor's invoice numbers. None: no uniqueness rule.
     unique_within: tuple[str, ...] | None = None
+    # The accounting systems (Railz serviceName) that have the field; empty: every one. The
+    # composer does not offer it for the others.
+    providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class DocumentSpec:
     # `data` giving that operation's `data`): ("update", ...) for invoice payments.
     bodies: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = ()
     # The composer's live figures as lines are typed (a static path; "" for none).
-    script: str = "pushes/invoice_totals.js"
+    script: str = "pushes/record_totals.js"
     # For a type that is also reference data: the dotted path of the service that composes a
     # change to a mirrored row, `(data_type=, row_id=, connection=, user=) -> record`; the
     # composer opens it for `?edits=<row id>`.

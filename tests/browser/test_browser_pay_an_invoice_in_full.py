@@ -40,7 +40,7 @@ def test_pay_an_invoice_in_full_and_watch_it_succeed(page, push_emulator):
     pick(page, "#id_customer", customer.name, customer.name)
     pick(page, "#id_account", bank.name, bank.name)
     page.locator("#id_date").fill("2026-11-20")
-    page.locator("#id_currency").fill(invoice.currency)
+    page.locator("#id_currency").select_option(invoice.currency)
     # Choosing the invoice pays it in full, and the total follows the lines.
     pick(page, "#id_lines-0-document", invoice.name, invoice.name)
     expect(page.locator("#id_lines-0-amount")).to_have_value(due)
@@ -49,12 +49,12 @@ def test_pay_an_invoice_in_full_and_watch_it_succeed(page, push_emulator):
     page.get_by_role("button", name="Save and continue editing").click()
 
     payment = InvoicePayment.objects.get(customer=customer)
-    expect(page.locator(".invoice-payload")).to_contain_text(f'"id": "{invoice.remote_id}"')
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Ready to push")
+    expect(page.locator(".record-payload")).to_contain_text(f'"id": "{invoice.remote_id}"')
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Ready to push")
     page.locator("[data-push-button=create]").click()
     expect(page.locator(".rp-confirm__form")).to_contain_text("will be created in xero")
     page.locator("[data-push-confirm]").click()
     page.wait_for_url(f"**/admin/pushes/invoicepayment/{payment.pk}/change/")
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Pushed", timeout=30_000)
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Pushed", timeout=30_000)
     invoice.refresh_from_db()
     assert invoice.amount_due == 0 and invoice.document_status == "paid"

@@ -146,17 +146,20 @@ class RecordKit:
         """The first row a line points at (a document's account, a payment's document)."""
         return next(f for f in self.spec.line_fields if f.kind.one_row)
 
-    def row(self, spec_field: Field, connection, *, line: bool = False, party=None):
-        """A mirrored row `spec_field` may point at, of `connection` (and of `party`)."""
+    def row(self, spec_field: Field, connection, *, line: bool = False, party=None, currency="CAD"):
+        """A mirrored row `spec_field` may point at, of `connection` (and of `party`; a
+        document in `currency`)."""
         column = self.spec.column(spec_field, line=line)
         if spec_field.kind is Kind.LINK:
             return factories.open_document_factory(column.related_model)(
-                connection=connection, party=party
+                connection=connection, party=party, currency=currency
             )
         limits = column.get_limit_choices_to() or {}
         return _FACTORIES[column.related_model.__name__](connection=connection, **limits)
 
-    def line(self, connection, *, party=None, side: str = "debit", **overrides) -> LineData:
+    def line(
+        self, connection, *, party=None, currency="CAD", side: str = "debit", **overrides
+    ) -> LineData:
         """A complete line: every number it needs, its account or document, a description.
         A journal line takes its amount on `side` (debit or credit)."""
         values: dict[str, Any] = {}
@@ -166,14 +169,14 @@ class RecordKit:
             elif f.name == "description":
                 values[f.name] = "Roasting services"
             elif f.name == "account" or (f.kind is Kind.LINK and f.name not in overrides):
-                values[f.name] = self.row(f, connection, line=True, party=party)
+                values[f.name] = self.row(f, connection, line=True, party=party, currency=currency)
         # What other types' lines have (an account, for a payment) is not this line's.
         values.update({name: v for name, v in overrides.items() if name in self.line_names})
         return LineData(**values)
 
-    def lines(self, connection, *, party=None, **overrides) -> list[LineData]:
+    def lines(self, connection, *, party=None, currency="CAD", **overrides) -> list[LineData]:
         """Lines that make a record ready: one, and for a journal its balancing credit."""
-        lines = [self.line(connection, party=party, **overrides)]
+        lines = [self.line(connection, party=party, currency=currency, **overrides)]
         if "credit" in self.line_names:
             balancing = {**overrides, "description": "Balancing"}
             lines.append(self.line(connection, party=party, side="credit", **balancing))
@@ -234,7 +237,8 @@ class RecordKit:
                 elif f.kind is Kind.DATE:
                     line_extra[f.name] = dt.date(2026, 11, 2)
         if spec.has_lines:
-            values["lines"] = self.lines(connection, party=who, **line_extra)
+            currency = overrides.get("currency") or "CAD"
+            values["lines"] = self.lines(connection, party=who, currency=currency, **line_extra)
         values["status"] = "ready"
         values.update(overrides)
         return RecordData(connection=connection, **values)
