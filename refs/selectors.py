@@ -89,3 +89,45 @@ def connection_ref_counts(*, connection: Connection) -> list[tuple[str, int, int
         )
         for model in REF_MODELS
     ]
+
+
+# A sync run's status as a bookkeeper reads it on the connection's page.
+_PROGRESS_STATE = {
+    SyncRun.Status.RUNNING: "syncing",
+    SyncRun.Status.SUCCEEDED: "done",
+    SyncRun.Status.FAILED: "failed",
+    SyncRun.Status.NOT_READY: "failed",
+    SyncRun.Status.UNSUPPORTED: "not offered",
+}
+
+
+def connection_sync_progress(*, connection: Connection, since=None) -> list[dict]:
+    """Each reference type's state in the newest sync of one connection, in sync order.
+
+    With `since` (when a sync was asked for), a type with no run started since then is still
+    waiting its turn; without it, each type shows its last run.
+    """
+    runs = SyncRun.objects.filter(connection=connection, data_type__in=list(REF_TYPES))
+    if since is not None:
+        runs = runs.filter(started_at__gte=since)
+    latest = {}
+    for run in runs.order_by("data_type", "-started_at", "-pk"):
+        latest.setdefault(run.data_type, run)
+    progress = []
+    for data_type, ref_type in REF_TYPES.items():
+        run = latest.get(data_type)
+        row = {"type": data_type, "label": ref_type.label, "state": "waiting", "reason": ""}
+        if run is not None:
+            row["state"] = _PROGRESS_STATE.get(run.status, run.status)
+            row["counts"] = {
+                name: getattr(run, name)
+                for name in ("created", "updated", "unchanged", "archived", "skipped")
+            }
+            if run.status == SyncRun.Status.NOT_READY:
+                row["reason"] = f"{run.error or 'not ready'}; a retry is scheduled".lstrip("; ")
+            elif run.status == SyncRun.Status.FAILED:
+                row["reason"] = run.error or "the accounting system refused"
+        elif since is None:
+            row["state"] = "never synced"
+        progress.append(row)
+    return progress
