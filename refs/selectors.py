@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Max, Q, QuerySet, Value
 
 from refs.mapping import REF_TYPES
@@ -131,3 +133,47 @@ def connection_sync_progress(*, connection: Connection, since=None) -> list[dict
             row["state"] = "never synced"
         progress.append(row)
     return progress
+
+
+def item_line_defaults(*, item: Item, side: str) -> dict:
+    """What choosing `item` puts on a line, from the mirror: its description, unit price,
+    account and tax rate on the `side` the document takes ("sales" for what is sold, the
+    item's invoiceItem; "purchase" for what is bought, its billItem). A reference the mirror
+    no longer offers (archived, never synced) is left out rather than filled."""
+    if side == "sales":
+        return {
+            "description": item.description,
+            "unit_price": item.unit_price,
+            "account": item.account if item.account and not item.account.is_archived else None,
+            "tax_rate": item.tax_rate if item.tax_rate and not item.tax_rate.is_archived else None,
+        }
+    if side != "purchase":
+        raise ValueError(f"side must be sales or purchase; got {side!r}")
+    # The mirror keeps the purchase side as Railz sent it, in the row's raw record.
+    bought = (item.raw or {}).get("billItem") or {}
+    if not isinstance(bought, dict):
+        bought = {}
+
+    def ref(model: type[RefRecord], key: str):
+        remote = bought.get(key) or {}
+        remote_id = remote.get("id") if isinstance(remote, dict) else None
+        if not remote_id:
+            return None
+        return (
+            refs_for_connection(connection=item.connection_id, model=model)
+            .filter(remote_id=str(remote_id))
+            .first()
+        )
+
+    price = bought.get("unitPrice")
+    try:
+        unit_price = Decimal(str(price)) if price not in (None, "") else None
+    except ArithmeticError:
+        unit_price = None
+    description = bought.get("description")
+    return {
+        "description": description if isinstance(description, str) else "",
+        "unit_price": unit_price,
+        "account": ref(Account, "accountRef"),
+        "tax_rate": ref(TaxRate, "taxRateRef"),
+    }
