@@ -343,7 +343,7 @@ def connections_for_invoice() -> list[ConnectionChoice]:
     choices = []
     for connection in Connection.objects.exclude(status=Connection.Status.REMOVED):
         reason = ""
-        if not connection.can_push:
+        if not connection.can_queue:  # a disconnected one pauses: its records still queue
             detail = f" ({connection.disconnect_reason})" if connection.disconnect_reason else ""
             reason = (
                 f"{connection.status}{detail}: Railz reaches the accounting system only "

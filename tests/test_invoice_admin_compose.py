@@ -78,10 +78,10 @@ def invoice_post(*, lines: list[dict], initial: int = 0, **values) -> dict:
 
 
 def test_add_asks_for_the_connection_first(admin_client, maple):
-    closed = ConnectionFactory(
-        business_name="Old Mill Bakery",
-        status="disconnected",
-        disconnect_reason="expiredCredentials",
+    closed = ConnectionFactory(business_name="Old Mill Bakery", status="pending")
+    # Disconnected by the business: its invoices queue behind a pause until it reconnects.
+    paused = ConnectionFactory(
+        business_name="Paused Pantry", status="disconnected", disconnect_reason="expiredCredentials"
     )
 
     page = admin_client.get(reverse("admin:pushes_invoice_add")).content.decode()
@@ -91,17 +91,18 @@ def test_add_asks_for_the_connection_first(admin_client, maple):
     assert "Old Mill Bakery" in page
     assert f"?connection={closed.pk}" not in page
     assert (
-        "Not available: disconnected (expiredCredentials): Railz reaches the accounting system "
-        "only through an active connection"
+        "Not available: pending: Railz reaches the accounting system only through an active "
+        "connection"
     ) in page
+    assert f'href="/admin/pushes/invoice/add/?connection={paused.pk}"' in page
 
 
 def test_an_inactive_connection_cannot_be_chosen_by_url(admin_client):
-    closed = ConnectionFactory(business_name="Old Mill Bakery", status="disconnected")
+    closed = ConnectionFactory(business_name="Old Mill Bakery", status="removed")
 
     page = admin_client.get(f"{ADD}?connection={closed.pk}").content.decode()
 
-    assert "cannot take invoices now: it is disconnected" in page
+    assert "cannot take invoices now: it is removed" in page
     assert 'name="invoice_number"' not in page
 
 

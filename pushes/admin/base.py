@@ -532,7 +532,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         connection = _connection_from_query(request)
-        if connection is None or not connection.can_push:
+        if connection is None or not connection.can_queue:
             return self.choose_connection_view(request, chosen=connection)
         edits = request.GET.get("edits", "")
         if self.spec.from_mirror and edits.isdigit() and self.has_add_permission(request):
