@@ -44,6 +44,7 @@ bench: install
 	$(RUN_ENV) $(PY) manage.py bench_sync --customers 100000
 	$(RUN_ENV) $(PY) manage.py bench_push --invoices 500 --connections 5 --workers 2
 	$(RUN_ENV) $(PY) manage.py bench_pages --scale 0.1 --runs 5
+	$(RUN_ENV) $(PY) manage.py bench_batch --customers 1000 --journal-entries 1000 --workers 2
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py bench_lines
 	$(RUN_ENV) $(PY) manage.py bench_sheets

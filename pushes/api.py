@@ -402,7 +402,7 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
 
     filterset_class = filters.PushRequestFilter
     pagination_class = NewestFirstCursorPagination
-    search_fields = ("=push_communication_id", "=provider_record_id")
+    search_fields = ("=push_communication_id", "=batch_id", "=provider_record_id")
 
     def get_queryset(self):
         queryset = PushRequest.objects.select_related("content_type", "requested_by")

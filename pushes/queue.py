@@ -13,18 +13,21 @@ from django_q.tasks import async_task
 __all__ = [
     "GROUP",
     "PUSH_OPTIONS_TASK",
+    "RECONCILE_MANY_TASK",
     "RECONCILE_TASK",
     "SUBMIT_TASK",
     "WEBHOOK_TASK",
     "enqueue_push_options_refresh",
     "enqueue_push_reconcile",
     "enqueue_push_submit",
+    "enqueue_pushes_reconcile",
     "enqueue_webhook_apply",
 ]
 
 GROUP = "pushes"
 SUBMIT_TASK = "pushes.tasks.push_submit_task"
 RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
+RECONCILE_MANY_TASK = "pushes.tasks.pushes_reconcile_these_task"
 WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
 PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
 
@@ -38,6 +41,16 @@ def enqueue_push_submit(push_request_id: int) -> str:
 def enqueue_push_reconcile(push_request_id: int) -> str:
     return async_task(
         RECONCILE_TASK, push_request_id, task_name=f"reconcile {push_request_id}", group=GROUP
+    )
+
+
+def enqueue_pushes_reconcile(push_request_ids: list[int]) -> str:
+    """One reconciliation of several unknown pushes (a batch whose answer was lost)."""
+    return async_task(
+        RECONCILE_MANY_TASK,
+        list(push_request_ids),
+        task_name=f"reconcile {len(push_request_ids)} pushes from {push_request_ids[0]}",
+        group=GROUP,
     )
 
 

@@ -468,6 +468,7 @@ class PushRequestSerializer(serializers.ModelSerializer):
             "state",
             "provider_record_id",
             "push_communication_id",
+            "batch_id",
             "source_object_ids",
             "validation_errors",
             "response_code",

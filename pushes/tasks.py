@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 
 from pushes.models import PushRequest, WebhookEvent
-from pushes.services import alerts, connection_pauses, reconcile
+from pushes.services import alerts, batches, connection_pauses, reconcile
 from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
 from refs.models import Connection
@@ -28,9 +28,13 @@ EXPIRE_WAIT_SECONDS = 30
 
 
 def push_submit_task(push_request_id: int) -> str:
-    """Send one queued push and record Railz's answer."""
-    push = services.push_request_submit(push_request_id=push_request_id)
-    return f"push {push_request_id}: {push.state if push else 'not queued, skipped'}"
+    """Send one queued push (in a batch with its queued siblings where Railz takes batches of
+    its type) and record Railz's answer."""
+    push = batches.push_submit(push_request_id=push_request_id)
+    if push is None:
+        return f"push {push_request_id}: not queued (sent in a batch or cancelled), skipped"
+    batch = f" in batch {push.batch_id}" if push.batch_id else ""
+    return f"push {push_request_id}: {push.state}{batch}"
 
 
 def push_reconcile_task(push_request_id: int) -> str:
@@ -39,6 +43,15 @@ def push_reconcile_task(push_request_id: int) -> str:
     if push is None:
         return f"push {push_request_id} no longer exists"
     return reconcile.push_reconcile(push=push)
+
+
+def pushes_reconcile_these_task(push_request_ids: list[int]) -> str:
+    """Settle the unknown pushes of one batch together: one push log, one read per record."""
+    pushes = PushRequest.objects.filter(pk__in=push_request_ids, state=PushRequest.State.UNKNOWN)
+    result = reconcile.pushes_reconcile(
+        pushes=pushes.select_related("connection"), source=services.Source.SYSTEM
+    )
+    return f"{result.asked} unknown push(es) looked at, {result.done} settled"
 
 
 def webhook_event_apply_task(webhook_event_id: int) -> str:

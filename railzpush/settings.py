@@ -274,6 +274,13 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
+# Queued pushes of a type Railz takes in batches (customers, vendors, journal entries), to one
+# connection, are sent together as one batch call of at most PUSH_BATCH_MAX_ITEMS; the first of
+# them waits at most PUSH_BATCH_WAIT_SECONDS for others to join. Off: one call per record (a
+# connection can also be switched off on its own page).
+PUSH_BATCH_ENABLED = env_bool("PUSH_BATCH_ENABLED", True)
+PUSH_BATCH_MAX_ITEMS = env_int("PUSH_BATCH_MAX_ITEMS", 100, minimum=1)
+PUSH_BATCH_WAIT_SECONDS = env_float("PUSH_BATCH_WAIT_SECONDS", 1.0, minimum=0)
 # A connection whose accounting system answered this many server errors (5xx) to pushes
 # within PUSH_PAUSE_ERROR_WINDOW_SECONDS is paused, and resumed by itself after
 # PUSH_PAUSE_RETRY_SECONDS (a push then tries again; another run of errors pauses it again).

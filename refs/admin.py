@@ -262,9 +262,14 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "disconnect_reason",
         "base_currency",
         "last_synced_at",
+        "batch_pushes",
         "reference_data",
     )
-    readonly_fields = fields
+    # Everything comes from Railz except whether pushes to it go out in batches.
+    readonly_fields = tuple(f for f in fields if f != "batch_pushes")
+
+    def has_change_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_queryset(self, request):
         latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-started_at", "-pk")

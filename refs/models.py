@@ -63,6 +63,12 @@ class Connection(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # When a sync of this connection last finished without error.
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Pushes of types Railz takes in batches go out together (PUSH_BATCH_ENABLED permitting);
+    # off, each record is one call, e.g. for a provider that handles batches badly.
+    batch_pushes = models.BooleanField(
+        default=True,
+        help_text="Send customers, vendors and journal entries to this connection in batches.",
+    )
 
     objects = ConnectionQuerySet.as_manager()
 

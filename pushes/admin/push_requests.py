@@ -257,7 +257,12 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         "connection",
     )
     list_select_related = ("connection", "content_type", "requested_by")
-    search_fields = ("=push_communication_id", "=object_id", "=provider_record_id")
+    search_fields = (
+        "=push_communication_id",
+        "=batch_id",
+        "=object_id",
+        "=provider_record_id",
+    )
     show_full_result_count = False
     date_hierarchy = "created_at"
     actions = (
@@ -282,6 +287,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
                     "reconcile_reason",
                     "reconcile_note",
                     "push_communication_id",
+                    "batch_id",
                     "source_object_ids",
                     "response_code",
                     "requested_on",

@@ -84,6 +84,8 @@ class PushRequest(models.Model):
 
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
     push_communication_id = models.CharField(max_length=64, blank=True)
+    # Railz's batchId when this push went out as one item of a batch call (with its siblings).
+    batch_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     requested_on = models.DateTimeField(null=True, blank=True)
     completed_on = models.DateTimeField(null=True, blank=True)
     response_code = models.PositiveIntegerField(null=True, blank=True)

@@ -770,6 +770,8 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
     requested_on = _parse_time(item.get("requestedOn"))
     if requested_on and not push.requested_on:
         fields["requested_on"] = requested_on
+    if isinstance(item.get("batchId"), str) and not push.batch_id:
+        fields["batch_id"] = item["batchId"][:64]  # an item of a batch adopted by reconciling
     try:
         if status == "pending":
             if push.state == State.PENDING:
@@ -847,6 +849,19 @@ class PollResult:
     errors: list[str] = field(default_factory=list)
 
 
+# Pending pushes that all went out in at most this many batches are asked about by batchId
+# (a short answer each); otherwise one call lists the connection's pushes.
+POLL_BY_BATCH_MAX = 3
+
+
+def _status_batches(pushes: list[PushRequest]) -> list[str | None]:
+    """The pushStatus calls that cover `pushes`: one per batchId, or [None] for one call."""
+    batch_ids = {p.batch_id for p in pushes if p.operation != "delete"}
+    if "" in batch_ids or len(batch_ids) > POLL_BY_BATCH_MAX:
+        return [None]
+    return sorted(batch_ids)
+
+
 def pushes_poll_connection(
     *,
     connection: Connection,
@@ -869,10 +884,11 @@ def pushes_poll_connection(
     client = _client(client)
     items: dict[str, dict] = {}
     if any(p.operation != "delete" for p in pushes):
-        body = client.push_status(connection_uuid=connection.connection_uuid)
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and item.get("pushCommunicationId"):
-                items[item["pushCommunicationId"]] = item
+        for batch_id in _status_batches(pushes):
+            body = client.push_status(connection_uuid=connection.connection_uuid, batch_id=batch_id)
+            for item in body.get("data") or []:
+                if isinstance(item, dict) and item.get("pushCommunicationId"):
+                    items[item["pushCommunicationId"]] = item
     if any(p.operation == "delete" for p in pushes):
         body = client.delete_status(connection_uuid=connection.connection_uuid)
         for item in body.get("data") or []:

@@ -555,6 +555,9 @@ def pushes_reconcile(
             if not settled or not waiting:
                 break
         result.calls += len(reader.synced) + len(reader.reads)
+        # A batch's webhook is kept under its batchId: once its items are adopted, it applies.
+        for batch_id in sorted({p.batch_id for p in group if p.state != State.UNKNOWN} - {""}):
+            webhook_events_apply_waiting(push_communication_id=batch_id)
         for push in group:
             if push.state == State.UNKNOWN:
                 result.skipped.append(f"#{push.pk}: {push.reconcile_note}")

@@ -21,28 +21,27 @@ from django.utils import timezone
 from railzpush.emulator import background, records, rules, webhooks
 from railzpush.emulator.models import EmuConnection, EmuPush
 from railzpush.emulator.responses import dumps
+from railzpush.railz.datatypes import DATA_TYPES
 
 COMPLETE_BATCH = 100
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates pushed as yyyy-mm-dd are read back as date-times, as Railz's GET shapes declare them.
 DATE_FIELDS = {"postedDate", "dueDate", "paymentDate", "issueDate", "expiryDate", "date"}
 DOCUMENT_TYPES = {"invoices", "bills", "invoiceCreditNotes", "billCreditNotes"}
-# Batch-update items name their target with a plain string, not a {"id"} object.
-BATCH_TARGET_FIELDS = {
-    "customers": "customerRef",
-    "vendors": "vendorRef",
-    "accounts": "accountRef",
-    "journalEntries": "journalEntryRef",
-    "bankTransactions": "bankTransactionRef",
-}
 
 
 def communication_id() -> str:
     return secrets.token_hex(12)
 
 
+def _batch_target(data_type: str) -> str:
+    """The plain-string key a batch-update item names its target by (`customerRef`)."""
+    entry = DATA_TYPES.get(data_type)
+    return entry.batch_target if entry is not None else ""
+
+
 def batch_target(data_type: str, item: dict) -> str:
-    name = BATCH_TARGET_FIELDS.get(data_type)
+    name = _batch_target(data_type)
     if name and isinstance(item.get(name), str):
         return item[name]
     for key, value in item.items():
@@ -201,7 +200,7 @@ def _apply(push: EmuPush, data: dict, label: str) -> tuple[rules.Verdict, list[s
         return verdict, [push.record_id]
     previous = json.loads(record.body)
     if push.operation == "batch_update":
-        data = {k: v for k, v in data.items() if k != BATCH_TARGET_FIELDS.get(push.data_type)}
+        data = {k: v for k, v in data.items() if k != _batch_target(push.data_type)}
     else:
         # A PUT replaces the record's fields; what the provider owns (id, status) stays.
         previous = {k: previous[k] for k in ("id", "status") if k in previous}

@@ -67,12 +67,13 @@ def push_event(push: EmuPush, *, status: str | None = None) -> dict:
     return data
 
 
-def batch_event(pushes: list[EmuPush]) -> dict:
+def batch_event(pushes: list[EmuPush], *, status: str | None = None) -> dict:
+    """The `batchPush` event of one batch; its `batch[]` in the order of the request."""
     first = pushes[0]
     connection = first.connection
     items = []
     for push in pushes:
-        item = push_event(push)
+        item = push_event(push, status=status)
         for key in ("event", "connectionId", "businessName", "serviceName"):
             item.pop(key)
         items.append(item)
@@ -97,11 +98,13 @@ def push_completed(*, push: EmuPush) -> None:
         if any(s.status == EmuPush.PENDING for s in siblings):
             return
         events = [batch_event(siblings)]
+        earlier = batch_event(siblings, status=EmuPush.PENDING)
     else:
         events = [push_event(push)]
-        if faults_for(push.connection.connection_uuid).out_of_order_webhooks:
-            # A later state delivered before an earlier one: the receiver must not go back.
-            events.append(push_event(push, status=EmuPush.PENDING))
+        earlier = push_event(push, status=EmuPush.PENDING)
+    if faults_for(push.connection.connection_uuid).out_of_order_webhooks:
+        # A later state delivered before an earlier one: the receiver must not go back.
+        events.append(earlier)
     events_send(
         events=events,
         connection_uuid=push.connection.connection_uuid,
