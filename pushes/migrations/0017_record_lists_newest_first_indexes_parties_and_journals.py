@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0015_record_lists_newest_first_indexes'),
+        ('pushes', '0016_push_batch_id'),
         ('refs', '0002_tracking_every_row_is_choosable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
