@@ -25,6 +25,7 @@ from django.utils import timezone
 from pushes.models import PushEvent, PushHourCount, PushRequest
 from pushes.push_counts import COUNT_COLUMNS, hour_of
 from pushes.push_selectors import PUSH_PERMISSION, PausedConnection, connections_paused
+from pushes.refusals import Refusal, refusals_by_push, refusals_in_words
 from railzpush.railz.datatypes import DATA_TYPES
 from refs.mapping import REF_TYPES
 from refs.models import Connection, SyncRun
@@ -50,17 +51,40 @@ class Badge:
     tone: str
 
 
+# The words of the records' own states (pushes.selectors.PushState), so a push and its record
+# read alike everywhere; the step in brackets says where a push in progress is.
 BADGES: dict[str, Badge] = {
-    State.QUEUED: Badge("queued", "Queued", "◷", "blue"),
-    State.SUBMITTING: Badge("submitting", "Sending", "↻", "blue"),
-    State.PENDING: Badge("pending", "Pending", "◷", "blue"),
-    State.SUCCESS: Badge("success", "Success", "✓", "green"),
-    State.FAILED: Badge("failed", "Failed", "✕", "red"),
-    State.REJECTED: Badge("rejected", "Rejected", "⊘", "red"),
+    State.QUEUED: Badge("queued", "Pushing (queued)", "◷", "blue"),
+    State.SUBMITTING: Badge("submitting", "Pushing (sending)", "↻", "blue"),
+    State.PENDING: Badge("pending", "Pushing (sent, awaiting the answer)", "◷", "blue"),
+    State.SUCCESS: Badge("success", "Pushed", "✓", "green"),
+    State.FAILED: Badge("failed", "Push failed", "✕", "red"),
+    State.REJECTED: Badge("rejected", "Push failed (refused by Railz)", "⊘", "red"),
     State.UNKNOWN: Badge("unknown", "Outcome unknown", "?", "red"),
     State.CANCELLED: Badge("cancelled", "Cancelled", "■", "grey"),
-    "stuck": Badge("stuck", "Pending too long", "⚠", "orange"),
+    "stuck": Badge("stuck", "Pushing too long", "⚠", "orange"),
 }
+
+# What each state means and what to do, for the legend beside lists and on the dashboard.
+STATE_LEGEND: tuple[tuple[str, str], ...] = (
+    ("Draft", "Being written; not checked in full, never pushed."),
+    ("Ready to push", "Complete and checked; push it when you are ready."),
+    ("Pushing", "Sent or about to be; the accounting system's answer is awaited."),
+    ("Pushed", "In the accounting system as it is here."),
+    ("Changed since push", "Edited after it was pushed: push an update to send the change."),
+    (
+        "Push failed",
+        "The accounting system (or Railz) refused it: the reason is at the field concerned. "
+        "Correct it and push again.",
+    ),
+    (
+        "Outcome unknown",
+        "The answer was lost, so it may or may not be in the accounting system. It is never "
+        "sent again on its own: railzpush checks Railz's log; if that cannot tell, open the "
+        "push and adopt the matching record or mark it never received.",
+    ),
+    ("Deleted in the accounting system", "Removed there; kept here with its history."),
+)
 
 # Icons for the invoice's own push state (pushes.selectors.PushState keys).
 RECORD_ICONS = {
@@ -293,13 +317,14 @@ def rate_budget_usage(*, connections: list[Connection], clock: float | None = No
 # --- failures that need a person --------------------------------------------------------------
 
 
-def push_problem_in_words(push: PushRequest, *, now: datetime | None = None) -> str:
-    """Why the push needs a person, in the provider's words where it gave any."""
-    errors = "; ".join(
-        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-        for e in push.validation_errors or []
-        if isinstance(e, dict) and e.get("message")
-    )
+def push_problem_in_words(
+    push: PushRequest, *, now: datetime | None = None, refusals: list[Refusal] | None = None
+) -> str:
+    """Why the push needs a person: the provider's refusals by field label, with the records
+    they reference named (`refusals`, from `refusals_by_push` for a whole list at once)."""
+    if refusals is None and push.validation_errors:
+        refusals = refusals_in_words(push)
+    errors = " ".join(refusal.words for refusal in refusals or ())
     if errors:
         return errors
     if push.reconcile_note:
@@ -367,6 +392,7 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
         .order_by("-created_at", "-pk")[:limit]
     )
     stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
+    refusals = refusals_by_push(pushes)
     failures = []
     for push in pushes:
         stuck = push.state == State.PENDING and push.sent_at and push.sent_at < stuck_before
@@ -375,7 +401,7 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
             Failure(
                 push=push,
                 badge=BADGES["stuck"] if stuck else push_badge(push.state),
-                message=push_problem_in_words(push, now=now),
+                message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, [])),
                 record_label=str(record)
                 if record is not None
                 else f"{push.data_type} #{push.object_id}",
@@ -689,13 +715,18 @@ class PushHistoryRow:
 
 def record_push_history(*, record: Any, limit: int = 20) -> list[PushHistoryRow]:
     """The record's pushes, newest first, each with its state and what went wrong if it did."""
-    pushes = PushRequest.objects.for_record(record).order_by("-created_at", "-pk")[:limit]
+    pushes = list(
+        PushRequest.objects.for_record(record)
+        .select_related("connection")
+        .order_by("-created_at", "-pk")[:limit]
+    )
     now = timezone.now()
+    refusals = refusals_by_push(pushes)
     return [
         PushHistoryRow(
             push=push,
             badge=push_badge(push.state),
-            message=push_problem_in_words(push, now=now)
+            message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, []))
             if push.state not in (State.SUCCESS, State.QUEUED, State.CANCELLED)
             else "",
             url=reverse("admin:pushes_pushrequest_change", args=[push.pk]),

@@ -101,7 +101,9 @@ def _push_plan_for(
     entry = data_type(pushable.data_type)
     connection = record.connection
     service_name = connection.service_name
-    if not connection.can_push:
+    # A connection Railz reports disconnected or expired is paused, not refused: the push
+    # queues and waits for the business to reconnect it (see services.connection_pauses).
+    if not connection.can_queue:
         return _refuse(
             record,
             f"The connection {connection} is {connection.status}; records can only be "

@@ -359,7 +359,8 @@ def record_check(
             f"{spec.a_label} stays with the connection it was composed for; create a new "
             f"{spec.label.lower()} for another connection.",
         )
-    if not connection.can_push:
+    # A connection Railz reports disconnected or expired pauses: its records still queue.
+    if not connection.can_queue:
         checked.need(
             "connectionUuid",
             "activeConnection",

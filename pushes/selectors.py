@@ -10,7 +10,22 @@ from enum import Enum
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
 
 from pushes.models import CURRENCY_MINOR_UNITS, PushableStatus
 from refs.models import Connection
@@ -27,7 +42,9 @@ __all__ = [
     "line_amounts",
     "record_push_state",
     "records_in_push_state",
+    "records_total_by_currency",
     "records_with_push_state",
+    "records_with_totals",
 ]
 
 ZERO = Decimal(0)
@@ -147,6 +164,8 @@ def records_with_push_state(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(
         latest_push_state=Subquery(latest.values("state")[:1]),
         latest_push_operation=Subquery(latest.values("operation")[:1]),
+        latest_push_by=Subquery(latest.values("requested_by__username")[:1]),
+        latest_push_at=Subquery(latest.values("created_at")[:1]),
     )
 
 
@@ -212,6 +231,96 @@ def records_in_push_state(queryset: QuerySet, *, state: str) -> QuerySet:
     return queryset.filter(conditions[state])
 
 
+_MONEY = DecimalField(max_digits=24, decimal_places=6)
+
+
+def _line_total(parent: str):
+    """One line's total in SQL, rounded per line to its record's currency as
+    `line_amounts` rounds it (amount and discount, then tax on what is left); a tax rate
+    without a known percentage adds no tax, as in `invoice_totals`."""
+    currency = f"{parent}__currency"
+    by_places: dict[int, list[str]] = {}
+    for code, places in CURRENCY_MINOR_UNITS.items():
+        if places != 2:
+            by_places.setdefault(places, []).append(code)
+    places = Case(
+        *(
+            When(**{f"{currency}__in": codes}, then=Value(n))
+            for n, codes in sorted(by_places.items())
+        ),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    zero = Value(ZERO, output_field=_MONEY)
+    gross = ExpressionWrapper(
+        Coalesce(F("quantity"), zero) * Coalesce(F("unit_amount"), zero), output_field=_MONEY
+    )
+    amount = Round(gross, places)
+    discount = Round(gross * Coalesce(F("discount_percentage"), zero) / HUNDRED, places)
+    rate = Coalesce(F("tax_rate__total_rate"), F("tax_rate__effective_rate"), zero)
+    tax = Round((amount - discount) * rate / HUNDRED, places)
+    return ExpressionWrapper(amount - discount + tax, output_field=_MONEY)
+
+
+def _quantized(amount: Decimal | float | None, currency: str) -> Decimal:
+    # SQLite sums decimals as floats: back to the currency's places.
+    return Decimal(str(amount or 0)).quantize(_places(currency), ROUND_HALF_UP)
+
+
+def records_with_totals(queryset: QuerySet, *, spec: Any) -> QuerySet:
+    """`queryset` with each record's `list_total` (its lines' total, rounded as the
+    composer rounds it), in the same query: a list stays one query however long."""
+    parent = spec.line_parent
+    lines = (
+        spec.line_model_class.objects.filter(**{parent: OuterRef("pk")})
+        .values(parent)
+        .annotate(total=Sum(_line_total(parent)))
+        .values("total")
+    )
+    return queryset.annotate(list_total=Subquery(lines[:1], output_field=_MONEY))
+
+
+def record_list_total(record: Any) -> Decimal:
+    """The `list_total` of a record from `records_with_totals`, in its currency's places."""
+    return _quantized(record.list_total, record.currency)
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    count: int
+    total: Decimal
+
+    @property
+    def shown(self) -> str:
+        return f"{self.currency} {self.total:,}".strip()
+
+
+def records_total_by_currency(queryset: QuerySet, *, spec: Any) -> list[CurrencyTotal]:
+    """What the records of `queryset` come to, per currency: two queries, whatever the
+    number of records."""
+    parent = spec.line_parent
+    counts = dict(
+        queryset.order_by()
+        .values_list("currency")
+        .annotate(n=Count("pk"))
+        .values_list("currency", "n")
+    )
+    totals = dict(
+        spec.line_model_class.objects.filter(**{f"{parent}__in": queryset.order_by().values("pk")})
+        .order_by()
+        .values_list(f"{parent}__currency")
+        .annotate(total=Sum(_line_total(parent)))
+        .values_list(f"{parent}__currency", "total")
+    )
+    return [
+        CurrencyTotal(
+            currency=currency or "", count=count, total=_quantized(totals.get(currency), currency)
+        )
+        for currency, count in sorted(counts.items(), key=lambda pair: pair[0] or "")
+    ]
+
+
 # The invoice's names, kept for the callers that speak of invoices.
 invoices_with_push_state = records_with_push_state
 invoice_push_state = record_push_state
@@ -234,7 +343,7 @@ def connections_for_invoice() -> list[ConnectionChoice]:
     choices = []
     for connection in Connection.objects.exclude(status=Connection.Status.REMOVED):
         reason = ""
-        if not connection.can_push:
+        if not connection.can_queue:  # a disconnected one pauses: its records still queue
             detail = f" ({connection.disconnect_reason})" if connection.disconnect_reason else ""
             reason = (
                 f"{connection.status}{detail}: Railz reaches the accounting system only "

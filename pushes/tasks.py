@@ -71,6 +71,15 @@ def push_options_refresh_task(connection_id: int) -> str:
     return f"{connection}: push rules kept for {len(kept)} data type and operation pair(s)"
 
 
+def connection_pauses_follow_status_task(connection_ids: list[int]) -> str:
+    """After a connections sync: pause the ones Railz reports disconnected or expired, resume
+    the ones it reports active again."""
+    paused, resumed = connection_pauses.connection_pauses_follow_status(
+        connection_ids=connection_ids
+    )
+    return f"{paused} connection(s) paused, {resumed} resumed"
+
+
 def push_options_refresh_all_task() -> str:
     """The daily refresh: queue a fetch of the push rules of every active connection."""
     queued = push_options_services.push_options_refresh_enqueue(

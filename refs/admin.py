@@ -9,15 +9,20 @@ connection are offered.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from refs.models import (
     Account,
@@ -40,6 +45,8 @@ from refs.services import connections_sync_enqueue
 # Beyond this many rows a changelist says "10,000+" instead of counting the whole table.
 COUNT_CAP = 10_000
 AUTOCOMPLETE_CONNECTION_PARAM = "connection"
+# The mirror is stale when its last good sync is older than this many sync intervals.
+STALE_AFTER_INTERVALS = 2
 
 
 class CappedCountPaginator(Paginator):
@@ -79,6 +86,42 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class BusinessFilter(admin.SimpleListFilter):
+    """One business's reference data at a time: customers of different businesses mixed
+    together help nobody. `all` shows every business's."""
+
+    title = "business"
+    parameter_name = "business"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        choices = [
+            (str(pk), name or uuid)
+            for pk, name, uuid in Connection.objects.exclude(
+                status=Connection.Status.REMOVED
+            ).values_list("pk", "business_name", "connection_uuid")
+        ]
+        return [*choices, (self.ALL, "All businesses")]
+
+    def choices(self, changelist):
+        # No "All" link of Django's own: without a choice the list opens on the remembered one.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value != self.ALL and value.isdigit():
+            return queryset.filter(connection_id=int(value))
+        return queryset
+
+
+BUSINESS_SESSION_KEY = "refs_business"
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -96,12 +139,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class RefAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "remote_id", "status", "connection", "archived_at", "synced_at")
-    list_filter = ("connection", "status", ArchivedFilter)
+    list_filter = (BusinessFilter, "status", ArchivedFilter)
     list_select_related = ("connection",)
     search_fields = ("name", "=remote_id")
     ordering = ("name",)
     readonly_fields = ("raw_pretty",)
     exclude = ("raw",)
+
+    def changelist_view(self, request, extra_context=None):
+        """Opens on the business chosen last (remembered for the session), or the first."""
+        chosen = request.GET.get(BusinessFilter.parameter_name)
+        if chosen:
+            request.session[BUSINESS_SESSION_KEY] = chosen
+            return super().changelist_view(request, extra_context)
+        remembered = request.session.get(BUSINESS_SESSION_KEY)
+        live = Connection.objects.exclude(status=Connection.Status.REMOVED)
+        if remembered != BusinessFilter.ALL and not (
+            remembered and remembered.isdigit() and live.filter(pk=int(remembered)).exists()
+        ):
+            first = live.order_by("business_name", "pk").values_list("pk", flat=True).first()
+            remembered = str(first) if first is not None else None
+        if remembered is None:
+            return super().changelist_view(request, extra_context)
+        query = request.GET.copy()
+        query[BusinessFilter.parameter_name] = remembered
+        return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
 
     @admin.display(description="Railz record")
     def raw_pretty(self, obj):
@@ -182,12 +244,26 @@ class PartyAdmin(RefAdmin):
         return format_html('<a href="{}?{}">Compose a change</a>', url, query)
 
 
+# Accounts a document's line cannot post to: the bank, and the control accounts of payables
+# and receivables the accounting system books itself.
+_NOT_POSTABLE_TYPES = ("payable", "receivable")
+
+
 @admin.register(Account)
 class AccountAdmin(RefAdmin):
     list_display = ("code", "name", "account_type", "classification", "status", "connection")
-    list_filter = ("connection", "status", ArchivedFilter, "classification", "account_type")
+    list_filter = (BusinessFilter, "status", ArchivedFilter, "classification", "account_type")
     search_fields = ("name", "^code", "=remote_id")
     ordering = ("code", "name")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        if _is_autocomplete(request) and request.GET.get("postable") == "1":
+            # A record's line: offer only what it can post to.
+            queryset = queryset.exclude(is_bank_account=True)
+            for word in _NOT_POSTABLE_TYPES:
+                queryset = queryset.exclude(account_type__icontains=word)
+        return queryset, distinct
 
 
 @admin.register(TaxRate)
@@ -199,20 +275,20 @@ class TaxRateAdmin(RefAdmin):
 @admin.register(Item)
 class ItemAdmin(RefAdmin):
     list_display = ("code", "name", "item_type", "unit_price", "status", "connection")
-    list_filter = ("connection", "status", ArchivedFilter, "item_type")
+    list_filter = (BusinessFilter, "status", ArchivedFilter, "item_type")
     search_fields = ("name", "^code", "=remote_id")
 
 
 @admin.register(TrackingCategory)
 class TrackingCategoryAdmin(RefAdmin):
     list_display = ("name", "category_type", "remote_id", "status", "connection")
-    list_filter = ("connection", "status", ArchivedFilter, "category_type")
+    list_filter = (BusinessFilter, "status", ArchivedFilter, "category_type")
 
 
 @admin.register(TrackingOption)
 class TrackingOptionAdmin(RefAdmin):
     list_display = ("__str__", "remote_id", "status", "connection", "archived_at")
-    list_filter = ("connection", "status", ArchivedFilter, "category__category_type")
+    list_filter = (BusinessFilter, "status", ArchivedFilter, "category__category_type")
     list_select_related = ("connection", "category")
     search_fields = ("name", "=remote_id", "category__name")
 
@@ -224,7 +300,7 @@ class TrackingOptionAdmin(RefAdmin):
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(RefAdmin):
     list_display = ("name", "method_type", "remote_id", "status", "connection")
-    list_filter = ("connection", "status", ArchivedFilter, "method_type")
+    list_filter = (BusinessFilter, "status", ArchivedFilter, "method_type")
 
 
 @admin.register(Subsidiary, Location)
@@ -243,11 +319,11 @@ class CurrencyAdmin(RefAdmin):
 class ConnectionAdmin(ReadOnlyAdmin):
     list_display = (
         "business_name",
-        "connection_uuid",
         "service_name",
         "status",
         "pushable",
-        "last_synced_at",
+        "freshness",
+        "last_sync",
         "last_run",
     )
     list_filter = ("status", "service_name")
@@ -285,6 +361,31 @@ class ConnectionAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description="can push")
     def pushable(self, obj):
         return obj.can_push
+
+    @admin.display(description="freshness", ordering="last_synced_at")
+    def freshness(self, obj):
+        """Whether the mirror can be trusted to compose with: synced within two intervals."""
+        if obj.last_synced_at is None:
+            words, tone = "Never synced", "red"
+        elif getattr(obj, "last_run_status", None) == SyncRun.Status.FAILED:
+            words, tone = "Last sync failed", "red"
+        elif timezone.now() - obj.last_synced_at > timedelta(
+            minutes=settings.REFS_SYNC_INTERVAL_MINUTES * STALE_AFTER_INTERVALS
+        ):
+            words, tone = "Stale", "orange"
+        else:
+            words, tone = "Fresh", "green"
+        return format_html('<span class="push-state push-state--{}">{}</span>', tone, words)
+
+    @admin.display(description="last sync", ordering="last_synced_at")
+    def last_sync(self, obj):
+        if obj.last_synced_at is None:
+            return "never"
+        return format_html(
+            '{} ago<span class="record-list__when">{}</span>',
+            timesince(obj.last_synced_at).split(",")[0],
+            f"{timezone.localtime(obj.last_synced_at):%-d %b %H:%M}",
+        )
 
     @admin.display(description="last sync run")
     def last_run(self, obj):

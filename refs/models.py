@@ -50,6 +50,12 @@ class Connection(models.Model):
         # No longer listed by GET /v2/connections.
         REMOVED = "removed"
 
+    # What Railz reports of a connection the business can bring back (it disconnected its
+    # books, or their authorisation expired): its pushes wait behind a pause until it is
+    # active again, instead of being refused. Pending (never connected) and removed (Railz no
+    # longer lists it) connections still refuse pushes: nothing would ever send them.
+    PAUSING_STATUSES = frozenset({Status.DISCONNECTED, Status.EXPIRED})
+
     connection_uuid = models.CharField(max_length=64, unique=True)
     business_uuid = models.CharField(max_length=64, blank=True)
     business_name = models.CharField(max_length=500, blank=True)
@@ -88,6 +94,11 @@ class Connection(models.Model):
         # Railz only reaches the accounting system through an active connection; anything
         # pushed to another would fail later and far from the person who composed it.
         return self.is_active
+
+    @property
+    def can_queue(self) -> bool:
+        """Pushes may be queued: it is active, or paused until the business reconnects it."""
+        return self.is_active or self.status in self.PAUSING_STATUSES
 
 
 class RefQuerySet(models.QuerySet):

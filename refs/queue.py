@@ -13,9 +13,11 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 __all__ = [
+    "PAUSES_TASK",
     "PUSH_OPTIONS_TASK",
     "RETRY_SCHEDULE_PREFIX",
     "SYNC_TASK",
+    "enqueue_connection_pauses_follow",
     "enqueue_connection_sync",
     "enqueue_push_options_fetch",
     "retry_schedule",
@@ -25,6 +27,9 @@ SYNC_TASK = "refs.tasks.connection_sync_task"
 RETRY_SCHEDULE_PREFIX = "refs: retry"
 # The push app's task that fetches one connection's push rules (pushOptions).
 PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
+# The push app's task that pauses the pushes of connections Railz now reports disconnected or
+# expired, and resumes the ones it reports active again.
+PAUSES_TASK = "pushes.tasks.connection_pauses_follow_status_task"
 
 
 def enqueue_connection_sync(*, connection_id: int, data_types: list[str] | None = None) -> str:
@@ -37,6 +42,15 @@ def enqueue_push_options_fetch(*, connection_id: int) -> str:
         PUSH_OPTIONS_TASK,
         connection_id,
         task_name=f"push options {connection_id}",
+        group="pushes",
+    )
+
+
+def enqueue_connection_pauses_follow(*, connection_ids: list[int]) -> str:
+    return async_task(
+        PAUSES_TASK,
+        connection_ids,
+        task_name=f"connection pauses {connection_ids[0]}+{len(connection_ids) - 1}",
         group="pushes",
     )
 

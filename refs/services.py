@@ -108,12 +108,14 @@ def connections_discover(*, client: RailzClient | None = None) -> SyncRun:
         existing = {
             c.connection_uuid: c for c in Connection.objects.filter(connection_uuid__in=rows)
         }
-        changed, created = [], []
+        changed, created, status_changed = [], [], []
         for uuid, fields in rows.items():
             connection = existing.get(uuid)
             if connection is None:
                 created.append(Connection(connection_uuid=uuid, **fields))
                 continue
+            if connection.status != fields.get("status", connection.status):
+                status_changed.append(connection.pk)
             if any(getattr(connection, name) != value for name, value in fields.items()):
                 for name, value in fields.items():
                     setattr(connection, name, value)
@@ -135,7 +137,24 @@ def connections_discover(*, client: RailzClient | None = None) -> SyncRun:
     _push_options_fetch_enqueue(
         uuids=[c.connection_uuid for c in (*created, *changed) if c.status == "active"]
     )
+    _connection_pauses_follow_enqueue(connection_ids=status_changed)
     return _run_finish(run, status=SyncRun.Status.SUCCEEDED)
+
+
+def _connection_pauses_follow_enqueue(*, connection_ids: list[int]) -> None:
+    """Hand the connections whose status changed to the push app, which pauses the pushes of
+    one Railz now reports disconnected or expired and resumes one it reports active again."""
+    if not connection_ids:
+        return
+
+    def send() -> None:
+        try:
+            queue.enqueue_connection_pauses_follow(connection_ids=connection_ids)
+        except Exception:
+            # A new push of a disconnected connection still pauses it; a person resumes it.
+            logger.exception("could not enqueue the pauses of connections %s", connection_ids)
+
+    transaction.on_commit(send)
 
 
 def _push_options_fetch_enqueue(*, uuids: list[str]) -> None:

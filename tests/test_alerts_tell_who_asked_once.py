@@ -59,7 +59,7 @@ def test_one_email_per_failed_push_with_the_refusal_in_words_and_a_link(asker):
     assert len(mail.outbox) == 1
     [message] = mail.outbox
     assert message.to == ["asker@example.com"]
-    assert "customerRef: Customer is inactive" in message.body
+    assert "Customer is inactive. Choose another customer" in message.body
     assert f"/admin/pushes/pushrequest/{push.pk}/change/" in message.body
     assert PushAlert.objects.filter(push=push).count() == 1
 

@@ -118,11 +118,14 @@ def test_failures_that_need_a_person_say_what_the_provider_said_and_link_record_
     assert total == 4
     assert [f.push.pk for f in failures] == [failed.pk, rejected.pk, stuck.pk, unknown.pk]
     by_pk = {f.push.pk: f for f in failures}
-    assert by_pk[failed.pk].message == ("invoiceNumber: Invoice number D-9 has already been used")
-    assert by_pk[failed.pk].badge.label == "Failed"
+    assert by_pk[failed.pk].message == (
+        "Invoice number D-9 has already been used. This number is already used in Xero for "
+        "this customer: choose another number, then push again."
+    )
+    assert by_pk[failed.pk].badge.label == "Push failed"
     assert "customerRef.id should not be empty" in by_pk[rejected.pk].message
     assert by_pk[unknown.pk].message == "Railz lists two pushes that could be this one."
-    assert by_pk[stuck.pk].badge.label == "Pending too long"
+    assert by_pk[stuck.pk].badge.label == "Pushing too long"
     assert "130 minutes ago" in by_pk[stuck.pk].message
     assert by_pk[failed.pk].record_url == reverse(
         "admin:pushes_invoice_change", args=[failed.object_id]
@@ -248,7 +251,7 @@ def test_the_admin_home_shows_the_dashboard_above_the_app_list(frozen, admin_cli
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="rp-dashboard"' in html and "customerRef: Customer is inactive" in html
+    assert 'id="rp-dashboard"' in html and "Customer is inactive. Choose another customer" in html
     assert html.index('id="rp-dashboard"') < html.index('class="app-pushes module')
     assert "<title>Push monitor | railzpush</title>" in html
     assert '<a href="/admin/">railzpush</a>' in html and "Django administration" not in html

@@ -102,7 +102,7 @@ def test_the_invoice_status_follows_its_latest_push(client, viewer, invoice, pus
     )
     body = client.get(url).json()
     assert (body["state"], body["label"], body["pushing"]) == ("failed", "Push failed", False)
-    assert body["history"][0]["message"] == "Customer is inactive"
+    assert body["history"][0]["message"].startswith("Customer is inactive. Check what the record")
 
 
 def test_pushing_by_url_without_the_permission_is_refused(client, viewer, invoice):

@@ -18,6 +18,7 @@ from tests.factories import (
     AccountFactory,
     ConnectionFactory,
     CustomerFactory,
+    SubsidiaryFactory,
     TaxRateFactory,
     TrackingOptionFactory,
     invoice_data,
@@ -77,10 +78,10 @@ def invoice_post(*, lines: list[dict], initial: int = 0, **values) -> dict:
 
 
 def test_add_asks_for_the_connection_first(admin_client, maple):
-    closed = ConnectionFactory(
-        business_name="Old Mill Bakery",
-        status="disconnected",
-        disconnect_reason="expiredCredentials",
+    closed = ConnectionFactory(business_name="Old Mill Bakery", status="pending")
+    # Disconnected by the business: its invoices queue behind a pause until it reconnects.
+    paused = ConnectionFactory(
+        business_name="Paused Pantry", status="disconnected", disconnect_reason="expiredCredentials"
     )
 
     page = admin_client.get(reverse("admin:pushes_invoice_add")).content.decode()
@@ -90,17 +91,18 @@ def test_add_asks_for_the_connection_first(admin_client, maple):
     assert "Old Mill Bakery" in page
     assert f"?connection={closed.pk}" not in page
     assert (
-        "Not available: disconnected (expiredCredentials): Railz reaches the accounting system "
-        "only through an active connection"
+        "Not available: pending: Railz reaches the accounting system only through an active "
+        "connection"
     ) in page
+    assert f'href="/admin/pushes/invoice/add/?connection={paused.pk}"' in page
 
 
 def test_an_inactive_connection_cannot_be_chosen_by_url(admin_client):
-    closed = ConnectionFactory(business_name="Old Mill Bakery", status="disconnected")
+    closed = ConnectionFactory(business_name="Old Mill Bakery", status="removed")
 
     page = admin_client.get(f"{ADD}?connection={closed.pk}").content.decode()
 
-    assert "cannot take invoices now: it is disconnected" in page
+    assert "cannot take invoices now: it is removed" in page
     assert 'name="invoice_number"' not in page
 
 
@@ -117,7 +119,6 @@ def test_the_form_offers_only_the_chosen_connections_refs_through_autocomplete(
     assert urls == {f"/admin/autocomplete/?connection={maple.pk}"}
     for field in (
         "customer",
-        "subsidiaries",
         "lines-0-account",
         "lines-0-item",
         "lines-0-tax_rate",
@@ -301,8 +302,13 @@ def test_the_change_form_previews_the_exact_request_body(admin_client, maple):
     page = admin_client.get(reverse("admin:pushes_invoice_change", args=[invoice.pk]))
     html = page.content.decode()
 
-    shown = re.search(r'<pre class="invoice-payload">(.*?)</pre>', html, re.S).group(1)
-    assert json.loads(unescape(shown)) == expected
+    shown = re.search(r'<pre class="record-payload">(.*?)</pre>', html, re.S).group(1)
+    # Folded, with each referenced record's name beside its id (not part of the body).
+    assert "<summary>Show what will be sent</summary>" in html
+    account = invoice.lines.get().account
+    assert f'"id": "{account.remote_id}"    ← {account.name}' in unescape(shown)
+    body = re.sub(r"    ← .*$", "", unescape(shown), flags=re.M)
+    assert json.loads(body) == expected
     assert "Request body (POST /v2/accounting/invoices)" in html
     assert 'data-total="total">CAD 201.00<' in html
     # Xero's push rules were never fetched for this connection: it is not called ready.
@@ -358,8 +364,8 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     url = reverse("admin:pushes_invoice_changelist")
 
     page = admin_client.get(url).content.decode()
-    assert '<span class="push-state push-state--blue">Ready to push</span>' in page
-    assert '<span class="push-state push-state--green">Pushed</span>' in page
+    assert re.search(r'class="push-state push-state--blue"[^>]*>Ready to push</span>', page)
+    assert re.search(r'class="push-state push-state--green"[^>]*>Pushed</span>', page)
 
     def listed(**params):
         response = admin_client.get(url, params)
@@ -372,3 +378,17 @@ def test_the_list_searches_filters_and_labels_the_push_state(admin_client, maple
     assert listed(push_state="pushed") == ["INV-2"]
     assert listed(push_state="ready") == ["INV-1"]
     assert listed(connection__id__exact=maple.pk) == ["INV-1", "INV-2"]
+
+
+def test_a_field_the_accounting_system_lacks_is_not_offered(admin_client):
+    # Xero has no subsidiaries to choose, even when the mirror lists the company as one.
+    xero = ConnectionFactory(business_name="One Company Ltd", service_name="xero")
+    SubsidiaryFactory(connection=xero)
+    page = admin_client.get(f"{ADD}?connection={xero.pk}").content.decode()
+    assert 'name="subsidiaries"' not in page
+    netsuite = ConnectionFactory(business_name="Group Inc", service_name="oracleNetsuite")
+    page = admin_client.get(f"{ADD}?connection={netsuite.pk}").content.decode()
+    assert 'name="subsidiaries"' not in page  # none mirrored: nothing to choose from
+    SubsidiaryFactory(connection=netsuite)
+    page = admin_client.get(f"{ADD}?connection={netsuite.pk}").content.decode()
+    assert 'name="subsidiaries"' in page

@@ -80,7 +80,9 @@ def test_the_change_form_renders_in_bounded_queries(
 ):
     url = reverse("admin:pushes_invoice_change", args=[crowded_invoice.pk])
 
-    with django_assert_max_num_queries(45):
+    # Constant in the number of lines and customers; a few go to naming the referenced
+    # records beside their ids in the request body, the last refusal and the currencies.
+    with django_assert_max_num_queries(50):
         page = admin_client.get(url).content.decode()
 
     assert "Customer 054321" in page  # the chosen customer is shown

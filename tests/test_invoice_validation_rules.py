@@ -264,17 +264,20 @@ def test_an_invoice_number_is_used_once_per_connection(connection):
     assert invoice_validate(invoice=first) == []
 
 
-def test_an_inactive_connection_cannot_take_a_ready_invoice():
-    disconnected = ConnectionFactory(
-        business_name="Old Mill Bakery", service_name="sageBusinessCloud", status="disconnected"
+def test_a_connection_railz_no_longer_lists_cannot_take_a_ready_invoice():
+    removed = ConnectionFactory(
+        business_name="Old Mill Bakery", service_name="sageBusinessCloud", status="removed"
     )
 
-    assert problems_of(invoice_data(connection=disconnected)) == {
+    assert problems_of(invoice_data(connection=removed)) == {
         "connectionUuid": (
-            "The connection Old Mill Bakery (sageBusinessCloud) is disconnected: invoices can "
+            "The connection Old Mill Bakery (sageBusinessCloud) is removed: invoices can "
             "only be pushed through an active connection."
         )
     }
+    # A disconnected one pauses instead: its invoices still queue and wait.
+    disconnected = ConnectionFactory(business_name="Old Mill Bakery 2", status="disconnected")
+    assert "connectionUuid" not in problems_of(invoice_data(connection=disconnected))
 
 
 def test_a_draft_may_be_incomplete_but_not_impossible(connection):

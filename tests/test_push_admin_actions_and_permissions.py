@@ -70,7 +70,7 @@ def test_staff_without_the_permission_see_pushes_but_no_actions(client, viewer, 
     page = client.get(reverse("admin:pushes_pushrequest_change", args=[push.pk]))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "customerRef: Customer is inactive" in text  # the reason, in words
+    assert "Customer is inactive. Choose another customer" in text  # the reason, in words
     assert "INV-A-1" in text  # the body sent
     assert "pending → failed" in text  # the timeline
 

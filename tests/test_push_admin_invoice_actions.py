@@ -9,7 +9,7 @@ from django.urls import reverse
 from pushes.models import PushRequest
 from tests.fixtures.emulator import DEMO_OLD_MILL, DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
-from tests.fixtures.pushes import ready_invoice
+from tests.fixtures.pushes import no_longer_listed, ready_invoice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("push_plain_static")]
 
@@ -26,7 +26,7 @@ def _with_invoice_access(user):
 def test_push_shows_what_will_happen_then_queues_only_what_can_go(client, push_staff):
     staff = _with_invoice_access(push_staff)
     good = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-ADM-1")
-    stuck = ready_invoice(connection_uuid=DEMO_OLD_MILL, number="INV-ADM-2")
+    stuck = no_longer_listed(ready_invoice(connection_uuid=DEMO_OLD_MILL, number="INV-ADM-2"))
     client.force_login(staff)
     selection = {"action": "push_records_action", "_selected_action": [good.pk, stuck.pk]}
 

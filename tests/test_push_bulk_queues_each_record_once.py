@@ -8,7 +8,7 @@ from pushes.services import push_requests
 from pushes.services.push_requests import pushes_request_bulk
 from tests.fixtures.emulator import DEMO_OLD_MILL, DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
-from tests.fixtures.pushes import ready_invoice
+from tests.fixtures.pushes import no_longer_listed, ready_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,15 +28,15 @@ def test_bulk_push_queues_each_ready_record_once_and_explains_the_rest(
     draft = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-B-DRAFT")
     type(draft).objects.filter(pk=draft.pk).update(status="draft")
     draft.refresh_from_db()
-    disconnected = ready_invoice(connection_uuid=DEMO_OLD_MILL, number="INV-B-OLD")
+    removed = no_longer_listed(ready_invoice(connection_uuid=DEMO_OLD_MILL, number="INV-B-OLD"))
 
-    result = pushes_request_bulk(records=[*ready, draft, disconnected], user=push_staff)
+    result = pushes_request_bulk(records=[*ready, draft, removed], user=push_staff)
 
     assert len(result.created) == 7
     assert sorted(enqueued) == sorted(p.pk for p in result.created)
     reasons = dict((record.pk, reason) for record, reason in result.refused)
     assert "draft" in reasons[draft.pk]
-    assert "disconnected" in reasons[disconnected.pk]
+    assert "removed" in reasons[removed.pk]
     assert PushRequest.objects.filter(state="queued").count() == 7
     assert all(p.events.filter(to_state="queued").count() == 1 for p in PushRequest.objects.all())
 

@@ -22,7 +22,7 @@ from pushes.tasks import webhook_event_apply_task
 from tests.fixtures.api import *  # noqa: F403
 from tests.fixtures.emulator import DEMO_NETSUITE, DEMO_OLD_MILL, DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
-from tests.fixtures.pushes import emulator_invoice_numbers, ready_invoice
+from tests.fixtures.pushes import emulator_invoice_numbers, no_longer_listed, ready_invoice
 
 CHANGELIST = "admin:pushes_invoice_changelist"
 INVOICES = "/api/v1/invoices/"
@@ -99,8 +99,10 @@ def test_a_provider_railz_cannot_delete_from_is_refused(push_staff):
 
 @pytest.mark.django_db
 def test_a_delete_needs_an_active_connection_and_no_push_in_flight(push_staff):
-    disconnected = _created(ready_invoice(connection_uuid=DEMO_OLD_MILL, number="DEL-5"))
-    plan = push_plan_for(record=disconnected, operation="delete", user=push_staff)
+    removed = no_longer_listed(
+        _created(ready_invoice(connection_uuid=DEMO_OLD_MILL, number="DEL-5"))
+    )
+    plan = push_plan_for(record=removed, operation="delete", user=push_staff)
     assert plan.refused and "can only be deleted through an active connection" in plan.reason
 
     invoice = _created(ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="DEL-6"))

@@ -56,14 +56,14 @@ def test_push_update_of_a_record_never_created_is_refused():
     assert plan.refused and "has not been created in quickbooks yet" in plan.reason
 
 
-def test_a_draft_or_a_disconnected_connection_is_refused():
+def test_a_draft_or_a_connection_railz_no_longer_lists_is_refused():
     invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="PL-6")
     type(invoice).objects.filter(pk=invoice.pk).update(status="draft")
     invoice.refresh_from_db()
     assert "still a draft" in push_plan_for(record=invoice).reason
     type(invoice).objects.filter(pk=invoice.pk).update(status="ready")
     invoice.refresh_from_db()
-    invoice.connection.status = "disconnected"
+    invoice.connection.status = "removed"
     invoice.connection.save()
     assert "only be pushed through an active connection" in push_plan_for(record=invoice).reason
 

@@ -126,16 +126,16 @@ def test_autocomplete_labels_tracking_options_with_their_category(refs_admin, cu
 def test_customer_changelist_renders_with_search_and_filters(refs_admin, customers, params):
     alpha, _ = customers
     response = refs_admin.get(
-        reverse("admin:refs_customer_changelist"), {"connection__id__exact": alpha.pk, **params}
+        reverse("admin:refs_customer_changelist"), {"business": alpha.pk, **params}
     )
     assert response.status_code == 200
 
 
 def test_customer_changelist_search_finds_by_email_and_remote_id(refs_admin, customers):
     url = reverse("admin:refs_customer_changelist")
-    page = refs_admin.get(url, {"q": "ap@acme.com"})
+    page = refs_admin.get(url, {"q": "ap@acme.com", "business": "all"})
     assert list(page.context["cl"].result_list.values_list("remote_id", flat=True)) == ["1"]
-    page = refs_admin.get(url, {"q": "4"})
+    page = refs_admin.get(url, {"q": "4", "business": "all"})
     assert list(page.context["cl"].result_list.values_list("remote_id", flat=True)) == ["4"]
 
 
@@ -147,7 +147,7 @@ def test_changelists_never_count_the_whole_table(
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        assert refs_admin.get(url).status_code == 200
+        assert refs_admin.get(url, follow=True).status_code == 200
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
 
@@ -170,7 +170,7 @@ def test_changelists_never_count_the_whole_table(
     ],
 )
 def test_every_reference_changelist_renders_read_only(refs_admin, customers, model):
-    response = refs_admin.get(reverse(f"admin:refs_{model}_changelist"), {"q": "a"})
+    response = refs_admin.get(reverse(f"admin:refs_{model}_changelist"), {"q": "a"}, follow=True)
     assert response.status_code == 200
     assert reverse(f"admin:refs_{model}_changelist") + "add/" not in response.content.decode()
 
@@ -216,3 +216,48 @@ def test_autocomplete_pages_without_counting_the_whole_connection(refs_admin, tw
     second = autocomplete(refs_admin, "pager", connection=alpha.pk, page=2).json()
     assert [r["text"] for r in second["results"]] == [f"Pager {n}" for n in range(20, 25)]
     assert second["pagination"]["more"] is False
+
+
+def test_reference_lists_open_on_one_business_and_remember_the_choice(refs_admin, customers):
+    alpha, beta = customers
+    url = reverse("admin:refs_customer_changelist")
+    first = refs_admin.get(url)
+    assert first.status_code == 302 and "business=" in first["Location"]
+    shown = refs_admin.get(first["Location"])
+    connections = {row.connection_id for row in shown.context["cl"].result_list}
+    assert len(connections) == 1
+
+    refs_admin.get(url, {"business": beta.pk})
+    # Chosen once, the business stays chosen, for every reference list.
+    assert refs_admin.get(url)["Location"].endswith(f"business={beta.pk}")
+    assert refs_admin.get(reverse("admin:refs_account_changelist"))["Location"].endswith(
+        f"business={beta.pk}"
+    )
+    everything = refs_admin.get(url, {"business": "all"})
+    assert {r.connection_id for r in everything.context["cl"].result_list} == {alpha.pk, beta.pk}
+
+
+def test_a_lines_account_autocomplete_offers_only_accounts_a_line_can_post_to(
+    refs_admin, customers
+):
+    alpha, _ = customers
+    from tests.factories import AccountFactory
+
+    AccountFactory(connection=alpha, name="Sales - Wholesale", account_type="Income")
+    AccountFactory(
+        connection=alpha, name="Operating bank", account_type="Bank", is_bank_account=True
+    )
+    AccountFactory(connection=alpha, name="Trade payables", account_type="Accounts Payable")
+    AccountFactory(connection=alpha, name="Trade receivables", account_type="Accounts Receivable")
+    query = {
+        "app_label": "pushes",
+        "model_name": "invoiceline",
+        "field_name": "account",
+        "term": "",
+        "connection": alpha.pk,
+        "postable": "1",  # what a document line's account autocomplete asks
+    }
+    found = refs_admin.get(reverse("admin:autocomplete"), query).json()
+    names = " ".join(r["text"] for r in found["results"])
+    assert "Sales - Wholesale" in names
+    assert "bank" not in names and "payables" not in names and "receivables" not in names

@@ -24,10 +24,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from pushes import registry
@@ -38,7 +40,7 @@ from pushes.admin.push_requests import (
     push_records_action,
     push_update_action,
 )
-from pushes.models import PushableStatus
+from pushes.models import PushableStatus, PushRequest
 from pushes.payloads import record_request_body
 from pushes.push_options_selectors import (
     provider_label,
@@ -47,13 +49,17 @@ from pushes.push_options_selectors import (
     push_rules_unchecked,
 )
 from pushes.push_selectors import connections_paused
+from pushes.refusals import Refusal, reference_names, refusals_in_words
 from pushes.selectors import (
     PushState,
     connections_for_invoice,
     invoice_totals,
+    record_list_total,
     record_push_state,
     records_in_push_state,
+    records_total_by_currency,
     records_with_push_state,
+    records_with_totals,
 )
 from pushes.services.push_options import push_options_refresh
 from pushes.services.records import (
@@ -68,7 +74,7 @@ from pushes.spec import DocumentSpec, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
-from refs.models import Connection
+from refs.models import Connection, Currency
 from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
@@ -83,6 +89,15 @@ ACCOUNTING_FIELDS = (
     "payload_preview",
 )
 _REFS = (Kind.REF, *_MANY)
+_REFUSED = (PushRequest.State.FAILED, PushRequest.State.REJECTED)
+
+
+def _totalled(spec) -> bool:
+    """Whether a list totals the type's records: documents with lines and amounts."""
+    return spec.totals and spec.has_lines
+
+
+_ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -99,9 +114,14 @@ class _ConnectionScoped:
         super().__init__(*args, **kwargs)
         self.connection_id = connection_id
 
+    # A document line's account: only accounts it can post to (refs.admin reads `postable`).
+    postable_only = False
+
     def get_url(self):
-        query = urlencode({AUTOCOMPLETE_CONNECTION_PARAM: self.connection_id})
-        return f"{super().get_url()}?{query}"
+        query = {AUTOCOMPLETE_CONNECTION_PARAM: self.connection_id}
+        if self.postable_only:
+            query["postable"] = "1"
+        return f"{super().get_url()}?{urlencode(query)}"
 
 
 class ConnectionAutocompleteSelect(_ConnectionScoped, AutocompleteSelect):
@@ -125,7 +145,37 @@ class ConnectionScopedFields:
             kwargs["widget"] = widget(
                 db_field, self.admin_site, using=kwargs.get("using"), connection_id=connection.pk
             )
+            if db_field.name == "account" and getattr(self, "postable_accounts", False):
+                kwargs["widget"].postable_only = True
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+def last_refusals(record) -> list[Refusal]:
+    """What the accounting system refused at the record's latest push, while it is the latest;
+    read once per page and kept on the record."""
+    if record is None or record.pk is None:
+        return []
+    if not hasattr(record, "_last_refusals"):
+        latest = (
+            PushRequest.objects.for_record(record)
+            .select_related("connection")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        failed = latest is not None and latest.state in _REFUSED
+        record._last_refusals = refusals_in_words(latest) if failed else []
+    return record._last_refusals
+
+
+def show_refusals(form: forms.BaseForm, refusals: list[Refusal]) -> None:
+    """Each refusal at its field of an unbound form, as an error the page shows there."""
+    if not refusals:
+        return
+    if form._errors is None:
+        form._errors, form.cleaned_data = ErrorDict(), {}
+    for refusal in refusals:
+        name = refusal.field_name if refusal.field_name in form.fields else None
+        form.add_error(name, f"Refused at the last push: {refusal.words}")
 
 
 def _given(cleaned: dict, spec_field) -> object:
@@ -222,6 +272,45 @@ class RecordForm(forms.ModelForm):
             self.instance.connection = self.connection
         # The line formset checks the whole record, and needs this form to do it.
         self.instance._record_form = self
+        connection = self.instance.connection if self.instance.connection_id else None
+        self._offer_the_business_currencies(connection)
+        party = registry.for_model(self._meta.model).spec.party
+        if party in self.fields:
+            # record_totals.js takes the currency from the party chosen here.
+            self.fields[party].widget.attrs["data-party"] = "1"
+        if not self.is_bound and self.instance.pk is None:
+            self._default_values(connection)
+        if not self.is_bound:
+            refused = [r for r in last_refusals(self.instance) if r.line is None]
+            show_refusals(self, refused)
+
+    def _default_values(self, connection) -> None:
+        """What a new document usually says: a draft, dated today, in the business's currency
+        (the party's, once chosen, in the page)."""
+        self.initial.setdefault("status", PushableStatus.DRAFT)
+        if "posted_date" in self.fields:
+            self.initial.setdefault("posted_date", timezone.localdate())
+        if "currency" in self.fields and connection is not None and connection.base_currency:
+            self.initial.setdefault("currency", connection.base_currency)
+
+    def _offer_the_business_currencies(self, connection) -> None:
+        """The currency is one of the business's currencies, when the mirror knows them."""
+        if "currency" not in self.fields or connection is None:
+            return
+        codes = [
+            code
+            for code in Currency.objects.filter(connection=connection, archived_at__isnull=True)
+            .exclude(code="")
+            .values_list("code", flat=True)
+        ]
+        if not codes:
+            return
+        current = self.instance.currency
+        if current and current not in codes:
+            codes.append(current)  # a stored value stays choosable
+        self.fields["currency"].widget = forms.Select(
+            choices=[("", "—"), *((code, code) for code in sorted(set(codes)))]
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -235,6 +324,13 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
     spec: DocumentSpec
     record_data: RecordData | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            for refusal in last_refusals(self.instance):
+                if refusal.line is not None and refusal.line < len(self.forms):
+                    show_refusals(self.forms[refusal.line], [refusal])
 
     def _line_forms(self) -> list[forms.Form]:
         kept = []
@@ -261,7 +357,7 @@ class RecordLineFormSet(forms.BaseInlineFormSet):
 
 class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
     formset = RecordLineFormSet
-    # Two lines of text in the line's first row (invoice.css lays a line out in two rows).
+    # Two lines of text in the line's first row (record.css lays a line out in two rows).
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 1
     min_num = 0
@@ -322,6 +418,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     )
     has_push_permission = has_push_permission
     change_form_template = "admin/pushes/record/change_form.html"
+    change_list_template = "admin/pushes/record/change_list.html"
     readonly_fields = (
         "connection_name",
         "totals",
@@ -341,8 +438,13 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         # events. Each type names its own script (invoice totals, a journal's balance).
         script = (self.spec.script,) if self.spec.script else ()
         return super().media + forms.Media(
-            css={"all": ("pushes/invoice.css",)},
-            js=("admin/js/vendor/jquery/jquery.min.js", "admin/js/jquery.init.js", *script),
+            css={"all": ("pushes/record.css",)},
+            js=(
+                "admin/js/vendor/jquery/jquery.min.js",
+                "admin/js/jquery.init.js",
+                *script,
+                "pushes/record_composer.js",
+            ),
         )
 
     # --- pages ----------------------------------------------------------------------------
@@ -371,11 +473,18 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
                     paused.resume_url,
                 ),
             )
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and _totalled(self.spec):
+            # What the filtered list comes to, per currency (not only the page shown).
+            response.context_data["list_totals"] = records_total_by_currency(
+                changelist.queryset, spec=self.spec
+            )
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         connection = _connection_from_query(request)
-        if connection is None or not connection.can_push:
+        if connection is None or not connection.can_queue:
             return self.choose_connection_view(request, chosen=connection)
         edits = request.GET.get("edits", "")
         if self.spec.from_mirror and edits.isdigit() and self.has_add_permission(request):
@@ -439,7 +548,8 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related(*self.spec.related)
-        return records_with_push_state(queryset)
+        queryset = records_with_push_state(queryset)
+        return records_with_totals(queryset, spec=self.spec) if _totalled(self.spec) else queryset
 
     def has_delete_permission(self, request, obj=None):
         # The push history would go with it, and the accounting system would keep its copy.
@@ -462,10 +572,46 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         return record
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets + (self.change_fieldsets if obj is not None else ())
+        connection = obj.connection if obj is not None else _connection_from_query(request)
+        absent = self._fields_not_offered(connection)
+        fieldsets = tuple(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in absent)})
+            for title, options in self.fieldsets
+        )
+        return fieldsets + (self.change_fieldsets if obj is not None else ())
+
+    def _fields_not_offered(self, connection) -> set[str]:
+        """Fields the business's accounting system does not have: declared for other systems
+        only (subsidiaries on Xero), or optional lists of references of which the mirror
+        holds none."""
+        if connection is None:
+            return set()
+        spec = self.spec
+        absent = set()
+        for spec_field in spec.fields:
+            if spec_field.providers and connection.service_name not in spec_field.providers:
+                absent.add(spec_field.name)
+                continue
+            if spec_field.kind not in _MANY:
+                continue
+            model = spec.column(spec_field).related_model
+            if not model.objects.filter(connection=connection).exists():
+                absent.add(spec_field.name)
+        return absent
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         connection = obj.connection if obj is not None else _connection_from_query(request)
+        if "fields" not in kwargs:
+            absent = self._fields_not_offered(connection)
+            kwargs["exclude"] = [*(kwargs.get("exclude") or ()), *absent]
+        return self._record_form(request, obj, change, connection=connection, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The fieldsets above the lines; the rest (totals, accounting system) come after them.
+        context["lead_fieldsets"] = len(self.fieldsets)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _record_form(self, request, obj, change, *, connection, **kwargs):
         kwargs["formfield_callback"] = partial(
             self.formfield_for_dbfield, request=request, connection=connection
         )
@@ -516,6 +662,44 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    # --- list columns ---------------------------------------------------------------------
+
+    def document(self, obj):
+        return str(obj)
+
+    def party_name(self, obj):
+        party = getattr(obj, self.spec.party)
+        name = (party.name or party.remote_id) if party is not None else "—"
+        # Which business's books: under the party, so the list needs no column for it.
+        return format_html(
+            '{}<span class="record-list__business">{}</span>', name, obj.connection.business_name
+        )
+
+    @admin.display(description="date", ordering="posted_date")
+    def document_date(self, obj):
+        return f"{obj.posted_date:%-d %b %Y}" if obj.posted_date else "—"
+
+    @admin.display(description="total", ordering="list_total")
+    def list_total(self, obj):
+        if obj.list_total is None:
+            return "—"
+        return format_html(
+            '<span class="record-list__money">{} {}</span>',
+            obj.currency or "",
+            f"{record_list_total(obj):,}",
+        )
+
+    @admin.display(description="last push", ordering="latest_push_at")
+    def last_push(self, obj):
+        if obj.latest_push_at is None:
+            return "never pushed"
+        who = obj.latest_push_by or "automatic"
+        return format_html(
+            '{}<span class="record-list__when">{}</span>',
+            who,
+            f"{timezone.localtime(obj.latest_push_at):%-d %b %H:%M}",
+        )
+
     # --- read-only fields -----------------------------------------------------------------
 
     @admin.display(description="connection")
@@ -525,8 +709,16 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     @admin.display(description="push state", ordering="last_pushed_at")
     def push_state(self, obj):
         state = record_push_state(obj)
+        status_url = reverse(f"pushes-{self.opts.model_name}-push-status", args=[obj.pk])
+        # record_list_live.js follows a record that is pushing until its outcome arrives.
         return format_html(
-            '<span class="push-state push-state--{}">{}</span>', state.colour, state.label
+            '<span class="push-state push-state--{}" data-state="{}" data-status-url="{}" '
+            'data-record="{}">{}</span><span class="record-list__why" data-why></span>',
+            state.colour,
+            state.key,
+            status_url,
+            obj,
+            state.label,
         )
 
     @admin.display(description="totals")
@@ -541,7 +733,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
             ("Total", totals.total, "total", ""),
         )
         return format_html(
-            '<table class="invoice-totals" data-currency="{}">{}</table>',
+            '<table class="record-totals" data-currency="{}">{}</table>',
             totals.currency,
             format_html_join(
                 "",
@@ -552,9 +744,20 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
 
     @admin.display(description="ready to push")
     def ready_to_push(self, obj):
+        refused = last_refusals(obj)
+        if refused:
+            # Whatever railzpush checks, the accounting system has the last word.
+            unchanged = obj.latest_push_state in _REFUSED and not self._changed_since_refusal(obj)
+            return format_html(
+                '<p class="record-refused">{}</p><ul class="record-problems">{}</ul>',
+                "No: the accounting system refused the last push"
+                + (" and the record has not changed since." if unchanged else ".")
+                + " Correct what it says at the fields marked, then push again.",
+                format_html_join("", "<li>{}</li>", ((r.words,) for r in refused)),
+            )
         notes = format_html_join(
             "",
-            '<p class="invoice-unchecked">{}</p>',
+            '<p class="record-unchecked">{}</p>',
             ((note.message,) for note in record_notes(record=obj)),
         )
         return format_html("{}{}", notes, self._readiness(obj))
@@ -569,18 +772,23 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         )
         if not problems:
             if unchecked:
-                return format_html('<p class="invoice-unchecked">{}</p>', unchecked)
+                return format_html('<p class="record-unchecked">{}</p>', unchecked)
             provider = provider_label(obj.connection.service_name)
             return f"Yes: every check passes, {provider}'s push rules included."
         listed = format_html(
-            '<ul class="invoice-problems">{}</ul>',
+            '<ul class="record-problems">{}</ul>',
             format_html_join(
                 "", "<li><code>{}</code> {}</li>", ((p.field, p.message) for p in problems)
             ),
         )
         if unchecked:
-            return format_html('{}<p class="invoice-unchecked">{}</p>', listed, unchecked)
+            return format_html('{}<p class="record-unchecked">{}</p>', listed, unchecked)
         return listed
+
+    @staticmethod
+    def _changed_since_refusal(obj) -> bool:
+        latest = obj.push_requests.order_by("-created_at", "-pk").values("payload_hash").first()
+        return bool(latest) and latest["payload_hash"] != obj.payload_hash
 
     @admin.display(description="provider rules")
     def provider_rules(self, obj):
@@ -595,10 +803,22 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         return f"pushOptions fetched {kept.fetched_at:%Y-%m-%d %H:%M} UTC (for the {operation})."
 
     def payload_preview(self, obj):
-        body = json.dumps(record_request_body(obj), indent=2, ensure_ascii=False)
+        body = record_request_body(obj)
+        names = reference_names(
+            data_type=self.spec.data_type, connection_id=obj.connection_id, body=body
+        )
+        lines = []
+        for line in json.dumps(body, indent=2, ensure_ascii=False).splitlines():
+            match = _ID_LINE.search(line)
+            name = names.get(match["id"]) if match else None
+            # The name beside the id: what a person recognises, where the provider needs ids.
+            lines.append(f"{line}    ← {name}" if name else line)
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
         return format_html(
-            '<pre class="invoice-payload">{}</pre><a href="{}">Open as JSON</a>', body, url
+            '<details class="record-payload-fold"><summary>Show what will be sent</summary>'
+            '<pre class="record-payload">{}</pre><a href="{}">Open as JSON</a></details>',
+            "\n".join(lines),
+            url,
         )
 
 
@@ -635,6 +855,9 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
                 {
                     "model": spec.line_model_class,
                     "spec": spec,
+                    # An invoice's or a bill's line books sales or costs; a journal's may be
+                    # the bank.
+                    "postable_accounts": bool(spec.party),
                     "fields": tuple(f.name for f in spec.line_fields),
                     "autocomplete_fields": tuple(
                         f.name for f in spec.line_fields if f.kind in _REFS
@@ -661,14 +884,23 @@ def record_admin(data_type: str) -> type[RecordAdmin]:
         "form": form,
         "inlines": inlines,
         "list_display": (
-            "__str__",
-            *((spec.party,) if spec.party else ()),
-            "connection",
-            *(("posted_date",) if dated else ()),
-            *(("due_date",) if spec.field_at("dueDate") else ()),
+            "document",
+            *(("party_name",) if spec.party else ("connection",)),
+            *(("document_date",) if dated else ()),
+            *(("list_total",) if _totalled(spec) else ()),
             "push_state",
-            "updated_at",
+            "last_push",
         ),
+        "list_display_links": ("document",),
+        # Named by the declaration: "invoice number", "customer".
+        "document": admin.display(
+            description=spec.field_at_name(spec.number).label.lower() if spec.number else "record",
+            ordering=spec.number or "pk",
+        )(lambda self, obj: RecordAdmin.document(self, obj)),
+        "party_name": admin.display(
+            description=spec.party_noun or spec.party or "party",
+            ordering=f"{spec.party}__name" if spec.party else None,
+        )(lambda self, obj: RecordAdmin.party_name(self, obj)),
         "list_select_related": spec.related,
         "list_filter": (
             "connection",

@@ -16,16 +16,22 @@ from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from pushes import registry
+from pushes.dashboard import push_badge
 from pushes.models import PushEvent, PushRequest
 from pushes.push_selectors import (
     PUSH_PERMISSION,
@@ -34,6 +40,7 @@ from pushes.push_selectors import (
     push_plan_for,
     pushes_stuck,
 )
+from pushes.refusals import refusals_by_push, refusals_in_words
 from pushes.services.identity import IDENTITY_FIELDS
 from pushes.services.push_requests import (
     PushRefused,
@@ -213,7 +220,7 @@ class StuckFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("stuck", "Pending too long"),
+            ("stuck", "Pushing too long"),
             ("unknown", "Outcome unknown"),
         ]
 
@@ -225,26 +232,57 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _errors_in_words(errors) -> str:
-    return "; ".join(
-        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-        for e in errors or []
-        if isinstance(e, dict)
-    )
+def _record_words(push: PushRequest, record) -> str:
+    """ "Invoice INV-1042 for Beacon Brewing", or its type and number when it is gone."""
+    if record is not None:
+        try:
+            return registry.for_model(record).describe(record)
+        except registry.UnknownPushable:
+            return str(record)
+    return f"{push.content_type.name} #{push.object_id}"
+
+
+class NamedRecordsChangeList(ChangeList):
+    """The push list names each push's record: one query per record type on the page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        wanted: dict[int, set[int]] = {}
+        for push in self.result_list:
+            wanted.setdefault(push.content_type_id, set()).add(push.object_id)
+        found = {}
+        for content_type_id, ids in wanted.items():
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+            if model is None:
+                continue
+            try:
+                party = registry.for_model(model).spec.party
+            except registry.UnknownPushable:
+                party = None
+            rows = model._default_manager.filter(pk__in=ids)
+            if party:
+                rows = rows.select_related(party)
+            found.update({(content_type_id, row.pk): row for row in rows})
+        refusals = refusals_by_push(self.result_list)
+        for push in self.result_list:
+            push._listed_record = found.get((push.content_type_id, push.object_id))
+            push._refusals = refusals.get(push.pk, [])
+
+
+def _errors_in_words(push: PushRequest) -> str:
+    refusals = getattr(push, "_refusals", None)
+    if refusals is None:
+        refusals = refusals_in_words(push)
+    return " ".join(refusal.words for refusal in refusals)
 
 
 @admin.register(PushRequest)
 class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
     list_display = (
-        "id",
         "record_link",
-        "connection",
         "operation",
-        "state",
-        "attempts",
-        "push_communication_id",
-        "created_at",
-        "completed_on",
+        "state_badge",
+        "asked_by",
         "problem",
     )
     list_filter = (
@@ -318,8 +356,26 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
 
     has_push_permission = has_push_permission
 
+    class Media:
+        css = {"all": ("pushes/record.css", "pushes/dashboard/dashboard.css")}
+
     def has_add_permission(self, request):
         return False
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or not obj.is_terminal:
+            return self.fieldsets
+        # A push that has ended is never attempted again: no "next attempt" to read.
+        return tuple(
+            (
+                title,
+                {
+                    **options,
+                    "fields": tuple(f for f in options["fields"] if f != "next_attempt_at"),
+                },
+            )
+            for title, options in self.fieldsets
+        )
 
     def has_change_permission(self, request, obj=None):
         # The history is never edited by hand; the actions go through the services.
@@ -328,12 +384,29 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_changelist(self, request, **kwargs):
+        return NamedRecordsChangeList
+
     # --- display ------------------------------------------------------------------------------
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: PushRequest):
+        return render_to_string("pushes/badge.html", {"badge": push_badge(obj.state)})
+
+    @admin.display(description="asked by", ordering="created_at")
+    def asked_by(self, obj: PushRequest):
+        who = obj.requested_by.get_username() if obj.requested_by else obj.get_source_display()
+        return format_html(
+            '{}<span class="record-list__when">{}</span>',
+            who,
+            f"{timezone.localtime(obj.created_at):%-d %b %H:%M}",
+        )
 
     @admin.display(description="record")
     def record_link(self, obj: PushRequest):
         model = obj.content_type.model_class()
-        label = f"{obj.content_type.name} #{obj.object_id}"
+        record = getattr(obj, "_listed_record", None)
+        label = _record_words(obj, record)
         if model is None:
             return label
         try:
@@ -347,8 +420,11 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="why")
     def problem(self, obj: PushRequest) -> str:
-        text = obj.reconcile_note or _errors_in_words(obj.validation_errors) or obj.last_error
-        return text[:120] + ("…" if len(text) > 120 else "")
+        refused = _errors_in_words(obj)
+        if refused:
+            return refused  # in full: the next step closes it
+        text = obj.reconcile_note or obj.last_error
+        return text[:160] + ("…" if len(text) > 160 else "")
 
     @admin.display(description="outcome")
     def outcome_in_words(self, obj: PushRequest) -> str:
@@ -363,7 +439,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
             "this is settled.",
             State.CANCELLED: "Cancelled before it was sent.",
         }[obj.state]
-        errors = _errors_in_words(obj.validation_errors)
+        errors = _errors_in_words(obj)
         return f"{words} {errors}" if errors else words
 
     @admin.display(description="body")

@@ -25,6 +25,7 @@ from django_q.conf import Conf
 from pushes.models import ConnectionPause, PushEvent, PushRequest
 from pushes.queue import enqueue_push_submit
 from railzpush.railz.errors import (
+    DISCONNECT_REASONS,
     ConnectionProblem,
     RailzError,
     RailzOutcomeUnknown,
@@ -32,6 +33,7 @@ from railzpush.railz.errors import (
     RailzServerError,
     connection_problem,
 )
+from refs.models import Connection
 
 logger = logging.getLogger("pushes")
 
@@ -140,6 +142,70 @@ def connection_pause_for_refusal(
         resume_after=problem.resume_after,
         push=push,
     )
+
+
+# How staff name the accounting systems in the pause's sentence; another shows as Railz names it.
+SERVICE_WORDS = {
+    "xero": "Xero",
+    "quickbooks": "QuickBooks",
+    "quickbooksDesktop": "QuickBooks Desktop",
+    "oracleNetsuite": "Oracle NetSuite",
+    "sageBusinessCloud": "Sage Business Cloud",
+    "sageIntacct": "Sage Intacct",
+    "dynamicsBusinessCentral": "Dynamics 365 Business Central",
+    "freshbooks": "FreshBooks",
+    "wave": "Wave",
+    "zohoBooks": "Zoho Books",
+}
+
+# The pauses a connection Railz reports active again lifts: the business reconnected it.
+RECONNECT_LIFTS = (Cause.AUTHORISATION, Cause.DISCONNECTED)
+
+
+def connection_status_problem(connection: Connection) -> ConnectionProblem | None:
+    """Why a connection Railz reports disconnected or expired cannot take pushes now, in words;
+    None when it is active (or refuses pushes outright: pending, removed)."""
+    if connection.is_active or not connection.can_queue:
+        return None
+    service = SERVICE_WORDS.get(connection.service_name, connection.service_name or "its books")
+    code = connection.disconnect_reason
+    if connection.status == Connection.Status.EXPIRED:
+        cause, words = Cause.AUTHORISATION, f"the authorisation of {service} expired"
+    elif code in DISCONNECT_REASONS and code != "disconnectedByCustomer":
+        cause, words = DISCONNECT_REASONS[code]
+    else:
+        cause, words = Cause.DISCONNECTED, f"the business disconnected {service} from Railz"
+    return ConnectionProblem(cause, f"{words} ({code})" if code else words)
+
+
+def connection_pause_for_status(connection: Connection) -> ConnectionPause | None:
+    """Pause a connection Railz reports disconnected or expired (or return its open pause), so
+    its queued and new pushes wait for the business to reconnect it; None when it is active."""
+    problem = connection_status_problem(connection)
+    if problem is None:
+        return None
+    return connection_pause(connection_id=connection.pk, cause=problem.cause, reason=problem.reason)
+
+
+def connection_pauses_follow_status(*, connection_ids: list[int]) -> tuple[int, int]:
+    """After a sync changed these connections' status: pause the ones Railz now reports
+    disconnected or expired, resume the ones it reports active again (pauses for a broken
+    authorisation or a disconnect only; a daily cap or server errors keep their own time).
+    Returns (paused, resumed)."""
+    paused = resumed = 0
+    for connection in Connection.objects.filter(pk__in=connection_ids):
+        if connection.is_active:
+            lifted = (
+                ConnectionPause.objects.open()
+                .filter(connection_id=connection.pk, cause__in=RECONNECT_LIFTS)
+                .exists()
+            )
+            if lifted:
+                connection_resume(connection_id=connection.pk)
+                resumed += 1
+        elif connection_pause_for_status(connection) is not None:
+            paused += 1
+    return paused, resumed
 
 
 def connection_resume(*, connection_id: int, user: Any = None) -> int:

@@ -49,6 +49,7 @@ from pushes.record_checks import unique_read_ahead
 from pushes.services.connection_pauses import (
     connection_pause_for_error,
     connection_pause_for_refusal,
+    connection_pause_for_status,
 )
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from railzpush.railz import (
@@ -239,6 +240,9 @@ def _new_push(
     """The unsaved row of a planned push and the first line of its timeline."""
     pushable = registry.for_model(record)
     connection = record.connection
+    if not connection.is_active:
+        # Railz reports it disconnected or expired: the push queues behind the pause.
+        connection_pause_for_status(connection)
     op = plan.operation
     body: dict[str, Any] = {"connectionUuid": connection.connection_uuid}
     if op == PushRequest.Operation.DELETE:
@@ -824,15 +828,58 @@ def push_apply_status(*, push: PushRequest, item: dict[str, Any], source: str) -
             then=_record_written if success else None,
         )
         if moved and not success:
-            # Refused for its connection's sake (authorisation): the pushes behind it wait.
-            connection_pause_for_refusal(
+            # Refused for its connection's sake (authorisation): the pushes behind it wait,
+            # and so does a new attempt of this one.
+            pause = connection_pause_for_refusal(
                 push=push, response_code=fields["response_code"], errors=fields["validation_errors"]
             )
+            if pause is not None:
+                _requeue_behind_pause(push, pause, source=source)
         return moved
     except IntegrityError:
         # The id already belongs to another push: never adopt it twice.
         logger.warning("push %s: %s is already another push's", push.pk, communication_id)
         return False
+
+
+def push_is_automatic_attempt(push: PushRequest) -> bool:
+    """Whether `push` is itself a new attempt railzpush queued on its own (of a push never
+    received, or refused while its connection was breaking): such a push is never queued
+    again automatically, so one send can never turn into a chain of them."""
+    return push.retry_of_id is not None and push.source == PushRequest.Source.SYSTEM
+
+
+def _requeue_behind_pause(push: PushRequest, pause: ConnectionPause, *, source: str) -> None:
+    """Queue a new attempt of `push`, which the accounting system refused for its connection's
+    sake (not its content), behind the connection's pause: Resume sends it once.
+
+    The refused push stays failed (a finished push never moves again); its outcome is known,
+    so nothing sent twice can come of it. Once only: a new attempt refused the same way is
+    left for a person to retry.
+    """
+    if push_is_automatic_attempt(push):
+        push_note(
+            push=push,
+            source=source,
+            message=(
+                "Not queued again automatically: it is already railzpush's own new attempt. "
+                "Retry it once the connection works again."
+            ),
+        )
+        return
+    try:
+        retry = push_request_retry(push=push, user=None, source=PushRequest.Source.SYSTEM)
+    except PushRefused as exc:
+        push_note(push=push, source=source, message=f"Not queued again: {exc}")
+        return
+    push_note(
+        push=push,
+        source=source,
+        message=(
+            f"Refused for the connection, not its content: queued again automatically as push "
+            f"#{retry.pk}, which waits for the connection to be resumed (Paused: {pause.reason})."
+        ),
+    )
 
 
 def _poll_interval(age_seconds: float) -> int:

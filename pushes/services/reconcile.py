@@ -59,6 +59,7 @@ from pushes.services.push_requests import (
     _transition,
     _window,
     push_apply_status,
+    push_is_automatic_attempt,
     push_note,
     push_request_retry,
     pushes_expire_leases,
@@ -440,12 +441,6 @@ def _not_listed(
     return f"Push #{push.pk}: {note}"
 
 
-def _auto_requeued(push: PushRequest) -> bool:
-    """Whether `push` is itself the automatic new attempt of a push never received."""
-    earlier = push.retry_of
-    return bool(earlier and (earlier.reconcile_evidence or {}).get("requeuedAs") == push.pk)
-
-
 def _settle_not_received(
     push: PushRequest, evidence: dict[str, Any], *, checks: list[str], note: str, source: str
 ) -> str:
@@ -454,11 +449,11 @@ def _settle_not_received(
         f"Railz's push log did not list it at 2 checks, {checks[0]} and {checks[1]} (pushes "
         f"listed for its window, all another's: {listed})."
     )
-    if not settings.PUSH_AUTO_REQUEUE_NOT_RECEIVED or _auto_requeued(push):
+    if not settings.PUSH_AUTO_REQUEUE_NOT_RECEIVED or push_is_automatic_attempt(push):
         why = (
             "PUSH_AUTO_REQUEUE_NOT_RECEIVED is off"
             if not settings.PUSH_AUTO_REQUEUE_NOT_RECEIVED
-            else "it is already the automatic new attempt of a push never received"
+            else "it is already railzpush's own new attempt of an earlier push"
         )
         message = (
             f"{note} {seen} It is not queued again automatically ({why}): check the "

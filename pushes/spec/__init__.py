@@ -81,6 +81,9 @@ class Field:
     # The fields (besides the connection) within which the value must be unique, e.g.
     # ("vendor",): a vendor's invoice numbers. None: no uniqueness rule.
     unique_within: tuple[str, ...] | None = None
+    # The accounting systems (Railz serviceName) that have the field; empty: every one. The
+    # composer does not offer it for the others.
+    providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ class DocumentSpec:
     # Lower-case noun for sentences about who the document is with ("customer").
     party_noun: str = ""
     # The composer's live figures as lines are typed (a static path; "" for none).
-    script: str = "pushes/invoice_totals.js"
+    script: str = "pushes/record_totals.js"
     # For a type that is also reference data: the dotted path of the service that composes a
     # change to a mirrored row, `(data_type=, row_id=, connection=, user=) -> record`; the
     # composer opens it for `?edits=<row id>`.

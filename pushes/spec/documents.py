@@ -26,7 +26,15 @@ DUE_DATE = Field("due_date", "dueDate", "Due date", Kind.DATE)
 CURRENCY = Field("currency", "currency", "Currency", Kind.CURRENCY)
 CURRENCY_RATE = Field("currency_rate", "currencyRate", "Currency rate", Kind.DECIMAL, positive=True)
 MEMO = Field("memo", "memo", "Memo")
-SUBSIDIARIES = Field("subsidiaries", "subsidiaryRefs", "Subsidiary", Kind.REFS)
+# Subsidiaries are an entity of the multi-entity systems; Xero or QuickBooks Online have one
+# company per connection and nothing to choose.
+SUBSIDIARIES = Field(
+    "subsidiaries",
+    "subsidiaryRefs",
+    "Subsidiary",
+    Kind.REFS,
+    providers=("oracleNetsuite", "sageIntacct", "dynamicsBusinessCentral"),
+)
 
 # A line's amounts and bookings: quantity and unit amount make it worth pushing.
 DESCRIPTION = Field("description", "description", "description")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from pushes.approval_selectors import approval_timeline
 from pushes.dashboard import (
     RECORD_ICONS,
+    STATE_LEGEND,
     dashboard_build,
     push_badge,
     push_exchanges,
@@ -182,3 +183,36 @@ def push_request_verbs(context, push):
 def push_request_exchanges(push):
     """Every HTTP exchange of the push with Railz, with the bodies sent and received."""
     return {"push": push, "events": push_exchanges(push=push)}
+
+
+@register.inclusion_tag("pushes/_state_legend.html")
+def push_state_legend():
+    """What each push state means and what to do: beside every list of states."""
+    return {"legend": STATE_LEGEND}
+
+
+@register.inclusion_tag("pushes/_compose_links.html", takes_context=True)
+def record_compose_links(context):
+    """ "New invoice", "New bill", ...: one button for every registered type the person may
+    add, in the registry's order."""
+    from pushes import registry
+
+    user = context["request"].user
+    links = []
+    for pushable in registry.pushables():
+        opts = pushable.model._meta
+        if user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+            links.append(
+                {
+                    "label": f"New {pushable.spec.label.lower()}",
+                    "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_add"),
+                    "list_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+                    "plural": pushable.spec.label_plural,
+                }
+            )
+    return {"links": links}
+
+
+@register.filter
+def make_list_of_one(value):
+    return [value]

@@ -178,3 +178,33 @@ def sync_refs(connection_uuid: str) -> None:
 
     connections_discover()
     connection_sync(connection=Connection.objects.get(connection_uuid=connection_uuid))
+
+
+# Boxes that scroll sideways inside a page that itself fits (a wide table in a narrow box).
+_SCROLLING_BOXES = """() => [...document.querySelectorAll("body *")]
+  .filter(e => ["auto", "scroll"].includes(getComputedStyle(e).overflowX)
+          && e.scrollWidth > e.clientWidth + 1 && e.clientHeight > 0)
+  .slice(0, 5)
+  .map(e => `${e.localName}${e.id ? "#" + e.id : ""}.${String(e.className).split(" ")[0]}`
+            + ` shows ${e.clientWidth} of ${e.scrollWidth} pixels`)
+"""
+
+
+def assert_nothing_scrolls_sideways(page) -> None:
+    """The page fits, and nothing in it hides columns behind a sideways scroll bar."""
+    assert_fits_the_screen(page)
+    boxes = page.evaluate(_SCROLLING_BOXES)
+    assert not boxes, f"{page.url} scrolls sideways inside: {boxes}"
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no serious or critical violation on the page as it stands."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{page.url}: {bad}"

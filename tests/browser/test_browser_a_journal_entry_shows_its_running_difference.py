@@ -36,7 +36,7 @@ def test_the_difference_follows_the_lines_and_a_balanced_entry_is_pushed(page, p
     page.get_by_label("Ready").check()
     page.locator("#id_journal_number").fill("ACCR-NOV")
     page.locator("#id_posted_date").fill("2026-11-30")
-    page.locator("#id_currency").fill("CAD")
+    page.locator("#id_currency").select_option("CAD")  # among the business's currencies
     page.locator("#id_lines-0-description").fill("November accrual")
     pick(page, "#id_lines-0-account", debit_account.name, debit_account.name)
     page.locator("#id_lines-0-debit").fill("1250.40")
@@ -55,9 +55,9 @@ def test_the_difference_follows_the_lines_and_a_balanced_entry_is_pushed(page, p
 
     entry = JournalEntry.objects.get(journal_number="ACCR-NOV")
     assert entry.status == "ready"
-    expect(page.locator(".invoice-payload")).to_contain_text('"credit": 1250.4')
+    expect(page.locator(".record-payload")).to_contain_text('"credit": 1250.4')
     page.locator("[data-push-button=create]").click()
     page.locator("[data-push-confirm]").click()
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Pushed", timeout=30_000)
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Pushed", timeout=30_000)
     entry.refresh_from_db()
     assert entry.provider_record_id

@@ -48,7 +48,7 @@ def test_submit_then_another_person_approves_and_it_is_pushed(page, submitted):
     approver_page.locator("[data-approve]").click()
     expect(approver_page.locator(".messagelist")).to_contain_text("Approved: push")
     page.reload()
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Pushed", timeout=30_000)
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Pushed", timeout=30_000)
     push = PushRequest.objects.get()
     assert push.state == "success" and push.requested_by.username == "preparer"
     expect(page.locator("[data-approvals]")).to_contain_text("Approved by approver")

@@ -6,7 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from pushes.models import PushRequest
-from tests.browser.conftest import assert_fits_the_screen, log_in, screenshot, staff_user
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_fits_the_screen,
+    assert_nothing_scrolls_sideways,
+    log_in,
+    screenshot,
+    staff_user,
+)
 from tests.fixtures.emulator import DEMO_XERO, invoice_data
 from tests.fixtures.pushes import ready_invoice
 
@@ -47,14 +54,40 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     # Before: what will happen to each one.
     expect(page.locator("#content")).to_contain_text("3 of 3 selected records will be pushed")
     assert_fits_the_screen(page)
+    # Held pending in Xero until the list is open, to watch the outcomes arrive on it.
+    push_emulator.set_faults(connection_uuid=DEMO_XERO, stay_pending=True)
     page.get_by_role("button", name="Push 3 records").click()
     # After: what happened.
     expect(page.locator(".messagelist")).to_contain_text("Queued 3 push(es) (3 create, 0 update)")
+    rows = {
+        i.invoice_number: page.locator("#result_list tr", has_text=i.invoice_number)
+        for i in invoices
+    }
+    for row in rows.values():
+        expect(row.locator(".push-state")).to_contain_text("Pushing")
+    page.evaluate("window.stillTheSamePage = true")
+    push_emulator.clear_faults(connection_uuid=DEMO_XERO)
+    # Each record's outcome arrives on the open list, the refusal with its reason.
+    expect(rows["INV-B-1"].locator(".push-state")).to_have_text("Pushed")
+    expect(rows["INV-B-2"].locator(".push-state")).to_have_text("Pushed")
+    expect(rows["INV-B-3"].locator(".push-state")).to_have_text("Push failed")
+    expect(rows["INV-B-3"]).to_contain_text("choose another number")
+    outcomes = page.locator("#record-list-outcomes")
+    expect(outcomes.locator("li")).to_have_count(3)
+    expect(outcomes).to_contain_text("INV-B-3: Push failed")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert_nothing_scrolls_sideways(page)
+    assert_accessible(page)
+    screenshot(page, "list-after-bulk-push")
 
-    customer_id = duplicate.customer.remote_id
-    message = f"Invoice number INV-B-3 has already been used for customer {customer_id}"
+    # The customer by its name, never its id in Xero; and what to do about it.
+    name = duplicate.customer.name
+    message = f'Invoice number INV-B-3 has already been used for customer "{name}"'
+    next_step = "This number is already used in Xero for this customer: choose another number"
     dashboard.evaluate("window.stillTheSamePage = true")
     expect(attention).to_contain_text(message)
+    expect(attention).to_contain_text(next_step)
+    assert duplicate.customer.remote_id not in attention.inner_text()
     expect(attention.locator("a", has_text="INV-B-3")).to_be_visible()
     succeeded = dashboard.locator(f"[data-connection='{DEMO_XERO}'] [data-column=success]")
     expect(succeeded).to_have_attribute("data-today", "2")
@@ -73,9 +106,20 @@ def test_bulk_push_of_three_shows_the_one_refusal_everywhere(page, push_emulator
     # The dashboard links to the invoice, which tells the same story.
     attention.locator("a", has_text="INV-B-3").click()
     dashboard.wait_for_url(f"**/admin/pushes/invoice/{duplicate.pk}/change/")
-    expect(dashboard.locator("[data-invoice-part=state]")).to_contain_text("Push failed")
-    expect(dashboard.locator("[data-invoice-part=history]")).to_contain_text(message)
+    expect(dashboard.locator("[data-record-part=state]")).to_contain_text("Push failed")
+    expect(dashboard.locator("[data-record-part=history]")).to_contain_text(message)
+    # At the field it concerns, and never called ready while the refusal stands.
+    at_field = dashboard.locator(".field-invoice_number .errorlist")
+    expect(at_field).to_contain_text(message)
+    expect(at_field).to_contain_text(next_step)
+    expect(dashboard.locator(".field-ready_to_push")).to_contain_text(
+        "No: the accounting system refused the last push"
+    )
+    expect(dashboard.locator(".field-ready_to_push")).not_to_contain_text("every check passes")
     assert_fits_the_screen(dashboard)
+    assert_accessible(dashboard)
+    dashboard.locator(".field-invoice_number").scroll_into_view_if_needed()
+    screenshot(dashboard, "refusal-at-its-field")
 
     # And the push's own page shows the exchange and what Railz answered.
     dashboard.goto(f"/admin/pushes/pushrequest/{failed.pk}/change/")

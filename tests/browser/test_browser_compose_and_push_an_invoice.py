@@ -46,7 +46,7 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     page.locator("#id_invoice_number").fill("INV-BR-1")
     page.locator("#id_posted_date").fill("2026-11-20")
     page.locator("#id_due_date").fill("2026-12-20")
-    page.locator("#id_currency").fill("USD")
+    page.locator("#id_currency").select_option("USD")  # among the business's currencies
     page.locator("#id_lines-0-description").fill("Ethiopia Yirgacheffe, 340 g bags")
     page.locator("#id_lines-0-quantity").fill("12")
     page.locator("#id_lines-0-unit_amount").fill("18.50")
@@ -65,8 +65,8 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     )
     pick(page, "#id_lines-0-tax_rate", "GST on", "GST on Sales")
     # The live totals take the line's tax rate from its label: 12 x 18.50 = 222.00, GST 5%.
-    expect(page.locator("#invoice-live-totals")).to_contain_text("Tax: USD 11.10")
-    expect(page.locator("#invoice-live-totals")).to_contain_text("Total: USD 233.10")
+    expect(page.locator("#record-live-totals")).to_contain_text("Tax: USD 11.10")
+    expect(page.locator("#record-live-totals")).to_contain_text("Total: USD 233.10")
     # Filled in, with the longest names the autocompletes show, the form still fits.
     assert_fits_the_screen(page)
     page.locator("#id_lines-0-description").scroll_into_view_if_needed()
@@ -76,10 +76,10 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
 
     # The preview: exactly the body that will be sent, references by their Xero ids.
     invoice = Invoice.objects.get(invoice_number="INV-BR-1")
-    preview = page.locator(".invoice-payload")
+    preview = page.locator(".record-payload")
     expect(preview).to_contain_text('"invoiceNumber": "INV-BR-1"')
     expect(preview).to_contain_text(f'"id": "{invoice.customer.remote_id}"')
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Ready to push")
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Ready to push")
     assert_fits_the_screen(page)
 
     # Push with the keyboard: Enter opens the confirmation, Tab reaches its button, Enter sends.
@@ -92,9 +92,9 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/admin/pushes/invoice/{invoice.pk}/change/")
-    state = page.locator("[data-invoice-part=state]")
+    state = page.locator("[data-record-part=state]")
     expect(state).to_contain_text("Pushing")
-    expect(page.locator("[data-invoice-part=history]")).to_contain_text("Pending")
+    expect(page.locator("[data-record-part=history]")).to_contain_text("Pushing (")
 
     # From here on the page is never reloaded: the marker would vanish with it.
     page.evaluate("window.stillTheSamePage = true")
@@ -103,9 +103,9 @@ def test_compose_preview_push_and_watch_it_succeed_without_reloading(page, push_
     invoice.refresh_from_db()
     assert invoice.provider_record_id
     expect(page.locator("[data-provider-record-id]")).to_have_text(invoice.provider_record_id)
-    expect(page.locator("[data-invoice-part=history]")).to_contain_text("Success")
+    expect(page.locator("[data-record-part=history]")).to_contain_text("Pushed")
     # The buttons follow the state too: no more "a push is in progress".
-    expect(page.locator("[data-invoice-part=actions]")).not_to_contain_text("in progress")
+    expect(page.locator("[data-record-part=actions]")).not_to_contain_text("in progress")
     assert page.evaluate("window.stillTheSamePage") is True
     assert PushRequest.objects.get().state == "success"
     page.evaluate("window.scrollTo(0, 0)")

@@ -27,7 +27,7 @@ def test_no_push_buttons_and_pushing_by_url_is_refused(page):
     log_in(page, "clerk")
 
     page.goto(f"/admin/pushes/invoice/{invoice.pk}/change/")
-    expect(page.locator("[data-invoice-part=state]")).to_contain_text("Ready to push")
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Ready to push")
     expect(page.locator("[data-push-button]")).to_have_count(0)
     assert_fits_the_screen(page)
 

@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from pushes.models import ProviderPushOptions, PushRequest
 from pushes.spec import Kind
-from tests.factories import AccountFactory, ConnectionFactory, invoice_plain_static  # noqa: F401
+from tests.factories import (  # noqa: F401
+    AccountFactory,
+    ConnectionFactory,
+    SubsidiaryFactory,
+    invoice_plain_static,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_plain_static")]
 
@@ -49,7 +54,9 @@ def form_errors(response) -> dict:
 
 
 def test_add_asks_for_the_connection_then_scopes_every_autocomplete(record_type, admin_client):
-    connection = ConnectionFactory(business_name="Maple Leaf Coffee")
+    # A business with subsidiaries, so that every reference field is offered.
+    connection = ConnectionFactory(business_name="Maple Leaf Coffee", service_name="oracleNetsuite")
+    SubsidiaryFactory(connection=connection)
     add = admin_url(record_type, "add")
 
     chooser = admin_client.get(add).content.decode()

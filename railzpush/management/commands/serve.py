@@ -1,6 +1,7 @@
 """Serve the web app and a django-q2 worker cluster as one foreground process group."""
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +10,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from railzpush.cluster import STOP_GRACE_SECONDS
+from railzpush.management.commands.demo_setup import demo_login_line
+
+
+def _answers(host: str, port: int, *, children, wait: float = 30.0) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 class Command(BaseCommand):
@@ -35,6 +48,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"Serving on http://{addrport}/admin/ with {settings.Q_WORKERS} workers")
+        self.stdout.flush()
+        host, _, port = addrport.rpartition(":")
+        if _answers(host or "127.0.0.1", int(port), children=children):
+            # Last, once the server answers: what a person needs to log in.
+            login = demo_login_line(f"http://{addrport}")
+            if login:
+                self.stdout.write(self.style.SUCCESS(login))
+                self.stdout.flush()
         try:
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.2)

@@ -1,5 +1,5 @@
-/* Live invoice totals while lines are edited. A preview only: the figures shown after saving
-   come from the server (pushes.selectors.invoice_totals), which rounds each line the same way. */
+/* Live record totals while lines are edited. A preview only: the figures shown after saving
+   come from the server (pushes.selectors.invoice_totals, for every record with lines), which rounds each line the same way. */
 (function () {
   "use strict";
 
@@ -43,6 +43,7 @@
       var amount = round(gross, places);
       var off = round(gross * number(row, "discount_percentage") / 100, places);
       var rate = taxRate(row);
+      showLineAmount(row, amount - off, currency, places);
       subtotal += amount;
       discount += off;
       if (rate === null) complete = false;
@@ -51,12 +52,12 @@
     var figures = {
       subtotal: subtotal, discount: -discount, tax: tax, total: subtotal - discount + tax
     };
-    var box = document.getElementById("invoice-live-totals");
+    var box = document.getElementById("record-live-totals");
     if (!box) {
       var group = document.getElementById("lines-group");
       if (!group) return;
       box = document.createElement("p");
-      box.id = "invoice-live-totals";
+      box.id = "record-live-totals";
       box.setAttribute("aria-live", "polite");
       group.parentNode.insertBefore(box, group.nextSibling);
     }
@@ -66,24 +67,43 @@
     }).join(" · ") + (complete ? "" : " (tax of lines with an unknown rate excluded)");
   }
 
-  function currencyFromCustomer(event) {
-    // A customer's label ends with its currency ("Bean There Cafe · CAD"); an empty currency
-    // takes it, as the server does when saving.
-    if (!event.target || event.target.id !== "id_customer") return;
+  function currencyFromParty(event) {
+    // A party's label ends with its currency ("Bean There Cafe · CAD"); the currency takes
+    // it while nobody has chosen one by hand (the form opens on the business's currency).
+    if (!event.target || !event.target.dataset || !event.target.dataset.party) return;
     var currency = document.querySelector("#id_currency");
     var option = event.target.options[event.target.selectedIndex];
     var match = option && option.text.match(/ · ([A-Z]{3})$/);
-    if (currency && !currency.value && match) currency.value = match[1];
+    if (!currency || !match || currency.dataset.chosen) return;
+    if (currency.tagName === "SELECT" &&
+        !currency.querySelector("option[value='" + match[1] + "']")) return;
+    currency.value = match[1];
   }
 
-  document.addEventListener("input", recompute);
+  function showLineAmount(row, amount, currency, places) {
+    var cell = row.querySelector("td.field-unit_amount");
+    if (!cell) return;
+    var shown = cell.querySelector("[data-line-amount]");
+    if (!shown) {
+      shown = document.createElement("span");
+      shown.className = "record-line__amount";
+      shown.setAttribute("data-line-amount", "");
+      cell.appendChild(shown);
+    }
+    shown.textContent = "Amount: " + currency + " " + amount.toFixed(places);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_currency") event.target.dataset.chosen = "1";
+    recompute();
+  });
   document.addEventListener("change", recompute);
   document.addEventListener("DOMContentLoaded", recompute);
   if (window.django && window.django.jQuery) {
     // select2 (autocomplete) announces choices through jQuery events only.
     window.django.jQuery(document).on("select2:select select2:unselect formset:added " +
       "formset:removed", function (event) {
-        currencyFromCustomer(event);
+        currencyFromParty(event);
         recompute();
       });
   }

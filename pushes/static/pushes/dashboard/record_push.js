@@ -1,4 +1,4 @@
-// An invoice's push panel follows the push live: it asks the status endpoint every 2 s while
+// A record's push panel follows the push live: it asks the status endpoint every 2 s while
 // a push is in progress (every 15 s otherwise), and swaps the badge and history in place; when
 // the state changes it asks once more for the buttons, which depend on it.
 (function () {
@@ -7,7 +7,7 @@
     var url = panel.dataset.statusUrl;
     var timer = null;
 
-    function part(name) { return panel.querySelector('[data-invoice-part="' + name + '"]'); }
+    function part(name) { return panel.querySelector('[data-record-part="' + name + '"]'); }
 
     function schedule(pushing) {
       clearTimeout(timer);
