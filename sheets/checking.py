@@ -116,6 +116,10 @@ def _best_other_type(sheet: Sheet, data_type: str) -> Any:
 # --- one record from its rows ---------------------------------------------------------------
 
 
+# The kinds whose cells name mirrored rows, matched set-based per file.
+_MATCHED = (Kind.REF, Kind.LINK, Kind.REFS, Kind.TRACKING)
+
+
 @dataclass
 class _Context:
     spec: Any
@@ -126,7 +130,17 @@ class _Context:
     ambiguous_dates: list[Problem] = field(default_factory=list)
 
 
-def _value(column: Column, cell: Any, *, row: int, ctx: _Context, problems: list[Problem]) -> Any:
+def _value(
+    column: Column,
+    cell: Any,
+    *,
+    row: int,
+    ctx: _Context,
+    problems: list[Problem],
+    party: Any = None,
+) -> Any:
+    """The value of one cell; a reference matched within the business, and a payment's
+    document (LINK) within `party`'s documents when the record names its party."""
     spec_field = column.field
     if isinstance(cell, Formula):
         problems.append(
@@ -147,9 +161,11 @@ def _value(column: Column, cell: Any, *, row: int, ctx: _Context, problems: list
         return value
     if kind is Kind.DECIMAL:
         return cell_decimal(cell)
-    text = cell_text(cell).strip() if kind in (Kind.REF, Kind.REFS, Kind.TRACKING) else cell
-    if kind is Kind.REF:
-        return _ref(column, text, row=row, ctx=ctx, problems=problems) if text else None
+    text = cell_text(cell).strip() if kind in _MATCHED else cell
+    if kind.one_row:
+        if not text:
+            return None
+        return _ref(column, text, row=row, ctx=ctx, problems=problems, party=party)
     if kind in (Kind.REFS, Kind.TRACKING):
         parts = [p.strip() for p in text.split(SEPARATOR) if p.strip()]
         found = [_ref(column, part, row=row, ctx=ctx, problems=problems) for part in parts]
@@ -157,9 +173,17 @@ def _value(column: Column, cell: Any, *, row: int, ctx: _Context, problems: list
     return cell_text(cell)
 
 
-def _ref(column: Column, text: str, *, row: int, ctx: _Context, problems: list[Problem]) -> Any:
+def _ref(
+    column: Column,
+    text: str,
+    *,
+    row: int,
+    ctx: _Context,
+    problems: list[Problem],
+    party: Any = None,
+) -> Any:
     model = ref_model(ctx.spec, column.field, line=column.line)
-    matched = ctx.matcher.get(model, text)
+    matched = ctx.matcher.get(model, text, party=party)
     if matched.row is None:
         problems.append(Problem(row, column.header, matched.message, matched.rule))
     return matched.row
@@ -222,9 +246,10 @@ def _build(
                 )
     lines = []
     line_rows = []
+    party = values.get(ctx.spec.party) if ctx.spec.party else None
     for number, cells in rows:
         line_values = {
-            c.field.name: _value(c, cell, row=number, ctx=ctx, problems=problems)
+            c.field.name: _value(c, cell, row=number, ctx=ctx, problems=problems, party=party)
             for c, cell in cells.items()
             if c.line
         }
@@ -361,17 +386,12 @@ def sheet_check(
         for column, value in row.items():
             if (
                 column.field is not None
-                and column.field.kind
-                in (
-                    Kind.REF,
-                    Kind.REFS,
-                    Kind.TRACKING,
-                )
+                and column.field.kind in _MATCHED
                 and not isinstance(value, Formula)
             ):
                 text = cell_text(value).strip()
                 model = ref_model(spec, column.field, line=column.line)
-                parts = [text] if column.field.kind is Kind.REF else text.split(SEPARATOR)
+                parts = [text] if column.field.kind.one_row else text.split(SEPARATOR)
                 for part in parts:
                     if part.strip():
                         ctx.matcher.want(model, part.strip())

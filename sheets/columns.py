@@ -81,8 +81,13 @@ def ref_model(spec: DocumentSpec, spec_field: Field, *, line: bool):
 def _ref_help(spec: DocumentSpec, spec_field: Field, *, line: bool) -> str:
     model = ref_model(spec, spec_field, line=line)
     noun = model._meta.verbose_name
-    ways = ["its id in the accounting system", "its exact name"]
     names = {f.name for f in model._meta.get_fields()}
+    if spec_field.kind is Kind.LINK:
+        return (
+            f"The {noun} the line pays: its id in the accounting system or its number, among "
+            f"the {spec.party_noun or spec.party}'s documents."
+        )
+    ways = ["its id in the accounting system", "its exact name"]
     if "code" in names:
         ways.append("its code" + (" (account number)" if noun == "account" else ""))
     if "email" in names:

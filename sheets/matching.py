@@ -2,6 +2,8 @@
 
 A cell names a customer, an account, an item... by its id in the accounting system, its code
 (account number, item SKU, tax rate code), its email or its exact name, tried in that order.
+A payment's document (an open invoice or bill) is named by its id or its number, and is looked
+for among the documents of the payment's party when the row names one.
 Every value of one kind in the whole file is looked up in one query (in batches of
 `BATCH` values), never one query per row: a business with 100,000 customers is read for the
 few thousand a file names. A value that names nobody, or several rows, is a problem at its
@@ -47,13 +49,30 @@ class RefMatcher:
         self.connection = connection
         self._wanted: dict[Any, set[str]] = defaultdict(set)
         self._found: dict[Any, dict[str, Matched]] = {}
+        self._hits: dict[Any, dict[str, list[Any]]] = {}
         self.queries = 0
 
     def want(self, model, value: str) -> None:
         self._wanted[model].add(value)
 
-    def get(self, model, value: str) -> Matched:
-        return self._found[model][value]
+    def get(self, model, value: str, *, party: Any = None) -> Matched:
+        """The row `value` names; of `party` only (an open document's customer or vendor)
+        when given and the model records whose each row is."""
+        matched = self._found[model][value]
+        hits = self._hits[model].get(value)
+        if party is None or not hits or "party_remote_id" not in _fields(model):
+            return matched
+        own = [
+            row for row in hits if not row.party_remote_id or row.party_remote_id == party.remote_id
+        ]
+        if not own:
+            noun = model._meta.verbose_name
+            return Matched(
+                rule="sameParty",
+                message=f"{value!r} is not an {noun} of {party}: {_label(hits[0])} is "
+                f"another's. Name one of {party}'s.",
+            )
+        return self._one(model, value, own)
 
     def resolve(self) -> None:
         for model, values in self._wanted.items():
@@ -86,6 +105,7 @@ class RefMatcher:
             if tracking and row.category_id is not None:
                 index["name", f"{row.category.name}: {row.name}"].append(row)
         found: dict[str, Matched] = {}
+        self._hits[model] = {}
         missing: list[str] = []
         for value in values:
             for key in keys:
@@ -93,13 +113,14 @@ class RefMatcher:
                     index.get(("name", _spaced(value))) if key == "name" and tracking else None
                 )
                 if hits:
+                    self._hits[model][value] = hits
                     found[value] = self._one(model, value, hits)
                     break
             else:
                 missing.append(value)
         suggestions = self._suggestions(model, missing)
         noun = model._meta.verbose_name
-        ways = ", ".join(k.replace("remote_id", "id").replace("_", " ") for k in keys)
+        ways = ", ".join(_way(k, model) for k in keys)
         for value in missing:
             closest = suggestions.get(value) or []
             offer = f" Closest: {'; '.join(closest)}." if closest else ""
@@ -153,6 +174,12 @@ class RefMatcher:
                     break
             result[value] = _closest(value, near)
         return result
+
+
+def _way(key: str, model) -> str:
+    if key == "name" and "party_remote_id" in _fields(model):
+        return "number"  # an open document's name is its number
+    return key.replace("remote_id", "id").replace("_", " ")
 
 
 def _spaced(value: str) -> str:

@@ -17,6 +17,8 @@ from tests.factories import (
     AccountFactory,
     ConnectionFactory,
     CustomerFactory,
+    OpenBillFactory,
+    OpenInvoiceFactory,
     VendorFactory,
     invoice_plain_static,  # noqa: F401  (admin pages without collected static files)
 )
@@ -56,10 +58,16 @@ def business(db):
     return ConnectionFactory(business_name="Maple Leaf Coffee", service_name="xero")
 
 
+# The open documents a payment's lines name (by number), three for each party: one a line.
+OPEN_DOCUMENTS = 3
+
+
 @pytest.fixture
 def refs(business):
-    """A customer, a vendor and two accounts of the business, by the names a sheet uses."""
-    return {
+    """A customer, a vendor, two accounts and a bank account of the business, by the names a
+    sheet uses, and the customer's open invoices and the vendor's open bills (in CAD) that
+    payments apply to."""
+    found = {
         "customer": CustomerFactory(
             connection=business, name="Acme Ltd", email="ap@acme.test", remote_id="C-1"
         ),
@@ -68,7 +76,23 @@ def refs(business):
         ),
         "sales": AccountFactory(connection=business, name="Sales", code="4000", remote_id="A-1"),
         "costs": AccountFactory(connection=business, name="Costs", code="5000", remote_id="A-2"),
+        "bank": AccountFactory(
+            connection=business,
+            name="Chequing",
+            code="1000",
+            remote_id="A-3",
+            account_type="bank",
+            is_bank_account=True,
+        ),
     }
+    for n in range(1, OPEN_DOCUMENTS + 1):
+        found[f"invoice{n}"] = OpenInvoiceFactory(
+            connection=business, party=found["customer"], name=f"OI-{n}", remote_id=f"OI-ID-{n}"
+        )
+        found[f"bill{n}"] = OpenBillFactory(
+            connection=business, party=found["vendor"], name=f"OB-{n}", remote_id=f"OB-ID-{n}"
+        )
+    return found
 
 
 def party_header(kit: RecordKit) -> str:
@@ -76,10 +100,19 @@ def party_header(kit: RecordKit) -> str:
 
 
 def number_header(kit: RecordKit) -> str:
-    return kit.spec.field_at_name(kit.spec.number).label
+    """The header of the record's own number, "" for a type without one (a payment)."""
+    return kit.spec.field_at_name(kit.spec.number).label if kit.spec.number else ""
+
+
+LINE_AMOUNT = Decimal("100.50")
 
 
 def _line_cells(kit: RecordKit, index: int, lines: int) -> dict[str, Any]:
+    link = next((f for f in kit.spec.line_fields if f.kind is Kind.LINK), None)
+    if link is not None:
+        # A payment line: an amount applied to one of the party's open documents, by number.
+        prefix = "OI" if kit.spec.party == "customer" else "OB"
+        return {"Line amount": f"{LINE_AMOUNT}", f"Line {link.label}": f"{prefix}-{index + 1}"}
     cells = {"Line description": f"Line {index + 1}", "Line account": "4000"}
     if "debit" not in kit.line_names:
         return {**cells, "Line quantity": "2", "Line unit amount": "100.50"}
@@ -92,9 +125,12 @@ def _line_cells(kit: RecordKit, index: int, lines: int) -> dict[str, Any]:
 def document(kit: RecordKit, key: str, *, lines: int = 1, **cells: Any) -> list[dict[str, Any]]:
     """The rows of one complete record of `kit`'s type, read from its declaration: its party
     (if it has one) is "Acme Ltd", its number N-<key>; a type with lines gets `lines` rows,
-    one without lines a single row."""
+    one without lines a single row. A payment's lines apply 100.50 each to the party's open
+    documents OI-1, OI-2... (invoices) or OB-1... (bills) of `refs`, its total their sum."""
     spec = kit.spec
-    first: dict[str, Any] = {"Key": key, number_header(kit): f"N-{key}"}
+    first: dict[str, Any] = {"Key": key}
+    if spec.number:
+        first[number_header(kit)] = f"N-{key}"
     if spec.party:
         first[party_header(kit)] = "Acme Ltd"
     for spec_field in spec.fields:
@@ -106,6 +142,10 @@ def document(kit: RecordKit, key: str, *, lines: int = 1, **cells: Any) -> list[
             first[spec_field.label] = "CAD"
         elif spec_field.ready and spec_field.name in SAMPLES:
             first[spec_field.label] = SAMPLES[spec_field.name]
+        elif spec_field.ready and spec_field.name == "account":
+            first[spec_field.label] = "1000"  # a payment's bank account
+        elif spec_field.ready and spec_field.name == "total_amount":
+            first[spec_field.label] = f"{LINE_AMOUNT * lines}"  # a payment's, its lines' sum
     if not spec.has_lines:
         return [{**first, **cells}]
     rows = []
