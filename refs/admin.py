@@ -271,6 +271,14 @@ class OpenDocumentAdmin(RefAdmin):
         queryset, duplicates = super().get_search_results(request, queryset, search_term)
         if _is_autocomplete(request):
             queryset = queryset.filter(open_documents()).order_by("posted_date", "remote_id")
+            # Once the payment's customer (or vendor) is chosen, only theirs (its row id).
+            party = request.GET.get("party", "")
+            if party.isdigit() and len(party) <= 18:
+                party_model = queryset.model._meta.get_field(
+                    queryset.model.party_field
+                ).related_model
+                remote_ids = party_model.objects.filter(pk=int(party)).values("remote_id")
+                queryset = queryset.filter(party_remote_id__in=remote_ids)
         return queryset, duplicates
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, Q, QuerySet, Value
 
+from refs.filters import open_documents
 from refs.mapping import REF_TYPES
 from refs.models import (
     Account,
@@ -12,6 +13,7 @@ from refs.models import (
     Customer,
     Item,
     Location,
+    OpenDocument,
     PaymentMethod,
     RefRecord,
     Subsidiary,
@@ -89,3 +91,24 @@ def connection_ref_counts(*, connection: Connection) -> list[tuple[str, int, int
         )
         for model in REF_MODELS
     ]
+
+
+def open_documents_of_party(
+    *, model: type[OpenDocument], connection: Connection | int, party_id: int
+) -> QuerySet:
+    """The documents one customer (or vendor, by its row id) still owes in one connection,
+    oldest first: what a payment of theirs can apply to. An unknown party has none."""
+    party_model = model._meta.get_field(model.party_field).related_model
+    remote_id = (
+        party_model.objects.filter(pk=party_id, connection=connection)
+        .values_list("remote_id", flat=True)
+        .first()
+    )
+    if not remote_id:
+        return model.objects.none()
+    return (
+        model.objects.active()
+        .filter(connection=connection, party_remote_id=remote_id)
+        .filter(open_documents())
+        .order_by("posted_date", "remote_id")
+    )

@@ -75,6 +75,7 @@ from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Connection, Currency
+from refs.selectors import open_documents_of_party
 from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
@@ -98,6 +99,34 @@ def _totalled(spec) -> bool:
 
 
 _ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
+
+
+def _open_document_model(spec: DocumentSpec):
+    """The mirror a type's lines apply to (refs.OpenInvoice, OpenBill), or None."""
+    if not spec.has_lines:
+        return None
+    field = next(
+        (f for f in spec.line_model_class._meta.concrete_fields if f.name == "document"), None
+    )
+    related = field.related_model if field is not None and field.is_relation else None
+    return related if related is not None and hasattr(related, "party_field") else None
+
+
+def _decimal(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _open_document_row(row) -> dict:
+    return {
+        "id": row.pk,
+        "label": str(row),
+        "number": row.name,
+        "date": row.posted_date.isoformat() if row.posted_date else None,
+        "due_date": row.due_date.isoformat() if row.due_date else None,
+        "currency": row.currency,
+        "total": _decimal(row.total_amount),
+        "amount_due": _decimal(row.amount_due),
+    }
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -278,6 +307,19 @@ class RecordForm(forms.ModelForm):
         if party in self.fields:
             # record_totals.js takes the currency from the party chosen here.
             self.fields[party].widget.attrs["data-party"] = "1"
+            if connection is not None and _open_document_model(self.spec) is not None:
+                # payment_allocations.js lists the chosen party's open documents from here.
+                opts = self._meta.model._meta
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_open_documents")
+                self.fields[party].widget.attrs["data-open-documents"] = (
+                    f"{url}?{urlencode({AUTOCOMPLETE_CONNECTION_PARAM: connection.pk})}"
+                )
+                self.fields[party].widget.attrs["data-party-noun"] = (
+                    self.spec.party_noun or self.spec.party
+                )
+                self.fields[party].widget.attrs["data-document-noun"] = (
+                    self.spec.field_at_name("document", line=True).label
+                )
         if not self.is_bound and self.instance.pk is None:
             self._default_values(connection)
         if not self.is_bound:
@@ -452,14 +494,51 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
+        documents = (
+            [
+                path(
+                    "open-documents/",
+                    self.admin_site.admin_view(self.open_documents_view),
+                    name=f"{info[0]}_{info[1]}_open_documents",
+                )
+            ]
+            if self._open_document_model() is not None
+            else []
+        )
         return [
             path(
                 "<int:pk>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name=f"{info[0]}_{info[1]}_preview",
             ),
+            *documents,
             *super().get_urls(),
         ]
+
+    def _open_document_model(self):
+        """The mirror a payment's lines apply to (refs.OpenInvoice, OpenBill), if any."""
+        return _open_document_model(self.spec)
+
+    def open_documents_view(self, request, *_args):
+        """`?connection=<id>&party=<row id>`: that customer's (or vendor's) open documents in
+        that connection, oldest first, for the payment composer's allocation table."""
+        if not self.has_view_or_change_permission(request) and not self.has_add_permission(request):
+            return JsonResponse({"detail": "You may not see payments."}, status=403)
+        connection = _connection_from_query(request)
+        party = request.GET.get("party", "")
+        if connection is None or not party.isdigit() or len(party) > 18:
+            return JsonResponse(
+                {
+                    "field": "connection" if connection is None else "party",
+                    "rule": "required",
+                    "message": "Name the connection and the party by their row ids.",
+                },
+                status=400,
+            )
+        rows = open_documents_of_party(
+            model=self._open_document_model(), connection=connection, party_id=int(party)
+        )
+        return JsonResponse({"documents": [_open_document_row(row) for row in rows]})
 
     def changelist_view(self, request, extra_context=None):
         # Every paused connection is said on the list, with where to resume it.
