@@ -317,9 +317,9 @@ class RecordForm(forms.ModelForm):
                 self.fields[party].widget.attrs["data-party-noun"] = (
                     self.spec.party_noun or self.spec.party
                 )
-                self.fields[party].widget.attrs["data-document-noun"] = (
-                    self.spec.field_at_name("document", line=True).label
-                )
+                self.fields[party].widget.attrs["data-document-noun"] = self.spec.field_at_name(
+                    "document", line=True
+                ).label
         if not self.is_bound and self.instance.pk is None:
             self._default_values(connection)
         if not self.is_bound:
