@@ -308,23 +308,30 @@ class RecordForm(forms.ModelForm):
             # record_totals.js takes the currency from the party chosen here.
             self.fields[party].widget.attrs["data-party"] = "1"
             if connection is not None and _open_document_model(self.spec) is not None:
-                # payment_allocations.js lists the chosen party's open documents from here.
-                opts = self._meta.model._meta
-                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_open_documents")
-                self.fields[party].widget.attrs["data-open-documents"] = (
-                    f"{url}?{urlencode({AUTOCOMPLETE_CONNECTION_PARAM: connection.pk})}"
-                )
-                self.fields[party].widget.attrs["data-party-noun"] = (
-                    self.spec.party_noun or self.spec.party
-                )
-                self.fields[party].widget.attrs["data-document-noun"] = self.spec.field_at_name(
-                    "document", line=True
-                ).label
+                self._list_open_documents(party, connection)
         if not self.is_bound and self.instance.pk is None:
             self._default_values(connection)
         if not self.is_bound:
             refused = [r for r in last_refusals(self.instance) if r.line is None]
             show_refusals(self, refused)
+
+    def _list_open_documents(self, party: str, connection: Connection) -> None:
+        """payment_allocations.js lists the chosen party's open documents from this address.
+        Set on the autocomplete inside the admin's wrapper: the wrapper's own attrs are not
+        the copy this form renders."""
+        widget = self.fields[party].widget
+        widget = getattr(widget, "widget", widget)
+        opts = self._meta.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_open_documents")
+        widget.attrs.update(
+            {
+                "data-open-documents": (
+                    f"{url}?{urlencode({AUTOCOMPLETE_CONNECTION_PARAM: connection.pk})}"
+                ),
+                "data-party-noun": self.spec.party_noun or self.spec.party,
+                "data-document-noun": self.spec.field_at_name("document", line=True).label,
+            }
+        )
 
     def _default_values(self, connection) -> None:
         """What a new document usually says: a draft, dated today, in the business's currency

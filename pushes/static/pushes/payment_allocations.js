@@ -246,7 +246,7 @@
     foot.appendChild(label);
     this.output = cell("output", "0.00", "rp-num");
     this.output.setAttribute("aria-live", "polite");
-    var totalCell = cell("td");
+    var totalCell = cell("td", null, "rp-num");
     totalCell.appendChild(this.output);
     foot.appendChild(totalCell);
     var all = cell("button", "Pay all in full", "button");
