@@ -17,9 +17,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
@@ -42,7 +44,7 @@ from refs.models import (
     TrackingOption,
     Vendor,
 )
-from refs.selectors import connection_ref_counts, sync_runs_latest
+from refs.selectors import connection_ref_counts, connection_sync_progress, sync_runs_latest
 from refs.services import connections_sync_enqueue
 
 # Beyond this many rows a changelist says "10,000+" instead of counting the whole table.
@@ -377,10 +379,94 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "base_currency",
         "last_synced_at",
         "batch_pushes",
+        "sync_progress",
         "reference_data",
     )
     # Everything comes from Railz except whether pushes to it go out in batches.
     readonly_fields = tuple(f for f in fields if f != "batch_pushes")
+
+    class Media:
+        js = ("refs/connection_sync.js",)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/sync-now/",
+                self.admin_site.admin_view(self.sync_now_view),
+                name=f"{info[0]}_{info[1]}_sync_now",
+            ),
+            path(
+                "<int:pk>/sync-status/",
+                self.admin_site.admin_view(self.sync_status_view),
+                name=f"{info[0]}_{info[1]}_sync_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _viewable_connection(self, request, pk: int):
+        connection = get_object_or_404(self.get_queryset(request), pk=pk)
+        return connection if self.has_view_permission(request, connection) else None
+
+    def sync_now_view(self, request, pk: int):
+        """Queue a sync of one connection; answers when it was asked, for the status polls."""
+        if request.method != "POST":
+            return JsonResponse(
+                {"field": "method", "rule": "post", "message": "Send a POST to start a sync."},
+                status=405,
+            )
+        connection = self._viewable_connection(request, pk)
+        if connection is None:
+            return JsonResponse({"error": "not allowed"}, status=403)
+        since = timezone.now()
+        connections_sync_enqueue(connections=[connection])
+        status_url = reverse("admin:refs_connection_sync_status", args=[connection.pk])
+        return JsonResponse(
+            {
+                "since": since.isoformat(),
+                "status_url": f"{status_url}?{urlencode({'since': since.isoformat()})}",
+                "types": connection_sync_progress(connection=connection, since=since),
+            }
+        )
+
+    def sync_status_view(self, request, pk: int):
+        """Each reference type's state: of the sync asked for at `since`, else the last one."""
+        connection = self._viewable_connection(request, pk)
+        if connection is None:
+            return JsonResponse({"error": "not allowed"}, status=403)
+        since = None
+        if request.GET.get("since"):
+            try:
+                since = parse_datetime(request.GET["since"])
+            except ValueError:
+                since = None
+            if since is None:
+                return JsonResponse(
+                    {
+                        "field": "since",
+                        "rule": "datetime",
+                        "message": "since must be a date and time, e.g. 2026-11-30T21:00:00Z.",
+                    },
+                    status=400,
+                )
+        types = connection_sync_progress(connection=connection, since=since)
+        finished = all(row["state"] not in ("waiting", "syncing") for row in types)
+        return JsonResponse({"finished": finished, "types": types})
+
+    @admin.display(description="sync now")
+    def sync_progress(self, obj):
+        if obj is None or obj.pk is None:
+            return ""
+        return format_html(
+            '<div class="refs-sync" data-sync-url="{}" data-status-url="{}">'
+            '<button type="button" class="button refs-sync__start">Sync now</button> '
+            '<span class="refs-sync__said" role="status" aria-live="polite"></span>'
+            '<table class="refs-sync__types" hidden><thead><tr><th scope="col">reference type'
+            '</th><th scope="col">state</th><th scope="col">result</th></tr></thead>'
+            "<tbody></tbody></table></div>",
+            reverse("admin:refs_connection_sync_now", args=[obj.pk]),
+            reverse("admin:refs_connection_sync_status", args=[obj.pk]),
+        )
 
     def has_change_permission(self, request, obj=None):
         return admin.ModelAdmin.has_change_permission(self, request, obj)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Max, Q, QuerySet, Value
 
 from refs.filters import open_documents
@@ -112,3 +114,89 @@ def open_documents_of_party(
         .filter(open_documents())
         .order_by("posted_date", "remote_id")
     )
+
+
+# A sync run's status as a bookkeeper reads it on the connection's page.
+_PROGRESS_STATE = {
+    SyncRun.Status.RUNNING: "syncing",
+    SyncRun.Status.SUCCEEDED: "done",
+    SyncRun.Status.FAILED: "failed",
+    SyncRun.Status.NOT_READY: "failed",
+    SyncRun.Status.UNSUPPORTED: "not offered",
+}
+
+
+def connection_sync_progress(*, connection: Connection, since=None) -> list[dict]:
+    """Each reference type's state in the newest sync of one connection, in sync order.
+
+    With `since` (when a sync was asked for), a type with no run started since then is still
+    waiting its turn; without it, each type shows its last run.
+    """
+    runs = SyncRun.objects.filter(connection=connection, data_type__in=list(REF_TYPES))
+    if since is not None:
+        runs = runs.filter(started_at__gte=since)
+    latest = {}
+    for run in runs.order_by("data_type", "-started_at", "-pk"):
+        latest.setdefault(run.data_type, run)
+    progress = []
+    for data_type, ref_type in REF_TYPES.items():
+        run = latest.get(data_type)
+        row = {"type": data_type, "label": ref_type.label, "state": "waiting", "reason": ""}
+        if run is not None:
+            row["state"] = _PROGRESS_STATE.get(run.status, run.status)
+            row["counts"] = {
+                name: getattr(run, name)
+                for name in ("created", "updated", "unchanged", "archived", "skipped")
+            }
+            if run.status == SyncRun.Status.NOT_READY:
+                row["reason"] = f"{run.error or 'not ready'}; a retry is scheduled".lstrip("; ")
+            elif run.status == SyncRun.Status.FAILED:
+                row["reason"] = run.error or "the accounting system refused"
+        elif since is None:
+            row["state"] = "never synced"
+        progress.append(row)
+    return progress
+
+
+def item_line_defaults(*, item: Item, side: str) -> dict:
+    """What choosing `item` puts on a line, from the mirror: its description, unit price,
+    account and tax rate on the `side` the document takes ("sales" for what is sold, the
+    item's invoiceItem; "purchase" for what is bought, its billItem). A reference the mirror
+    no longer offers (archived, never synced) is left out rather than filled."""
+    if side == "sales":
+        return {
+            "description": item.description,
+            "unit_price": item.unit_price,
+            "account": item.account if item.account and not item.account.is_archived else None,
+            "tax_rate": item.tax_rate if item.tax_rate and not item.tax_rate.is_archived else None,
+        }
+    if side != "purchase":
+        raise ValueError(f"side must be sales or purchase; got {side!r}")
+    # The mirror keeps the purchase side as Railz sent it, in the row's raw record.
+    bought = (item.raw or {}).get("billItem") or {}
+    if not isinstance(bought, dict):
+        bought = {}
+
+    def ref(model: type[RefRecord], key: str):
+        remote = bought.get(key) or {}
+        remote_id = remote.get("id") if isinstance(remote, dict) else None
+        if not remote_id:
+            return None
+        return (
+            refs_for_connection(connection=item.connection_id, model=model)
+            .filter(remote_id=str(remote_id))
+            .first()
+        )
+
+    price = bought.get("unitPrice")
+    try:
+        unit_price = Decimal(str(price)) if price not in (None, "") else None
+    except ArithmeticError:
+        unit_price = None
+    description = bought.get("description")
+    return {
+        "description": description if isinstance(description, str) else "",
+        "unit_price": unit_price,
+        "account": ref(Account, "accountRef"),
+        "tax_rate": ref(TaxRate, "taxRateRef"),
+    }

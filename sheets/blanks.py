@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pushes import registry
-from sheets.columns import columns_for
+from sheets.columns import columns_for, rows_say
 from sheets.writing import rows_response
 
 __all__ = ["HELP_HEADERS", "blank_response", "help_rows"]
@@ -26,8 +26,7 @@ def help_rows(data_type: str) -> Iterator[list[str]]:
 def _csv_comment_lines(data_type: str) -> Iterator[str]:
     spec = registry.for_data_type(data_type).spec
     yield (
-        f"# {spec.label_plural} for railzpush: one row per line; rows sharing a Key are one "
-        f"{spec.label.lower()}. Lines starting with # are skipped."
+        f"# {spec.label_plural} for railzpush: {rows_say(spec)}. Lines starting with # are skipped."
     )
     for header, required, text in help_rows(data_type):
         needed = f" (required {required})" if required != "no" else ""

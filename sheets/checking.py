@@ -1,10 +1,13 @@
 """From a read sheet to records checked exactly as the composer checks them.
 
-Rows are grouped into records by the `Key` column, each cell turned into a value (dates by the
-business's country, numbers without thousands separators, references matched set-based by
-`sheets.matching`), and every record goes through `pushes.record_checks.record_check`, the one
-path the composer, the API and the writes share. Each problem comes back at its row and
-column, in the composer's words. Nothing is written here.
+Rows are grouped into records by the `Key` column (blank: the record's own number or name);
+a type with lines takes several rows per record, one per line, and a type without lines one
+row per record, a key on a second row being refused there. Each cell is turned into a value
+(dates by the business's country, numbers without thousands separators, references matched
+set-based by `sheets.matching`), and every record goes through
+`pushes.record_checks.record_check`, the one path the composer, the API and the writes share.
+Each problem comes back at its row and column, in the composer's words. Nothing is written
+here.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from pushes.models import PushableStatus
 from pushes.push_options_selectors import push_options_required
 from pushes.record_checks import record_check
 from pushes.spec import Kind, LineData, RecordData
-from sheets.columns import KEY, SEPARATOR, STATUS, Column, columns_for, header_key, ref_model
+from sheets.columns import (
+    KEY,
+    SEPARATOR,
+    STATUS,
+    Column,
+    columns_for,
+    header_key,
+    natural_key_label,
+    ref_model,
+)
 from sheets.matching import RefMatcher
 from sheets.reading import FileRefused, Formula, Sheet
 from sheets.values import cell_date, cell_decimal, cell_text, date_order_for
@@ -176,9 +188,24 @@ def _build(
             values[column.field.name] = _value(
                 column, cell, row=first_row, ctx=ctx, problems=problems
             )
+    if not ctx.spec.has_lines:
+        # One row is one record: a second row with the key is another record under a key
+        # already taken, not more of the first.
+        noun = ctx.spec.label.lower()
+        problems.extend(
+            Problem(
+                number,
+                KEY,
+                f"Key {key!r} is already on row {first_row}: one row is one {noun}, so each "
+                f"{noun} needs a key (or {natural_key_label(ctx.spec).lower() or 'key'}) of its "
+                "own.",
+                "unique",
+            )
+            for number, _ in rows[1:]
+        )
     # The document's own fields are read from its first row; another row saying otherwise
     # is a mistake, not a second opinion.
-    for number, cells in rows[1:]:
+    for number, cells in rows[1:] if ctx.spec.has_lines else ():
         for column, cell in cells.items():
             if column.field is None or column.line or cell in (None, ""):
                 continue
@@ -213,12 +240,9 @@ def _build(
                 "enum",
             )
         )
-    data = RecordData(
-        connection=ctx.connection,
-        status=PushableStatus.READY,
-        lines=lines,
-        **values,
-    )
+    if ctx.spec.has_lines:
+        values["lines"] = lines
+    data = RecordData(connection=ctx.connection, status=PushableStatus.READY, **values)
     record = CheckedRecord(key=key, rows=[n for n, _ in rows], data=data, problems=problems)
     _check(record, ctx, status_text=status_text, first_row=first_row, line_rows=line_rows)
     return record
@@ -234,7 +258,10 @@ def _place(path: str, *, spec, first_row: int, line_rows: list[int]) -> tuple[in
         row = line_rows[index] if index < len(line_rows) else first_row
         spec_field = spec.field_at(attribute, line=True) if attribute else None
         return row, f"Line {spec_field.label}" if spec_field else ""
-    spec_field = spec.field_at(path.split("[")[0].split(".")[0])
+    # A field inside an object of the body (billingAddress.city) by its whole path, else the
+    # field the path starts with (subsidiaryRefs[0]).
+    whole = re.sub(r"\[\d+\]", "", path)
+    spec_field = spec.field_at(whole) or spec.field_at(whole.split(".")[0])
     return first_row, spec_field.label if spec_field else ""
 
 
@@ -308,11 +335,13 @@ def sheet_check(
         ),
         None,
     )
+    natural = natural_key_label(spec)
     if key_index is None and number_index is None:
         raise FileRefused(
             "columns",
-            f"The sheet needs a {KEY} column (or a {spec.field_at_name(spec.number).label} "
-            "column) to tell its records apart.",
+            f"The sheet needs a {KEY} column"
+            + (f" (or a {natural} column)" if natural else "")
+            + " to tell its records apart.",
         )
     groups: dict[str, list[tuple[int, dict[Column, Any]]]] = {}
     row_keys: list[tuple[int, str]] = []
@@ -379,8 +408,9 @@ def sheet_check(
                     Problem(
                         number,
                         KEY,
-                        f"The row has no {KEY} and no {spec.label.lower()} number: it belongs to "
-                        "no record.",
+                        f"The row has no {KEY}"
+                        + (f" and no {natural.lower()}" if natural else "")
+                        + ": it belongs to no record.",
                         "required",
                     )
                 ],

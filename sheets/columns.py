@@ -1,9 +1,11 @@
 """A record type's spreadsheet columns, read from its declaration.
 
-One row is one line of a document; the rows that share the `Key` column are one document, and
-the document's own fields are read from the first of them. Columns are the declaration's labels
-("Customer", "Posted date"), a line's prefixed with "Line " ("Line unit amount"), so a new
-type gets its columns by being declared.
+For a type with lines, one row is one line of a document; the rows that share the `Key` column
+are one document, and the document's own fields are read from the first of them. For a type
+without lines (customers, vendors) one row is one record. Columns are the declaration's labels
+("Customer", "Posted date", "Billing city"), a line's prefixed with "Line " ("Line unit
+amount"); a type with no party has no party column. A new type gets its columns by being
+declared.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ __all__ = [
     "STATUS",
     "Column",
     "columns_for",
+    "natural_key_label",
     "ref_model",
+    "rows_say",
 ]
 
 KEY = "Key"
@@ -36,6 +40,38 @@ class Column:
     help: str = ""
     required: str = ""  # "" or when it is needed ("for a ready record")
     allowed: tuple[str, ...] = ()
+
+
+def natural_key_label(spec: DocumentSpec) -> str:
+    """The label of the field people call a record by ("Invoice number", "Name"), "" if none."""
+    field = next((f for f in spec.fields if f.name == spec.number), None) if spec.number else None
+    return field.label if field else ""
+
+
+def rows_say(spec: DocumentSpec) -> str:
+    """What a row of the type's sheet is, in a sentence's words."""
+    noun = spec.label.lower()
+    if spec.has_lines:
+        return f"one row per line; rows sharing a {KEY} are one {noun}"
+    return f"one row per {noun}"
+
+
+def _key_help(spec: DocumentSpec) -> str:
+    noun = spec.label.lower()
+    natural = natural_key_label(spec)
+    blank = (
+        f" Blank: the {noun}'s {natural.lower()} is its key."
+        if natural
+        else f" Required: the {noun} has no number to stand for it."
+    )
+    if spec.has_lines:
+        grouped = f"rows with the same key are one {noun}, each row one of its lines."
+    else:
+        grouped = f"one row is one {noun}, so a key is on one row only."
+    return (
+        f"Your own reference for the {noun}: {grouped}{blank} A key already imported is never "
+        "imported twice."
+    )
 
 
 def ref_model(spec: DocumentSpec, spec_field: Field, *, line: bool):
@@ -77,11 +113,11 @@ def _help(spec: DocumentSpec, spec_field: Field, *, line: bool) -> tuple[str, tu
             (),
         )
     if kind is Kind.CURRENCY:
-        return (
-            "A three-letter ISO 4217 code such as CAD; blank means the "
-            f"{spec.party_noun or spec.party}'s own currency.",
-            (),
-        )
+        if spec.party:
+            blank = f"blank means the {spec.party_noun or spec.party}'s own currency"
+        else:
+            blank = "blank leaves it out, and the accounting system uses its own default"
+        return f"A three-letter ISO 4217 code such as CAD; {blank}.", ()
     if kind is Kind.CHOICE:
         choices = spec.choices(spec_field, line=line)
         return f"One of: {', '.join(choices)}.", choices
@@ -92,17 +128,8 @@ def _help(spec: DocumentSpec, spec_field: Field, *, line: bool) -> tuple[str, tu
 def columns_for(data_type: str) -> tuple[Column, ...]:
     """The columns of `data_type`'s sheet, in the template's order."""
     spec = registry.for_data_type(data_type).spec
-    noun = spec.label.lower()
     columns = [
-        Column(
-            KEY,
-            None,
-            help=(
-                f"Your own reference for the {noun}: rows with the same key are one {noun}, each "
-                f"row one of its lines. Blank: the {noun}'s number is its key. A key already "
-                "imported is never imported twice."
-            ),
-        ),
+        Column(KEY, None, help=_key_help(spec)),
         Column(
             STATUS,
             None,
@@ -113,7 +140,10 @@ def columns_for(data_type: str) -> tuple[Column, ...]:
             allowed=("ready", "draft"),
         ),
     ]
-    for line, fields in ((False, spec.fields), (True, spec.line_fields)):
+    parts = [(False, spec.fields)]
+    if spec.has_lines:
+        parts.append((True, spec.line_fields))
+    for line, fields in parts:
         for spec_field in fields:
             text, allowed = _help(spec, spec_field, line=line)
             columns.append(

@@ -116,7 +116,10 @@ def test_the_form_offers_only_the_chosen_connections_refs_through_autocomplete(
 
     assert "Composing for <strong>Maple Leaf Coffee (xero)</strong>" in page
     urls = set(re.findall(r'data-ajax--url="([^"]+)"', page))
-    assert urls == {f"/admin/autocomplete/?connection={maple.pk}"}
+    # Every autocomplete is scoped to the chosen connection; a line's account also to what a
+    # line can post to.
+    base = f"/admin/autocomplete/?connection={maple.pk}"
+    assert urls == {base, f"{base}&amp;postable=1"}
     for field in (
         "customer",
         "lines-0-account",

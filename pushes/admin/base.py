@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from functools import partial
 from urllib.parse import urlencode
 
@@ -74,8 +75,8 @@ from pushes.spec import DocumentSpec, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
-from refs.models import Connection, Currency
-from refs.selectors import open_documents_of_party
+from refs.models import Account, Connection, Currency, Item, TaxRate
+from refs.selectors import item_line_defaults, open_documents_of_party
 from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
@@ -91,6 +92,34 @@ ACCOUNTING_FIELDS = (
 )
 _REFS = (Kind.REF, Kind.LINK, *_MANY)
 _REFUSED = (PushRequest.State.FAILED, PushRequest.State.REJECTED)
+
+
+def item_fill_fields(spec: DocumentSpec) -> dict[str, str] | None:
+    """The line fields choosing an item fills, by what they are (description, unit price,
+    account, tax rate) -> the line field's name; None when the type's lines have no item."""
+    if not spec.has_lines:
+        return None
+    by_model = {}
+    for spec_field in spec.line_fields:
+        if spec_field.kind is Kind.REF:
+            by_model[spec.column(spec_field, line=True).related_model] = spec_field.name
+    if Item not in by_model:
+        return None
+    names = {"item": by_model[Item]}
+    for what, path_or_model in (
+        ("description", "description"),
+        ("unit_price", "unitAmount"),
+        ("account", Account),
+        ("tax_rate", TaxRate),
+    ):
+        if isinstance(path_or_model, str):
+            spec_field = spec.field_at(path_or_model, line=True)
+            name = spec_field.name if spec_field is not None else None
+        else:
+            name = by_model.get(path_or_model)
+        if name:
+            names[what] = name
+    return names
 
 
 def _totalled(spec) -> bool:
@@ -428,6 +457,18 @@ class RecordLineInline(ConnectionScopedFields, admin.TabularInline):
             )
         )
 
+    def formfield_for_dbfield(self, db_field, request, connection=None, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, connection, **kwargs)
+        fills = item_fill_fields(self.spec)
+        if formfield is not None and fills and db_field.name == fills["item"]:
+            # line_item_fill.js asks here what the chosen item puts on the line.
+            opts = self.parent_model._meta
+            widget = getattr(formfield.widget, "widget", formfield.widget)
+            widget.attrs["data-fill-url"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_item_fill"
+            )
+        return formfield
+
     def get_formset(self, request, obj=None, **kwargs):
         connection = obj.connection if obj is not None else _connection_from_query(request)
         kwargs["formfield_callback"] = partial(
@@ -494,6 +535,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
                 "admin/js/jquery.init.js",
                 *script,
                 "pushes/record_composer.js",
+                *(("pushes/line_item_fill.js",) if item_fill_fields(self.spec) else ()),
             ),
         )
 
@@ -519,6 +561,11 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
                 name=f"{info[0]}_{info[1]}_preview",
             ),
             *documents,
+            path(
+                "item-fill/",
+                self.admin_site.admin_view(self.item_fill_view),
+                name=f"{info[0]}_{info[1]}_item_fill",
+            ),
             *super().get_urls(),
         ]
 
@@ -624,6 +671,46 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
             ],
         }
         return TemplateResponse(request, "admin/pushes/record/choose_connection.html", context)
+
+    def item_fill_view(self, request):
+        """What choosing an item puts on one of this type's lines, from the mirror: the line
+        field names and their values (references as id and label, for the autocompletes)."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            return JsonResponse({"error": "not allowed"}, status=403)
+        fills = item_fill_fields(self.spec)
+        if fills is None:
+            return JsonResponse(
+                {"field": "item", "rule": "absent", "message": "These lines have no item."},
+                status=404,
+            )
+        raw = request.GET.get("item", "")
+        item = (
+            Item.objects.select_related("account", "tax_rate").filter(pk=int(raw)).first()
+            if raw.isdigit()
+            else None
+        )
+        if item is None:
+            return JsonResponse(
+                {"field": "item", "rule": "exists", "message": "Choose an item that exists."},
+                status=400,
+            )
+        defaults = item_line_defaults(item=item, side=self.spec.item_side)
+        fields = {}
+        for what, name in fills.items():
+            value = defaults.get(what)
+            if what == "item" or value in (None, ""):
+                continue
+            if isinstance(value, models.Model):
+                value = {"id": value.pk, "text": str(value)}
+            elif isinstance(value, Decimal):
+                # 12.500000 -> "12.50": as a person would type the price.
+                short = value.normalize()
+                value = format(
+                    short if short.as_tuple().exponent < -2 else value.quantize(Decimal("0.01")),
+                    "f",
+                )
+            fields[name] = value
+        return JsonResponse({"item": item.pk, "side": self.spec.item_side, "fields": fields})
 
     def preview_view(self, request, pk: int):
         record = get_object_or_404(self.get_queryset(request), pk=pk)

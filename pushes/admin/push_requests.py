@@ -278,6 +278,9 @@ def _errors_in_words(push: PushRequest) -> str:
 
 @admin.register(PushRequest)
 class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
+    # The state legend and the date navigation read from the running totals (this template
+    # extends the export mixin's, so the export links stay).
+    change_list_template = "admin/pushes/pushrequest/change_list.html"
     list_display = (
         "record_link",
         "operation",

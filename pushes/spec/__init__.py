@@ -162,6 +162,12 @@ class DocumentSpec:
         return bool(self.line_model)
 
     @property
+    def item_side(self) -> str:
+        """Which side of an item its lines take: what is bought from a vendor (the item's
+        purchase price and account), else what is sold."""
+        return "purchase" if self.party == "vendor" else "sales"
+
+    @property
     def related(self) -> tuple[str, ...]:
         """What reading a record joins: its connection, and its party where it has one."""
         return ("connection", self.party) if self.party else ("connection",)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from pushes.spec import Kind
 from sheets.columns import headers_for
-from tests.contract.conftest import TYPES, RecordKit, record_type  # noqa: F401
+from tests.contract.conftest import SAMPLES, TYPES, RecordKit, record_type  # noqa: F401
 from tests.factories import (
     AccountFactory,
     ConnectionFactory,
@@ -77,27 +79,39 @@ def number_header(kit: RecordKit) -> str:
     return kit.spec.field_at_name(kit.spec.number).label
 
 
+def _line_cells(kit: RecordKit, index: int, lines: int) -> dict[str, Any]:
+    cells = {"Line description": f"Line {index + 1}", "Line account": "4000"}
+    if "debit" not in kit.line_names:
+        return {**cells, "Line quantity": "2", "Line unit amount": "100.50"}
+    # A journal's last line credits what the others debit, so the entry balances.
+    if index < lines - 1 or lines == 1:
+        return {**cells, "Line debit": "100.50"}
+    return {**cells, "Line credit": f"{Decimal('100.50') * (lines - 1)}"}
+
+
 def document(kit: RecordKit, key: str, *, lines: int = 1, **cells: Any) -> list[dict[str, Any]]:
-    """The rows of one complete document of `kit`'s type: its party is "Acme Ltd"."""
-    first = {
-        "Key": key,
-        party_header(kit): "Acme Ltd",
-        number_header(kit): f"N-{key}",
-        "Posted date": "2026-11-02",
-        "Due date": "2026-12-02",
-        "Currency": "CAD",
-    }
+    """The rows of one complete record of `kit`'s type, read from its declaration: its party
+    (if it has one) is "Acme Ltd", its number N-<key>; a type with lines gets `lines` rows,
+    one without lines a single row."""
+    spec = kit.spec
+    first: dict[str, Any] = {"Key": key, number_header(kit): f"N-{key}"}
+    if spec.party:
+        first[party_header(kit)] = "Acme Ltd"
+    for spec_field in spec.fields:
+        if spec_field.kind is Kind.DATE:
+            first[spec_field.label] = (
+                "2026-12-02" if spec_field.name == "due_date" else "2026-11-02"
+            )
+        elif spec_field.kind is Kind.CURRENCY:
+            first[spec_field.label] = "CAD"
+        elif spec_field.ready and spec_field.name in SAMPLES:
+            first[spec_field.label] = SAMPLES[spec_field.name]
+    if not spec.has_lines:
+        return [{**first, **cells}]
     rows = []
     for index in range(lines):
         row = dict(first) if index == 0 else {"Key": key}
-        row.update(
-            {
-                "Line description": f"Line {index + 1}",
-                "Line quantity": "2",
-                "Line unit amount": "100.50",
-                "Line account": "4000",
-            }
-        )
+        row.update(_line_cells(kit, index, lines))
         rows.append(row)
     rows[0].update(cells)
     return rows

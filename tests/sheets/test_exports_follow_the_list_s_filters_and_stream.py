@@ -65,7 +65,8 @@ def test_a_record_list_exports_with_its_filter_and_push_facts(
     assert set(by_number) == {"R-1", "R-2"}
     assert by_number["R-1"]["Push state"] == "Push failed"
     assert by_number["R-1"]["Last pushed by"] == admin_user.username
-    assert by_number["R-1"]["Refusal"] == "contact: The contact is archived in Xero."
+    # The provider's words first, then what to do about them (the push list's own words).
+    assert by_number["R-1"]["Refusal"].startswith("contact: The contact is archived in Xero. ")
     assert by_number["R-2"]["Push state"] == "Ready to push"
 
 
@@ -93,6 +94,8 @@ def test_the_push_history_exports_with_its_filters(admin_client, admin_user, bus
             requested_by=admin_user,
             last_error="Railz answered 500 six times." if state == "failed" else "",
         )
+    page = admin_client.get("/admin/pushes/pushrequest/?state=failed").content.decode()
+    assert "export/csv/?state=failed" in page
     headers, *body = _csv(admin_client.get("/admin/pushes/pushrequest/export/csv/?state=failed"))
     assert len(body) == 1
     row = dict(zip(headers, body[0], strict=True))

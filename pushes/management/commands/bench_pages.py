@@ -326,7 +326,10 @@ class Command(BaseCommand):
                 "push list, one year",
                 reverse("admin:pushes_pushrequest_changelist") + f"?created_at__year={year}",
             ),
-            ("customer list", reverse("admin:refs_customer_changelist")),
+            (
+                "customer list, one business",
+                reverse("admin:refs_customer_changelist") + f"?business={connection.pk}",
+            ),
         ]
         # Every API list the router serves (its "<basename>-list" URLs).
         lists = sorted(

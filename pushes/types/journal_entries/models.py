@@ -22,6 +22,8 @@ class JournalEntry(Document):
     class Meta(Document.Meta):
         verbose_name = "journal entry"
         verbose_name_plural = "journal entries"
+        # The list's default order (newest first): a page is a range, never a sort.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="pushes_journal_recent")]
 
 
 def _amount(name: str) -> models.DecimalField:

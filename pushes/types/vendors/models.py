@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import models
+
 from pushes.types.parties import PartyRecord, party_parent
 
 __all__ = ["VendorRecord"]
@@ -14,3 +16,5 @@ class VendorRecord(PartyRecord):
 
     class Meta(PartyRecord.Meta):
         verbose_name = "vendor"
+        # The list's default order (newest first): a page is a range, never a sort.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="pushes_vendorrec_recent")]

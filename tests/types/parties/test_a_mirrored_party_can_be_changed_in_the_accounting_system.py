@@ -26,7 +26,9 @@ def test_compose_a_change_opens_a_draft_with_the_row_s_values(admin_client, fact
         email="ap@acme.example",
         raw={"billingAddress": {"city": "Halifax", "country": "CAN", "postalCode": "B3H"}},
     )
-    listing = admin_client.get(reverse(f"admin:refs_{row._meta.model_name}_changelist"))
+    listing = admin_client.get(
+        reverse(f"admin:refs_{row._meta.model_name}_changelist"), {"business": connection.pk}
+    )
     add = reverse(f"admin:pushes_{model._meta.model_name}_add")
     link = f"{add}?connection={connection.pk}&amp;edits={row.pk}"
     assert link in listing.content.decode()
