@@ -26,7 +26,6 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from refs.filters import open_documents
 from refs.models import (
     Account,
     Connection,
@@ -44,7 +43,12 @@ from refs.models import (
     TrackingOption,
     Vendor,
 )
-from refs.selectors import connection_ref_counts, connection_sync_progress, sync_runs_latest
+from refs.selectors import (
+    connection_ref_counts,
+    connection_sync_progress,
+    open_documents,
+    sync_runs_latest,
+)
 from refs.services import connections_sync_enqueue
 
 # Beyond this many rows a changelist says "10,000+" instead of counting the whole table.

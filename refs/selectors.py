@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Value
 
-from refs.filters import open_documents
 from refs.mapping import REF_TYPES
 from refs.models import (
     Account,
@@ -93,6 +92,11 @@ def connection_ref_counts(*, connection: Connection) -> list[tuple[str, int, int
         )
         for model in REF_MODELS
     ]
+
+
+def open_documents() -> Q:
+    """Documents a payment can still apply to: an amount due, neither paid nor void."""
+    return Q(amount_due__gt=0) & ~Q(document_status__in=("paid", "void", "notPushed"))
 
 
 def open_documents_of_party(

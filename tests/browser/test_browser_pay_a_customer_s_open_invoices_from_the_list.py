@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from pushes.models import InvoicePayment
-from refs.filters import open_documents
 from refs.models import Account, Customer, OpenInvoice
+from refs.selectors import open_documents
 from tests.browser.conftest import (
     assert_accessible,
     assert_fits_the_screen,
