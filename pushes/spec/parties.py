@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pushes.spec import DocumentSpec, Field, Kind, field_list
+from pushes.spec.documents import SUBSIDIARIES
 from railzpush.railz.datatypes import data_type as data_type_of
 
 __all__ = ["party_spec"]
@@ -112,7 +113,7 @@ def party_spec(*, data_type: str, model: str, name_path: str) -> DocumentSpec:
         Field("tax_number", "taxNumber", "Tax number", strip=True),
         Field("currency", "currency", "Currency", Kind.CURRENCY),
         Field("parent", "parentRef", "Parent", Kind.REF),
-        Field("subsidiaries", "subsidiaryRefs", "Subsidiary", Kind.REFS),
+        SUBSIDIARIES,
         *(f for prefix, path, label in ADDRESSES for f in _address(prefix, path, label)),
     )
     names = [f.name for f in fields]
