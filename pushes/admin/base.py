@@ -334,8 +334,10 @@ class RecordForm(forms.ModelForm):
         self._offer_the_business_currencies(connection)
         party = registry.for_model(self._meta.model).spec.party
         if party in self.fields:
-            # record_totals.js takes the currency from the party chosen here.
-            self.fields[party].widget.attrs["data-party"] = "1"
+            # record_totals.js takes the currency from the party chosen here. Set on the
+            # autocomplete inside the admin's wrapper: the wrapper's attrs are not rendered.
+            widget = self.fields[party].widget
+            getattr(widget, "widget", widget).attrs["data-party"] = "1"
             if connection is not None and _open_document_model(self.spec) is not None:
                 self._list_open_documents(party, connection)
         if not self.is_bound and self.instance.pk is None:
