@@ -26,7 +26,6 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from refs.filters import open_documents
 from refs.models import (
     Account,
     Connection,
@@ -44,7 +43,12 @@ from refs.models import (
     TrackingOption,
     Vendor,
 )
-from refs.selectors import connection_ref_counts, connection_sync_progress, sync_runs_latest
+from refs.selectors import (
+    connection_ref_counts,
+    connection_sync_progress,
+    open_documents,
+    sync_runs_latest,
+)
 from refs.services import connections_sync_enqueue
 
 # Beyond this many rows a changelist says "10,000+" instead of counting the whole table.
@@ -273,6 +277,14 @@ class OpenDocumentAdmin(RefAdmin):
         queryset, duplicates = super().get_search_results(request, queryset, search_term)
         if _is_autocomplete(request):
             queryset = queryset.filter(open_documents()).order_by("posted_date", "remote_id")
+            # Once the payment's customer (or vendor) is chosen, only theirs (its row id).
+            party = request.GET.get("party", "")
+            if party.isdigit() and len(party) <= 18:
+                party_model = queryset.model._meta.get_field(
+                    queryset.model.party_field
+                ).related_model
+                remote_ids = party_model.objects.filter(pk=int(party)).values("remote_id")
+                queryset = queryset.filter(party_remote_id__in=remote_ids)
         return queryset, duplicates
 
 

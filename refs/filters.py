@@ -1,10 +1,11 @@
 """Query filters of the reference-data API: by connection, and archived rows on request."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from refs.models import Connection
+from refs.selectors import open_documents
 
 
 def connection_lookup(value: str, *, prefix: str = "") -> dict:
@@ -74,11 +75,6 @@ class OpenDocumentFilter(RefFilter):
 
     def filter_open(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(open_documents()) if value else queryset
-
-
-def open_documents() -> Q:
-    """Documents a payment can still apply to: an amount due, neither paid nor void."""
-    return Q(amount_due__gt=0) & ~Q(document_status__in=("paid", "void", "notPushed"))
 
 
 def open_document_filter(model) -> type[RefFilter]:

@@ -290,6 +290,7 @@ class OpenInvoice(OpenDocument):
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     link_type = "invoice"
+    party_field = "customer"
 
     class Meta(OpenDocument.Meta):
         verbose_name = "open invoice"
@@ -302,6 +303,7 @@ class OpenBill(OpenDocument):
         Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     link_type = "bill"
+    party_field = "vendor"
 
     class Meta(OpenDocument.Meta):
         verbose_name = "open bill"

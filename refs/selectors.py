@@ -14,6 +14,7 @@ from refs.models import (
     Customer,
     Item,
     Location,
+    OpenDocument,
     PaymentMethod,
     RefRecord,
     Subsidiary,
@@ -91,6 +92,32 @@ def connection_ref_counts(*, connection: Connection) -> list[tuple[str, int, int
         )
         for model in REF_MODELS
     ]
+
+
+def open_documents() -> Q:
+    """Documents a payment can still apply to: an amount due, neither paid nor void."""
+    return Q(amount_due__gt=0) & ~Q(document_status__in=("paid", "void", "notPushed"))
+
+
+def open_documents_of_party(
+    *, model: type[OpenDocument], connection: Connection | int, party_id: int
+) -> QuerySet:
+    """The documents one customer (or vendor, by its row id) still owes in one connection,
+    oldest first: what a payment of theirs can apply to. An unknown party has none."""
+    party_model = model._meta.get_field(model.party_field).related_model
+    remote_id = (
+        party_model.objects.filter(pk=party_id, connection=connection)
+        .values_list("remote_id", flat=True)
+        .first()
+    )
+    if not remote_id:
+        return model.objects.none()
+    return (
+        model.objects.active()
+        .filter(connection=connection, party_remote_id=remote_id)
+        .filter(open_documents())
+        .order_by("posted_date", "remote_id")
+    )
 
 
 # A sync run's status as a bookkeeper reads it on the connection's page.

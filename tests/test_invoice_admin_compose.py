@@ -149,6 +149,13 @@ def autocomplete(client, connection, model_name, field_name, term=""):
     return sorted(result["text"] for result in response.json()["results"])
 
 
+def test_the_party_select_is_marked_for_the_currency_to_follow_it(admin_client, maple):
+    page = admin_client.get(f"{ADD}?connection={maple.pk}").content.decode()
+
+    party = re.search(r'<select[^>]*name="customer"[^>]*>', page).group(0)
+    assert 'data-party="1"' in party
+
+
 def test_autocomplete_returns_only_the_connections_live_rows(admin_client, maple, harbor):
     CustomerFactory(connection=maple, name="Bean There Cafe", email="", currency="")
     CustomerFactory(

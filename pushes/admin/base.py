@@ -76,7 +76,7 @@ from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
 from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
 from refs.models import Account, Connection, Currency, Item, TaxRate
-from refs.selectors import item_line_defaults
+from refs.selectors import item_line_defaults, open_documents_of_party
 from sheets.exports import ExportMixin
 
 _PATH = re.compile(r"^(?P<head>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>[A-Za-z]+))?")
@@ -128,6 +128,34 @@ def _totalled(spec) -> bool:
 
 
 _ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
+
+
+def _open_document_model(spec: DocumentSpec):
+    """The mirror a type's lines apply to (refs.OpenInvoice, OpenBill), or None."""
+    if not spec.has_lines:
+        return None
+    field = next(
+        (f for f in spec.line_model_class._meta.concrete_fields if f.name == "document"), None
+    )
+    related = field.related_model if field is not None and field.is_relation else None
+    return related if related is not None and hasattr(related, "party_field") else None
+
+
+def _decimal(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _open_document_row(row) -> dict:
+    return {
+        "id": row.pk,
+        "label": str(row),
+        "number": row.name,
+        "date": row.posted_date.isoformat() if row.posted_date else None,
+        "due_date": row.due_date.isoformat() if row.due_date else None,
+        "currency": row.currency,
+        "total": _decimal(row.total_amount),
+        "amount_due": _decimal(row.amount_due),
+    }
 
 
 def _connection_from_query(request: HttpRequest) -> Connection | None:
@@ -306,13 +334,35 @@ class RecordForm(forms.ModelForm):
         self._offer_the_business_currencies(connection)
         party = registry.for_model(self._meta.model).spec.party
         if party in self.fields:
-            # record_totals.js takes the currency from the party chosen here.
-            self.fields[party].widget.attrs["data-party"] = "1"
+            # record_totals.js takes the currency from the party chosen here. Set on the
+            # autocomplete inside the admin's wrapper: the wrapper's attrs are not rendered.
+            widget = self.fields[party].widget
+            getattr(widget, "widget", widget).attrs["data-party"] = "1"
+            if connection is not None and _open_document_model(self.spec) is not None:
+                self._list_open_documents(party, connection)
         if not self.is_bound and self.instance.pk is None:
             self._default_values(connection)
         if not self.is_bound:
             refused = [r for r in last_refusals(self.instance) if r.line is None]
             show_refusals(self, refused)
+
+    def _list_open_documents(self, party: str, connection: Connection) -> None:
+        """payment_allocations.js lists the chosen party's open documents from this address.
+        Set on the autocomplete inside the admin's wrapper: the wrapper's own attrs are not
+        the copy this form renders."""
+        widget = self.fields[party].widget
+        widget = getattr(widget, "widget", widget)
+        opts = self._meta.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_open_documents")
+        widget.attrs.update(
+            {
+                "data-open-documents": (
+                    f"{url}?{urlencode({AUTOCOMPLETE_CONNECTION_PARAM: connection.pk})}"
+                ),
+                "data-party-noun": self.spec.party_noun or self.spec.party,
+                "data-document-noun": self.spec.field_at_name("document", line=True).label,
+            }
+        )
 
     def _default_values(self, connection) -> None:
         """What a new document usually says: a draft, dated today, in the business's currency
@@ -495,12 +545,24 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
+        documents = (
+            [
+                path(
+                    "open-documents/",
+                    self.admin_site.admin_view(self.open_documents_view),
+                    name=f"{info[0]}_{info[1]}_open_documents",
+                )
+            ]
+            if self._open_document_model() is not None
+            else []
+        )
         return [
             path(
                 "<int:pk>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name=f"{info[0]}_{info[1]}_preview",
             ),
+            *documents,
             path(
                 "item-fill/",
                 self.admin_site.admin_view(self.item_fill_view),
@@ -508,6 +570,31 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def _open_document_model(self):
+        """The mirror a payment's lines apply to (refs.OpenInvoice, OpenBill), if any."""
+        return _open_document_model(self.spec)
+
+    def open_documents_view(self, request, *_args):
+        """`?connection=<id>&party=<row id>`: that customer's (or vendor's) open documents in
+        that connection, oldest first, for the payment composer's allocation table."""
+        if not self.has_view_or_change_permission(request) and not self.has_add_permission(request):
+            return JsonResponse({"detail": "You may not see payments."}, status=403)
+        connection = _connection_from_query(request)
+        party = request.GET.get("party", "")
+        if connection is None or not party.isdigit() or len(party) > 18:
+            return JsonResponse(
+                {
+                    "field": "connection" if connection is None else "party",
+                    "rule": "required",
+                    "message": "Name the connection and the party by their row ids.",
+                },
+                status=400,
+            )
+        rows = open_documents_of_party(
+            model=self._open_document_model(), connection=connection, party_id=int(party)
+        )
+        return JsonResponse({"documents": [_open_document_row(row) for row in rows]})
 
     def changelist_view(self, request, extra_context=None):
         # Every paused connection is said on the list, with where to resume it.

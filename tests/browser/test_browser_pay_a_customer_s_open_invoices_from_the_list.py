@@ -1,0 +1,106 @@
+"""A person records a customer's payment the way the statement reads: once the customer is
+chosen their open invoices are listed oldest first with number, dates, total and amount due;
+one is paid in full with its button, part of another is typed, the running total and the
+payment's total follow, and saving writes exactly those two allocations, which push and
+succeed. The page fits a 1280 x 800 laptop and axe-core finds nothing serious."""
+
+import re
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from pushes.models import InvoicePayment
+from refs.models import Account, Customer, OpenInvoice
+from refs.selectors import open_documents
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_fits_the_screen,
+    log_in,
+    screenshot,
+    staff_user,
+    sync_refs,
+)
+from tests.browser.test_browser_compose_and_push_an_invoice import pick
+from tests.fixtures.emulator import DEMO_XERO
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WAIT = 30_000
+
+
+def a_customer_owing_two_invoices() -> tuple[Customer, list[OpenInvoice]]:
+    owing = OpenInvoice.objects.filter(
+        open_documents(), connection__connection_uuid=DEMO_XERO, status="active"
+    ).order_by("posted_date", "remote_id")
+    counts = Counter(owing.values_list("party_remote_id", flat=True))
+    party = next(remote_id for remote_id, n in counts.most_common() if n >= 2 and remote_id)
+    customer = Customer.objects.get(connection__connection_uuid=DEMO_XERO, remote_id=party)
+    return customer, list(owing.filter(party_remote_id=party))
+
+
+def test_pay_one_invoice_in_full_and_part_of_another_from_the_list(page, push_emulator):
+    sync_refs(DEMO_XERO)
+    customer, invoices = a_customer_owing_two_invoices()
+    first, second = invoices[0], invoices[1]
+    part = (second.amount_due / 2).quantize(Decimal("0.01"))
+    total = first.amount_due + part
+    second_due = second.amount_due
+    bank = Account.objects.filter(
+        connection__connection_uuid=DEMO_XERO, is_bank_account=True, status="active"
+    ).first()
+    page.set_default_timeout(WAIT)
+    staff_user("receivables", superuser=True)
+    log_in(page, "receivables")
+
+    page.goto("/admin/pushes/invoicepayment/add/")
+    page.get_by_role("row", name=re.compile("Maple Leaf Coffee Roasters")).get_by_role(
+        "link", name="Compose an invoice payment"
+    ).click()
+    page.get_by_label("Ready").check()
+    table = page.locator("#open-documents")
+    expect(table).to_contain_text("Choose the customer", timeout=WAIT)
+    pick(page, "#id_customer", customer.name, customer.name)
+    pick(page, "#id_account", bank.name, bank.name)
+    page.locator("#id_date").fill("2026-11-20")
+    page.locator("#id_currency").select_option(first.currency)
+
+    # The customer's open invoices, oldest first, each with what is still due.
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(len(invoices), timeout=WAIT)
+    expect(rows.nth(0).locator("th")).to_have_text(first.name)
+    expect(rows.nth(1).locator("th")).to_have_text(second.name)
+    expect(rows.nth(0)).to_contain_text(f"{first.amount_due:.2f}")
+    expect(rows.nth(0)).to_contain_text(f"{first.total_amount:.2f}")
+
+    page.get_by_role("button", name=f"Pay {first.name} in full").click()
+    page.get_by_label(f"Pay on invoice {second.name}").fill(f"{part}")
+
+    expect(table.locator("tfoot output")).to_have_text(f"{total:.2f}", timeout=WAIT)
+    expect(page.locator("#id_total_amount")).to_have_value(f"{total:.2f}")
+    assert_fits_the_screen(page)
+    assert_accessible(page)
+    screenshot(page, "payment-open-invoices")
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    payment = InvoicePayment.objects.get(customer=customer)
+    expect(page.locator(".record-payload")).to_contain_text(
+        f'"id": "{second.remote_id}"', timeout=WAIT
+    )
+    allocations = {line.document_id: line.amount for line in payment.lines.all()}
+    assert allocations == {first.pk: first.amount_due, second.pk: part}
+    # The saved payment lists the same amounts against the same invoices.
+    expect(page.get_by_label(f"Pay on invoice {second.name}")).to_have_value(
+        re.compile(rf"^{part}0*$"), timeout=WAIT
+    )
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Ready to push")
+    page.locator("[data-push-button=create]").click()
+    expect(page.locator(".rp-confirm__form")).to_contain_text("will be created in xero")
+    page.locator("[data-push-confirm]").click()
+    page.wait_for_url(f"**/admin/pushes/invoicepayment/{payment.pk}/change/")
+    expect(page.locator("[data-record-part=state]")).to_contain_text("Pushed", timeout=WAIT)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.amount_due == 0
+    assert second.amount_due == second_due - part
