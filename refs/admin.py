@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from refs.models import (
@@ -554,7 +555,7 @@ class ConnectionAdmin(ReadOnlyAdmin):
             "<th>rows</th><th>error</th></tr></thead><tbody>{}</tbody></table>"
             '<table class="refs-counts"><thead><tr><th>rows</th><th>live</th><th>archived</th>'
             "</tr></thead><tbody>{}</tbody></table>",
-            run_rows or format_html("<tr><td colspan=5>never synced</td></tr>"),
+            run_rows or mark_safe("<tr><td colspan=5>never synced</td></tr>"),
             count_rows,
         )
 
