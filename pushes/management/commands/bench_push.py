@@ -234,8 +234,7 @@ def _profile_summary(directory: Path, pushes: int, limit: int = 25) -> list[str]
     for (filename, line, name), (_, _, _, cumtime, _) in ranked:
         if not _is_ours(filename):
             continue
-        where = filename.split("/work/")[-1].split("site-packages/")[-1]
-        lines.append(f"    {1000 * cumtime / pushes:6.2f}  {name} ({_short(where)}:{line})")
+        lines.append(f"    {1000 * cumtime / pushes:6.2f}  {name} ({_short(filename)}:{line})")
         shown += 1
         if shown >= limit:
             break
