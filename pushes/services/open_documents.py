@@ -12,8 +12,9 @@ go by; and payments kept in order behind the documents they pay.
 - A payment whose document is still on its way is queued but not due (`waiting_for` in its
   declaration); it is released, its body rebuilt with the document's real id, once the
   document's push succeeds. It is never sent with a placeholder id.
-- When a payment succeeds its documents' amount due drops at once, marked local until the
-  next sync brings the accounting system's own figure; a deleted payment gives it back.
+- When a payment succeeds its documents' amount due (and its credit notes' remaining credit)
+  drops at once, marked local until the next sync brings the accounting system's own figure;
+  a deleted payment gives it back.
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ from pushes.selectors import invoice_totals
 from pushes.services.push_requests import PushRefused
 from pushes.signals import push_queued, push_settled
 from pushes.spec import Kind
-from pushes.types.payment_spec import ON_ITS_WAY_PREFIX, taken_by_others
+from pushes.types.payment_spec import (
+    LINKS,
+    ON_ITS_WAY_PREFIX,
+    linked,
+    links_to,
+    over_what_is_open,
+    taken_by_others,
+)
 from refs.models import OpenDocument
 
 logger = logging.getLogger(__name__)
@@ -126,30 +134,20 @@ def _document_settled(push: PushRequest) -> None:
         mirror.objects.create(connection_id=push.connection_id, remote_id=provider_id, **fields)
     elif row is not None:
         # A sync brought the document first: the lines move to its row.
-        for line_model in _line_models(mirror):
-            line_model.objects.filter(document=row).update(document=synced)
+        for line_model, name in links_to(mirror):
+            line_model.objects.filter(**{name: row}).update(**{name: synced})
         row.delete()
     document = mirror.objects.get(connection_id=push.connection_id, remote_id=provider_id)
     _release_waiting(document)
-
-
-def _line_models(mirror: type[OpenDocument]) -> list[Any]:
-    return [
-        model
-        for model in apps.get_app_config("pushes").get_models()
-        if any(
-            f.name == "document" and f.related_model is mirror for f in model._meta.concrete_fields
-        )
-    ]
 
 
 def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
     if document is None:
         return []
     pushes = []
-    for line_model in _line_models(type(document)):
+    for line_model, name in links_to(type(document)):
         payment_model = line_model._meta.get_field("payment").related_model
-        payment_ids = line_model.objects.filter(document=document).values("payment_id")
+        payment_ids = line_model.objects.filter(**{name: document}).values("payment_id")
         pushes += list(
             PushRequest.objects.filter(
                 content_type__app_label="pushes",
@@ -219,30 +217,69 @@ def _enqueue(push_request_id: int) -> None:
 # --- payments ------------------------------------------------------------------------------
 
 
+def _linked_rows(lines: list[Any]) -> dict[type, set[int]]:
+    """The mirrored rows the lines name, by mirror model: ids of documents and credit notes."""
+    rows: dict[type, set[int]] = {}
+    for line in lines:
+        for name in LINKS:
+            row_id = getattr(line, f"{name}_id", None)
+            if row_id is not None:
+                model = type(line)._meta.get_field(name).related_model
+                rows.setdefault(model, set()).add(row_id)
+    return rows
+
+
 def _payment_queued(push: PushRequest, record: Any) -> None:
-    """Refuse the push if another payment on its way took the amount due meanwhile."""
+    """Refuse the push if another payment on its way took the amount due (or the remaining
+    credit) meanwhile."""
     if push.operation != PushRequest.Operation.CREATE:
         return
     lines = list(record.lines.all())
-    ids = sorted({line.document_id for line in lines if line.document_id})
-    if not ids:
-        return
-    mirror = type(lines[0]).document.field.related_model
-    # Locked in id order: two payments of the same documents wait for each other, never
-    # deadlock, and the second sees the first's push once it commits.
-    locked = {d.pk: d for d in mirror.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    # Locked in a fixed order (mirror, then id): two payments of the same rows wait for each
+    # other, never deadlock, and the second sees the first's push once it commits.
+    locked: dict[tuple[type, int], OpenDocument] = {}
+    for model, ids in sorted(_linked_rows(lines).items(), key=lambda kv: kv[0]._meta.label):
+        for row in model.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            locked[(model, row.pk)] = row
     for index, line in enumerate(lines):
-        document = locked.get(line.document_id)
-        if document is None or document.amount_due is None or line.amount is None:
+        for _name, row in linked(line):
+            document = locked.get((type(row), row.pk))
+            if document is None or document.amount_due is None or line.amount is None:
+                continue
+            available = document.amount_due - taken_by_others(document, record=record)
+            if line.amount > available:
+                raise PushRefused(
+                    f"Line {index + 1}: {over_what_is_open(document, line.amount, available)} "
+                    "(another payment on its way takes the rest); nothing was sent.",
+                    rule="amountDue",
+                )
+
+
+def _status_after_payment(document: OpenDocument) -> str:
+    if document.amount_due is not None and document.amount_due <= 0:
+        return "paid"
+    if document.total_amount is not None and document.amount_due < document.total_amount:
+        return "partiallyPaid"
+    return "open"
+
+
+def _move_open_amounts(lines: Any, *, sign: int) -> None:
+    """Lower (sign -1) or give back (sign +1) what each line applies: the amount due of the
+    document it pays, the remaining credit of the credit note it applies. Marked local until
+    the next sync brings the accounting system's own figure."""
+    for line in lines:
+        if line.amount is None:
             continue
-        available = document.amount_due - taken_by_others(document, record=record)
-        if line.amount > available:
-            raise PushRefused(
-                f"Line {index + 1}: {line.amount:,.2f} is more than the {max(available, 0):,.2f} "
-                f"still due on {document.name or document.remote_id} (another payment on its way "
-                "takes the rest); nothing was sent.",
-                rule="amountDue",
+        for _name, row in linked(line):
+            mirror = type(row)
+            mirror.objects.filter(pk=row.pk).update(
+                amount_due=F("amount_due") + sign * line.amount,
+                amount_due_is_local=True,
+                # The next sync rewrites the row even if Railz's record hashes as before.
+                content_hash="",
             )
+            document = mirror.objects.get(pk=row.pk)
+            mirror.objects.filter(pk=row.pk).update(document_status=_status_after_payment(document))
 
 
 def _payment_settled(push: PushRequest) -> None:
@@ -253,25 +290,8 @@ def _payment_settled(push: PushRequest) -> None:
     model = push.content_type.model_class()
     sign = -1 if push.operation == PushRequest.Operation.CREATE else 1
     line_model = model._meta.get_field("lines").related_model
-    for line in line_model.objects.filter(payment_id=push.object_id).exclude(amount=None):
-        if line.document_id is None:
-            continue
-        mirror = line_model._meta.get_field("document").related_model
-        mirror.objects.filter(pk=line.document_id).update(
-            amount_due=F("amount_due") + sign * line.amount,
-            amount_due_is_local=True,
-            # The next sync rewrites the row even if Railz's record hashes as before.
-            content_hash="",
-        )
-        document = mirror.objects.get(pk=line.document_id)
-        status = (
-            "paid"
-            if document.amount_due is not None and document.amount_due <= 0
-            else "partiallyPaid"
-            if document.total_amount is not None and document.amount_due < document.total_amount
-            else "open"
-        )
-        mirror.objects.filter(pk=document.pk).update(document_status=status)
+    lines = line_model.objects.filter(payment_id=push.object_id).select_related(*LINKS)
+    _move_open_amounts(lines, sign=sign)
 
 
 # --- receivers -----------------------------------------------------------------------------
