@@ -171,7 +171,9 @@ class RecordKit:
                 values[f.name] = "2" if f.name == "quantity" else LINE_AMOUNT
             elif f.name == "description":
                 values[f.name] = "Roasting services"
-            elif f.name == "account" or (f.kind is Kind.LINK and not self._linked({**values, **overrides})):
+            elif f.name == "account" or (
+                f.kind is Kind.LINK and not self._linked({**values, **overrides})
+            ):
                 # A payment's line applies to one row: its first link (a document it pays).
                 values[f.name] = self.row(f, connection, line=True, party=party, currency=currency)
         # What other types' lines have (an account, for a payment) is not this line's.

@@ -1,7 +1,8 @@
 """The payment composer's open-documents address: for the chosen customer (or vendor) in the
 chosen connection, their documents still owing, oldest first, with number, dates, currency,
-total and amount due, then their credit notes with credit remaining; nobody else's, nothing paid, void or archived, and only for staff who may
-see payments. The lines' autocomplete narrows to the same party once it is named."""
+total and amount due, then their credit notes with credit remaining; nobody else's, nothing
+paid, void or archived, and only for staff who may see payments. The lines' autocomplete
+narrows to the same party once it is named."""
 
 from __future__ import annotations
 
