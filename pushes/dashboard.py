@@ -63,6 +63,8 @@ BADGES: dict[str, Badge] = {
     State.UNKNOWN: Badge("unknown", "Outcome unknown", "?", "red"),
     State.CANCELLED: Badge("cancelled", "Cancelled", "■", "grey"),
     "stuck": Badge("stuck", "Pushing too long", "⚠", "orange"),
+    # A queued push held for a person (PushRequest.held_reason): still queued, never sent so.
+    "held": Badge("held", "Held (a document it pays did not get there)", "⏸", "orange"),
 }
 
 # What each state means and what to do, for the legend beside lists and on the dashboard.
@@ -84,6 +86,12 @@ STATE_LEGEND: tuple[tuple[str, str], ...] = (
         "push and adopt the matching record or mark it never received.",
     ),
     ("Deleted in the accounting system", "Removed there; kept here with its history."),
+    (
+        "Held",
+        "A payment whose invoice or bill failed or was cancelled on its way to the accounting "
+        "system: it is queued but not sent, and says which document. Release it (it waits for "
+        "the document to be pushed again, or goes now if the document has arrived) or cancel it.",
+    ),
 )
 
 # Icons for the invoice's own push state (pushes.selectors.PushState keys).
@@ -99,7 +107,10 @@ RECORD_ICONS = {
 }
 
 
-def push_badge(state: str) -> Badge:
+def push_badge(state: str, *, held: bool = False) -> Badge:
+    """The badge of a push's state; a held push (queued, `held_reason` set) says so."""
+    if held and state == State.QUEUED:
+        return BADGES["held"]
     return BADGES.get(state) or Badge(state, state, "•", "grey")
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from pushes import registry
 from pushes.models import PushEvent, PushRequest
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.push_selectors import push_release_plan
 from pushes.queue import enqueue_push_submit
 from pushes.selectors import invoice_totals
 from pushes.services.push_requests import PushRefused
@@ -155,6 +156,8 @@ def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
                 object_id__in=payment_ids,
                 state=State.QUEUED,
                 next_attempt_at__isnull=True,
+                # A held payment waits for a person, not for the document.
+                held_reason="",
             )
         )
     return pushes
@@ -171,16 +174,38 @@ def _note(push: PushRequest, message: str) -> None:
 
 
 def _hold_waiting(row: OpenDocument | None, push: PushRequest) -> None:
+    """Hold the payments waiting for `row`, whose push failed or was cancelled: each says so
+    (`held_reason`, shown in lists, on its page and in the API) until a person releases or
+    cancels it."""
     what = row.name if row is not None and row.name else "the document"
     reason = push.last_error or (push.validation_errors and str(push.validation_errors)) or ""
     verdict = "was cancelled" if push.state == State.CANCELLED else "failed"
+    held = f"Held: the push of {what} {verdict}{f' ({reason[:300]})' if reason else ''}."
     for waiting in _waiting_pushes(row):
-        _note(
-            waiting,
-            f"Held: the push of {what} {verdict}{f' ({reason})' if reason else ''}. This "
-            "payment is not sent: push the document again (it is then sent after it), or "
-            "cancel this push.",
-        )
+        if PushRequest.objects.filter(pk=waiting.pk, state=State.QUEUED, held_reason="").update(
+            held_reason=held
+        ):
+            _note(
+                waiting,
+                f"{held} This payment is not sent: release it (it waits for the document to "
+                "be pushed again, or goes if the document got there) or cancel this push.",
+            )
+
+
+def _send(waiting: PushRequest, record: Any, message: str) -> bool:
+    """Make a waiting payment due, its body rebuilt with its documents' real ids."""
+    data = record_build_payload(record, waiting.operation)
+    released = PushRequest.objects.filter(
+        pk=waiting.pk, state=State.QUEUED, next_attempt_at__isnull=True, held_reason=""
+    ).update(
+        body={**waiting.body, "data": data},
+        payload_hash=payload_hash(data),
+        next_attempt_at=timezone.now(),
+    )
+    if released:
+        _note(waiting, message)
+        transaction.on_commit(lambda pk=waiting.pk: _enqueue(pk))
+    return bool(released)
 
 
 def _release_waiting(document: OpenDocument) -> None:
@@ -189,21 +214,45 @@ def _release_waiting(document: OpenDocument) -> None:
         spec = registry.for_model(record).spec
         if spec.waiting_for(record):
             continue  # another of its documents is still on its way
-        data = record_build_payload(record, waiting.operation)
-        released = PushRequest.objects.filter(
-            pk=waiting.pk, state=State.QUEUED, next_attempt_at__isnull=True
-        ).update(
-            body={**waiting.body, "data": data},
-            payload_hash=payload_hash(data),
-            next_attempt_at=timezone.now(),
+        _send(
+            waiting,
+            record,
+            f"{document.name or 'The document'} is in the accounting system "
+            f"(id {document.remote_id}): the payment is sent now.",
         )
-        if released:
-            _note(
-                waiting,
-                f"{document.name or 'The document'} is in the accounting system "
-                f"(id {document.remote_id}): the payment is sent now.",
+
+
+def push_request_release(
+    *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
+) -> bool:
+    """A person releases a held payment: it is sent now if every document it pays has its id
+    in the accounting system, and otherwise waits for them again (a document pushed again
+    then releases it). False if it left the held state a moment ago; PushRefused with
+    push_release_plan's reason when it is not held. Never sent with a missing link."""
+    verdict = push_release_plan(push=push, user=user)
+    if not verdict.allowed:
+        raise PushRefused(verdict.reason)
+    who = getattr(user, "get_username", lambda: "")() or source
+    with transaction.atomic():
+        if not (
+            PushRequest.objects.filter(pk=push.pk, state=State.QUEUED)
+            .exclude(held_reason="")
+            .update(held_reason="")
+        ):
+            return False
+        push.held_reason = ""
+        record = push.content_type.get_object_for_this_type(pk=push.object_id)
+        waits = registry.for_model(record).spec.waiting_for(record)
+        if waits:
+            _note(push, f"Released by {who}. {waits}")
+        else:
+            _send(
+                push,
+                record,
+                f"Released by {who}: its documents are in the accounting "
+                "system, so it is sent now.",
             )
-            transaction.on_commit(lambda pk=waiting.pk: _enqueue(pk))
+    return True
 
 
 def _enqueue(push_request_id: int) -> None:
