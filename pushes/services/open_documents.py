@@ -14,7 +14,9 @@ go by; and payments kept in order behind the documents they pay.
   document's push succeeds. It is never sent with a placeholder id.
 - When a payment succeeds its documents' amount due (and its credit notes' remaining credit)
   drops at once, marked local until the next sync brings the accounting system's own figure;
-  a deleted payment gives it back.
+  an update moves it by the difference between what the payment applied before and what it
+  applies now, and a deleted payment gives it back. What a payment applied is read from the
+  bodies of its successful pushes: what was sent, not the lines as edited since.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from pushes.spec import Kind
 from pushes.types.payment_spec import (
     LINKS,
     ON_ITS_WAY_PREFIX,
+    applied_before,
+    applied_in,
     linked,
     links_to,
     over_what_is_open,
@@ -312,35 +316,45 @@ def _status_after_payment(document: OpenDocument) -> str:
     return "open"
 
 
-def _move_open_amounts(lines: Any, *, sign: int) -> None:
-    """Lower (sign -1) or give back (sign +1) what each line applies: the amount due of the
-    document it pays, the remaining credit of the credit note it applies. Marked local until
-    the next sync brings the accounting system's own figure."""
-    for line in lines:
-        if line.amount is None:
+def _mirrors_by_link_type(payment_model: Any) -> dict[str, type[OpenDocument]]:
+    """The mirrors a payment's lines name, by the link type its body names them with."""
+    line_model = payment_model._meta.get_field("lines").related_model
+    mirrors = (line_model._meta.get_field(name).related_model for name in LINKS)
+    return {mirror.link_type: mirror for mirror in mirrors}
+
+
+def _move_open_amounts(push: PushRequest, changes: dict[tuple[str, str], Decimal]) -> None:
+    """Take `changes` (more applied: positive; given back: negative) off the amount due of the
+    documents and the remaining credit of the credit notes they name. Marked local until the
+    next sync brings the accounting system's own figure."""
+    mirrors = _mirrors_by_link_type(push.content_type.model_class())
+    for (link_type, remote_id), change in sorted(changes.items()):
+        mirror = mirrors.get(link_type)
+        if mirror is None or not change:
             continue
-        for _name, row in linked(line):
-            mirror = type(row)
-            mirror.objects.filter(pk=row.pk).update(
-                amount_due=F("amount_due") + sign * line.amount,
-                amount_due_is_local=True,
-                # The next sync rewrites the row even if Railz's record hashes as before.
-                content_hash="",
-            )
-            document = mirror.objects.get(pk=row.pk)
-            mirror.objects.filter(pk=row.pk).update(document_status=_status_after_payment(document))
+        rows = mirror.objects.filter(connection_id=push.connection_id, remote_id=remote_id)
+        rows.update(
+            amount_due=F("amount_due") - change,
+            amount_due_is_local=True,
+            # The next sync rewrites the row even if Railz's record hashes as before.
+            content_hash="",
+        )
+        for document in rows:
+            rows.filter(pk=document.pk).update(document_status=_status_after_payment(document))
 
 
 def _payment_settled(push: PushRequest) -> None:
+    """What a payment applies moves the mirrored amounts at once: a create takes what it
+    applies, an update the difference between what it applied before and what it applies now,
+    a delete gives back what it applied."""
     if push.state != State.SUCCESS:
         return
-    if push.operation == PushRequest.Operation.UPDATE:
-        return  # the next sync brings the accounting system's figures
-    model = push.content_type.model_class()
-    sign = -1 if push.operation == PushRequest.Operation.CREATE else 1
-    line_model = model._meta.get_field("lines").related_model
-    lines = line_model.objects.filter(payment_id=push.object_id).select_related(*LINKS)
-    _move_open_amounts(lines, sign=sign)
+    Operation = PushRequest.Operation
+    record = push.content_type.get_object_for_this_type(pk=push.object_id)
+    before = {} if push.operation == Operation.CREATE else applied_before(record, before=push.pk)
+    now = {} if push.operation == Operation.DELETE else applied_in(push.body)
+    changes = {key: now.get(key, 0) - before.get(key, 0) for key in {*before, *now}}
+    _move_open_amounts(push, changes)
 
 
 # --- receivers -----------------------------------------------------------------------------

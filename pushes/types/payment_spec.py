@@ -26,7 +26,7 @@ package imports the types, so a type importing it back would be a cycle.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
@@ -215,6 +215,33 @@ def taken_by_others(document: Any, *, record: Any) -> Decimal:
     return taken
 
 
+def applied_in(body: dict[str, Any]) -> dict[tuple[str, str], Decimal]:
+    """What a push body's lines apply, by (link type, id in the accounting system)."""
+    applied: dict[tuple[str, str], Decimal] = {}
+    for line in (body.get("data") or {}).get("lines") or []:
+        try:
+            amount = Decimal(str(line.get("amount") or 0))
+        except (InvalidOperation, AttributeError):
+            continue
+        for link in line.get("links") or []:
+            key = (str(link.get("type", "")), str(link.get("id", "")))
+            applied[key] = applied.get(key, Decimal(0)) + amount
+    return applied
+
+
+def applied_before(record: Any, *, before: int | None = None) -> dict[tuple[str, str], Decimal]:
+    """What the accounting system holds of this payment: what its last successful create or
+    update (before push `before`) applied; {} if it is not there."""
+    if record is None or not record.pk:
+        return {}
+    pushes = apps.get_model("pushes", "PushRequest").objects.for_record(record)
+    pushes = pushes.filter(state="success", operation__in=("create", "update"))
+    if before is not None:
+        pushes = pushes.filter(pk__lt=before)
+    last = pushes.order_by("-pk").only("body").first()
+    return applied_in(last.body) if last is not None else {}
+
+
 def over_what_is_open(row: Any, amount: Decimal, available: Decimal) -> str:
     """`amount` set against what is still open on `row`: due on a document, credit remaining
     on a credit note."""
@@ -223,11 +250,14 @@ def over_what_is_open(row: Any, amount: Decimal, available: Decimal) -> str:
 
 
 def allocation_within_amount_due(checked: Any, line: dict[str, Any], index: int) -> None:
+    """An update of a payment in the accounting system may apply again what it applies there
+    (already taken off the mirrored amount due)."""
     amount = line.get("amount")
     for _field, row in linked(line):
         if amount is None or row.amount_due is None:
             continue
-        available = row.amount_due - taken_by_others(row, record=checked.record)
+        own = applied_before(checked.record).get((row.link_type, row.remote_id), Decimal(0))
+        available = row.amount_due + own - taken_by_others(row, record=checked.record)
         if amount > available:
             checked.need(
                 f"lines[{index}].amount",
