@@ -338,6 +338,8 @@ def push_problem_in_words(
     errors = " ".join(refusal.words for refusal in refusals or ())
     if errors:
         return errors
+    if push.held_reason and push.state == State.QUEUED:
+        return f"{push.held_reason} Release it or cancel it."
     if push.reconcile_note:
         return push.reconcile_note
     if push.last_error:
@@ -379,8 +381,11 @@ class Failure:
 
 def _needs_person_filter(*, now: datetime) -> Q:
     stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
-    return Q(state__in=(State.FAILED, State.REJECTED, State.UNKNOWN)) | Q(
-        state=State.PENDING, sent_at__lt=stuck_before
+    return (
+        Q(state__in=(State.FAILED, State.REJECTED, State.UNKNOWN))
+        | Q(state=State.PENDING, sent_at__lt=stuck_before)
+        # A payment held behind a document that did not get there: a person decides.
+        | (Q(state=State.QUEUED) & ~Q(held_reason=""))
     )
 
 
@@ -411,7 +416,9 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
         failures.append(
             Failure(
                 push=push,
-                badge=BADGES["stuck"] if stuck else push_badge(push.state),
+                badge=BADGES["stuck"]
+                if stuck
+                else push_badge(push.state, held=bool(push.held_reason)),
                 message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, [])),
                 record_label=str(record)
                 if record is not None

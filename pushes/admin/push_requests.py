@@ -223,6 +223,7 @@ class StuckFilter(admin.SimpleListFilter):
         return [
             ("stuck", "Pushing too long"),
             ("unknown", "Outcome unknown"),
+            ("held", "Held for a person"),
         ]
 
     def queryset(self, request, queryset):
@@ -230,6 +231,8 @@ class StuckFilter(admin.SimpleListFilter):
             return queryset.filter(pk__in=pushes_stuck().values("pk"))
         if self.value() == "unknown":
             return queryset.filter(state=State.UNKNOWN)
+        if self.value() == "held":
+            return queryset.filter(state=State.QUEUED).exclude(held_reason="")
         return queryset
 
 

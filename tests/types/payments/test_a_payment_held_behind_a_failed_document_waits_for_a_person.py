@@ -87,6 +87,33 @@ def test_the_held_payment_says_why_in_the_api_the_list_and_its_page(
     assert "Release it or cancel it." in page and "Release" in page
 
 
+def test_held_payments_are_found_by_their_filters_and_on_the_dashboard(
+    held,
+    api_as,
+    api_pusher,
+    admin_client,
+    invoice_plain_static,  # noqa: F811
+):
+    _invoice, push = held
+    from django.utils import timezone
+
+    from pushes.dashboard import pushes_needing_person
+
+    api = api_as(api_pusher)
+    found = api.get("/api/v1/pushes/", {"held": "true"}).json()["results"]
+    others = api.get("/api/v1/pushes/", {"held": "false"}).json()["results"]
+    assert [p["id"] for p in found] == [push.pk]
+    assert push.pk not in [p["id"] for p in others]
+    listed = admin_client.get(
+        reverse("admin:pushes_pushrequest_changelist"), {"attention": "held"}
+    ).content.decode()
+    assert f"/admin/pushes/pushrequest/{push.pk}/change/" in listed
+    failures, _total = pushes_needing_person(now=timezone.now())
+    held_there = [f for f in failures if f.push.pk == push.pk]
+    assert held_there and held_there[0].badge.key == "held"
+    assert held_there[0].message.startswith("Held: the push of INV-77 failed")
+
+
 def test_pushing_the_invoice_again_does_not_send_a_held_payment(held, api_pusher, no_queue):
     invoice, push = held
     again = push_request_create(record=invoice, user=api_pusher)
