@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -238,10 +239,12 @@ def _read_xlsx(content: bytes) -> Sheet:
                 f"Only the first sheet ({worksheet.title}) was read; the workbook has "
                 f"{len(workbook.worksheets)}."
             )
-        rows = list(_xlsx_rows(worksheet))
+        rows = list(_xlsx_rows(workbook, worksheet))
     finally:
         workbook.close()
-    headers, *body = rows or [(1, [])]
+    if not rows or rows[0][0] != 1:
+        rows.insert(0, (1, []))  # the header row is the first, even when it is empty
+    headers, *body = rows
     return Sheet(
         "xlsx",
         [str(h).strip() if h is not None else "" for h in headers[1]],
@@ -250,14 +253,74 @@ def _read_xlsx(content: bytes) -> Sheet:
     )
 
 
-def _xlsx_rows(worksheet) -> Iterator[tuple[int, list[Any]]]:
-    for index, row in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-        cells = []
-        for cell in row:
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "f" or (
-                isinstance(value, str) and value.startswith("=") and len(value) > 1
-            ):
-                value = Formula(str(value))
-            cells.append(value)
-        yield index, cells
+def _xlsx_rows(workbook, worksheet) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cell values) of each row that has cells, as long as its last cell.
+
+    The sheet's XML is read with openpyxl's own parser, but its cells are taken as the plain
+    values it parses, not as cell objects padded to a width, and text typed in a cell ("inline
+    strings", what most programs that generate workbooks write) is read without building a
+    rich-text object for each: reading was most of an import's time.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    parser_class = _fast_parser(WorkSheetParser)
+    with worksheet._get_source() as source:
+        parser = parser_class(
+            source,
+            worksheet._shared_strings,
+            data_only=False,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for index, cells in parser.parse():
+            kept = [cell for cell in cells if cell["column"] <= MAX_COLUMNS]
+            values: list[Any] = [None] * (max((c["column"] for c in kept), default=0))
+            for cell in kept:
+                value = cell["value"]
+                if cell["data_type"] == "f" or (
+                    isinstance(value, str) and value.startswith("=") and len(value) > 1
+                ):
+                    value = Formula(str(value))
+                values[cell["column"] - 1] = value
+            yield index, values
+
+
+@cache
+def _fast_parser(base):
+    from openpyxl.utils import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+    class FastParser(base):
+        def parse_cell(self, element):
+            if element.get("t") != "inlineStr" or element.find(FORMULA_TAG) is not None:
+                return super().parse_cell(element)
+            # What openpyxl's rich-text object reads as its content: the plain text, then
+            # each formatted run's (phonetic guides left out).
+            child = element.find(INLINE_STRING)
+            value = None
+            if child is not None:
+                parts = [child.findtext(text_tag)]
+                parts += [run.findtext(text_tag) for run in child.iterfind(run_tag)]
+                value = "".join(p for p in parts if p is not None)
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            style_id = int(element.get("s", 0) or 0)
+            data_type = "s" if child is not None else "inlineStr"
+            return {
+                "row": row,
+                "column": column,
+                "value": value,
+                "data_type": data_type,
+                "style_id": style_id,
+            }
+
+    return FastParser
