@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pushes import registry
 from pushes.selectors import record_push_state, records_with_push_state
-from pushes.services.records import RecordInvalid, record_create
+from pushes.services.records import RecordInvalid, record_create, records_create_many
 from sheets import queue
 from sheets.checking import CheckedSheet, Outcome, Problem, _place, sheet_check
 from sheets.models import ImportedKey, SheetImport
@@ -40,8 +40,8 @@ __all__ = [
 
 # The problems a preview keeps to show; the counts are always whole.
 PROBLEMS_KEPT = 2000
-# Records written per transaction (each within its own savepoint).
-COMMIT_EVERY = 100
+# Records written per transaction, in a few statements together.
+COMMIT_EVERY = 200
 MAX_KEY = 255
 
 
@@ -238,6 +238,53 @@ def _write_one(sheet_import: SheetImport, record, *, user: Any) -> tuple[str, in
     return record.outcome, created.pk, []
 
 
+def _placed(record, problems) -> list[dict[str, Any]]:
+    spec = record.checked.spec
+    return [
+        Problem(
+            *_place(p.field, spec=spec, first_row=record.rows[0], line_rows=record.rows),
+            p.message,
+            p.rule,
+        ).as_dict()
+        for p in problems
+    ]
+
+
+def _write_batch(sheet_import: SheetImport, records: list, *, user: Any) -> None:
+    """Write a batch of checked records in a few statements: the records, their lines and
+    references, then their keys. Runs in the caller's transaction, which a key written
+    meanwhile by another writer aborts (IntegrityError): nothing of the batch is kept then."""
+    already = _existing(sheet_import)([r.key for r in records])
+    for record in records:
+        if record.key in already:
+            record.outcome, record.existing_id = Outcome.EXISTS, already[record.key]
+    writing = []
+    for record in records:
+        if record.outcome not in (Outcome.READY, Outcome.DRAFT):
+            continue
+        if problems := record.checked.refused():  # what record_create would refuse
+            record.outcome, record.existing_id = Outcome.PROBLEM, None
+            record.problems = [Problem(**p) for p in _placed(record, problems)]
+            continue
+        writing.append(record)
+    spec = registry.for_data_type(sheet_import.data_type).spec
+    created = records_create_many(spec=spec, checks=[r.checked for r in writing], user=user)
+    ImportedKey.objects.bulk_create(
+        [
+            ImportedKey(
+                connection=sheet_import.connection,
+                data_type=sheet_import.data_type,
+                key=record.key,
+                record_id=stored.pk,
+                sheet_import=sheet_import,
+            )
+            for record, stored in zip(writing, created, strict=True)
+        ]
+    )
+    for record, stored in zip(writing, created, strict=True):
+        record.existing_id = stored.pk
+
+
 def import_write(*, sheet_import_id: int, user: Any = None) -> SheetImport | None:
     """Create every record of a confirmed import that is ready or a draft, each with its key
     in one transaction. Safe to run again: keys already imported are skipped."""
@@ -258,23 +305,36 @@ def import_write(*, sheet_import_id: int, user: Any = None) -> SheetImport | Non
         sheet_import.refresh_from_db()
         return sheet_import
     total = len(checked.records)
-    created = 0
     for start in range(0, total, COMMIT_EVERY):
-        # Each record is its own savepoint (whole or absent); a batch commits together, which
-        # spares the database a commit per record. A worker lost mid-batch loses the batch,
-        # keys included, and the next run writes it again.
-        with transaction.atomic():
-            for record in checked.records[start : start + COMMIT_EVERY]:
-                if record.outcome not in (Outcome.READY, Outcome.DRAFT):
-                    continue
-                outcome, record_id, problems = _write_one(sheet_import, record, user=user)
-                record.outcome, record.existing_id = outcome, record_id
-                if problems:
-                    record.problems = [Problem(**p) for p in problems]
-                created += outcome in (Outcome.READY, Outcome.DRAFT)
+        batch = [
+            record
+            for record in checked.records[start : start + COMMIT_EVERY]
+            if record.outcome in (Outcome.READY, Outcome.DRAFT)
+        ]
+        # A batch is written whole in one transaction, keys included: a worker lost mid-batch
+        # loses the batch, and the next run writes it again.
+        try:
+            with transaction.atomic():
+                _write_batch(sheet_import, batch, user=user)
+        except IntegrityError:
+            # Another writer took some of these keys meanwhile: one record at a time, each in
+            # its own savepoint, tells which.
+            with transaction.atomic():
+                for record in batch:
+                    if record.outcome not in (Outcome.READY, Outcome.DRAFT):
+                        continue
+                    outcome, record_id, problems = _write_one(sheet_import, record, user=user)
+                    record.outcome, record.existing_id = outcome, record_id
+                    if problems:
+                        record.problems = [Problem(**p) for p in problems]
         SheetImport.objects.filter(pk=sheet_import.pk).update(
             progress_done=min(total, start + COMMIT_EVERY), progress_total=total
         )
+    created = sum(
+        1
+        for record in checked.records
+        if record.outcome in (Outcome.READY, Outcome.DRAFT) and record.existing_id
+    )
     preview = _preview(checked)
     preview["created"] = created
     SheetImport.objects.filter(pk=sheet_import.pk).update(
