@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from pushes import registry
@@ -118,7 +119,8 @@ def _decimal(value: Any, *, path: str, label: str, column, checked: Checked) -> 
     if not number.is_finite():
         checked.refuse(path, "type", f"{label} must be a finite number.")
         return None
-    if abs(number) >= Decimal(10) ** (max_digits - places):
+    bound, quantum = _decimal_limits(max_digits, places)
+    if abs(number) >= bound:
         checked.refuse(
             path,
             "max",
@@ -131,7 +133,13 @@ def _decimal(value: Any, *, path: str, label: str, column, checked: Checked) -> 
             path, "maxDecimalPlaces", f"{label} can have at most {places} decimal places."
         )
         return None
-    return number.quantize(Decimal(1).scaleb(-places))
+    return number.quantize(quantum)
+
+
+@cache
+def _decimal_limits(max_digits: int, places: int) -> tuple[Decimal, Decimal]:
+    """The first number too large for a column, and the step of its last decimal place."""
+    return Decimal(10) ** (max_digits - places), Decimal(1).scaleb(-places)
 
 
 def _date(value: Any, *, path: str, label: str, checked: Checked) -> dt.date | None:
