@@ -3,9 +3,10 @@
 `import_start` keeps the file and checks it, in the request for a small file and in a worker
 for a large one (IMPORT_BACKGROUND_BYTES); the preview is stored on the import. `import_confirm`
 writes: every record is checked again the composer's way (references may have changed since
-the preview) and created as a draft or ready, together with its key in one transaction. A key
-already imported is never imported again; a worker lost halfway leaves every record whole or
-absent, and running the write again finishes the rest.
+the preview) and created as a draft or ready with its key, a batch of records, their lines and
+keys in one transaction and a few statements. A key already imported is never imported again;
+a worker lost halfway leaves every record whole or absent, and running the write again
+finishes the rest.
 """
 
 from __future__ import annotations
@@ -227,19 +228,12 @@ def _write_one(sheet_import: SheetImport, record, *, user: Any) -> tuple[str, in
         ).first()
         return Outcome.EXISTS, found.record_id if found else None, []
     except RecordInvalid as exc:
-        line_rows = record.rows
-        placed = []
-        for problem in exc.problems:
-            row, column = _place(
-                problem.field, spec=spec, first_row=record.rows[0], line_rows=line_rows
-            )
-            placed.append(Problem(row, column, problem.message, problem.rule).as_dict())
-        return Outcome.PROBLEM, None, placed
+        return Outcome.PROBLEM, None, _placed(spec, record, exc.problems)
     return record.outcome, created.pk, []
 
 
-def _placed(record, problems) -> list[dict[str, Any]]:
-    spec = record.checked.spec
+def _placed(spec, record, problems) -> list[dict[str, Any]]:
+    """A refusal's problems at the rows and columns of the record's sheet."""
     return [
         Problem(
             *_place(p.field, spec=spec, first_row=record.rows[0], line_rows=record.rows),
@@ -258,16 +252,16 @@ def _write_batch(sheet_import: SheetImport, records: list, *, user: Any) -> None
     for record in records:
         if record.key in already:
             record.outcome, record.existing_id = Outcome.EXISTS, already[record.key]
+    spec = registry.for_data_type(sheet_import.data_type).spec
     writing = []
     for record in records:
         if record.outcome not in (Outcome.READY, Outcome.DRAFT):
             continue
         if problems := record.checked.refused():  # what record_create would refuse
             record.outcome, record.existing_id = Outcome.PROBLEM, None
-            record.problems = [Problem(**p) for p in _placed(record, problems)]
+            record.problems = [Problem(**p) for p in _placed(spec, record, problems)]
             continue
         writing.append(record)
-    spec = registry.for_data_type(sheet_import.data_type).spec
     created = records_create_many(spec=spec, checks=[r.checked for r in writing], user=user)
     ImportedKey.objects.bulk_create(
         [
