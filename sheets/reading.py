@@ -199,8 +199,6 @@ def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
 
 
 def _read_xlsx(content: bytes) -> Sheet:
-    from openpyxl import load_workbook
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         part = _first_sheet_part(archive)
@@ -226,22 +224,24 @@ def _read_xlsx(content: bytes) -> Sheet:
     try:
         # Formulas stay formulas (data_only=False): a value computed by Excel may be stale or
         # absent, and a person should see that the cell was not a value.
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        reader = _workbook_reader()(io.BytesIO(content), read_only=True, data_only=False)
+        reader.read()
+        if not reader.sheets:
+            raise LookupError("no worksheet")
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise FileRefused(
             "format", f"The workbook cannot be read ({type(exc).__name__})."
         ) from None
     try:
-        worksheet = workbook.worksheets[0]
+        title, part = reader.sheets[0]
         notes = []
-        if len(workbook.worksheets) > 1:
+        if len(reader.sheets) > 1:
             notes.append(
-                f"Only the first sheet ({worksheet.title}) was read; the workbook has "
-                f"{len(workbook.worksheets)}."
+                f"Only the first sheet ({title}) was read; the workbook has {len(reader.sheets)}."
             )
-        rows = list(_xlsx_rows(workbook, worksheet))
+        rows = list(_xlsx_rows(reader, part))
     finally:
-        workbook.close()
+        reader.archive.close()
     if not rows or rows[0][0] != 1:
         rows.insert(0, (1, []))  # the header row is the first, even when it is empty
     headers, *body = rows
@@ -253,8 +253,30 @@ def _read_xlsx(content: bytes) -> Sheet:
     )
 
 
-def _xlsx_rows(workbook, worksheet) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cell values) of each row that has cells, as long as its last cell.
+@cache
+def _workbook_reader():
+    """openpyxl's workbook reader, told to note where the worksheets are rather than open
+    each: opening one reads it through once for its size when the file does not state it."""
+    from openpyxl.reader.excel import ExcelReader
+
+    class SheetsNoted(ExcelReader):
+        sheets: list[tuple[str, str]]
+
+        def read_worksheets(self) -> None:
+            self.sheets = [
+                (sheet.name, rel.target)
+                for sheet, rel in self.parser.find_sheets()
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type
+            ]
+            # Defined names belong to sheets not opened here, and an import reads cells only.
+            self.parser.assign_names = lambda: None
+
+    return SheetsNoted
+
+
+def _xlsx_rows(reader, part: str) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cell values) of each row of the worksheet at `part` that has cells, as
+    long as its last cell.
 
     The sheet's XML is read with openpyxl's own parser, but its cells are taken as the plain
     values it parses, not as cell objects padded to a width, and text typed in a cell ("inline
@@ -263,11 +285,11 @@ def _xlsx_rows(workbook, worksheet) -> Iterator[tuple[int, list[Any]]]:
     """
     from openpyxl.worksheet._reader import WorkSheetParser
 
-    parser_class = _fast_parser(WorkSheetParser)
-    with worksheet._get_source() as source:
-        parser = parser_class(
+    workbook = reader.wb
+    with reader.archive.open(part) as source:
+        parser = _fast_parser(WorkSheetParser)(
             source,
-            worksheet._shared_strings,
+            reader.shared_strings,
             data_only=False,
             epoch=workbook.epoch,
             date_formats=workbook._date_formats,

@@ -70,3 +70,19 @@ def test_an_empty_first_row_is_an_empty_header_not_the_next_row():
     with pytest.raises(FileRefused) as refused:
         sheet_read(out.getvalue(), file_name="late.xlsx")
     assert "its first row is empty" in refused.value.message
+
+
+def test_only_the_first_sheet_is_read_and_the_preview_says_so():
+    workbook = Workbook()
+    data = workbook.active
+    data.title = "Bills"
+    data.append(["Key", "Memo"])
+    data.append(["K1", "first"])
+    other = workbook.create_sheet("Explanations")
+    other.append(["Key", "Memo"])
+    other.append(["K9", "second"])
+    out = io.BytesIO()
+    workbook.save(out)
+    sheet = sheet_read(out.getvalue(), file_name="two.xlsx")
+    assert sheet.rows == [(2, ["K1", "first"])]
+    assert sheet.notes == ["Only the first sheet (Bills) was read; the workbook has 2."]
