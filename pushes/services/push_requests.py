@@ -17,10 +17,13 @@ import hashlib
 import json
 import logging
 import random
+import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from django.conf import settings
@@ -43,7 +46,7 @@ from pushes.push_selectors import (
     push_retry_plan,
     pushes_in_flight_for,
 )
-from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.queue import enqueue_push_reconcile, enqueue_pushes_submit
 from pushes.read_memo import memo_scope
 from pushes.record_checks import unique_read_ahead
 from pushes.services.connection_pauses import (
@@ -130,9 +133,41 @@ def _validation_errors(item: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+# Each thread keeps its client (and so its HTTP connection to Railz) from one send to the next;
+# a connection idle longer than this is closed first, before the server may close it under a
+# write (a write whose answer is lost must be reconciled, never sent again).
+CLIENT_IDLE_SECONDS = 1.0
+_clients = threading.local()
+
+
 def _client(client: RailzClient | None) -> RailzClient:
+    if client is not None:
+        return client
     # A worker never sits out a long rate-limit pause: it requeues the push instead.
-    return client or get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
+    key = (
+        get_client,
+        settings.RAILZ_API_URL,
+        settings.RAILZ_AUTH_URL,
+        settings.RAILZ_CLIENT_ID,
+        settings.RAILZ_SECRET_KEY,
+        settings.RAILZ_CONNECT_TIMEOUT,
+        settings.RAILZ_READ_TIMEOUT,
+        settings.RAILZ_RATE_LIMIT_PER_MINUTE,
+        json.dumps(settings.RAILZ_PROVIDER_LIMITS, sort_keys=True),
+        settings.RAILZ_GET_RETRIES,
+        settings.PUSH_RATE_LIMIT_WAIT_SECONDS,
+        repr(settings.CACHES),
+    )
+    now = time.monotonic()
+    kept = getattr(_clients, "kept", None)
+    if kept is None or kept[0] != key:
+        kept = (key, get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS), now)
+    elif now - kept[2] > CLIENT_IDLE_SECONDS:
+        session = getattr(kept[1], "session", None)
+        if session is not None:
+            session.close()
+    _clients.kept = (key, kept[1], now)
+    return kept[1]
 
 
 def _exchange_event(push_id: int, exchange: Exchange, *, source: str, at: datetime) -> PushEvent:
@@ -343,8 +378,7 @@ def _enqueue_submits(push_request_ids: list[int]) -> None:
     batch = nullcontext() if Conf.SYNC else transaction.atomic()
     try:
         with batch:
-            for push_request_id in push_request_ids:
-                enqueue_push_submit(push_request_id)
+            enqueue_pushes_submit(push_request_ids)
     except Exception:
         # The rows stay queued; the dispatcher enqueues them again once next_attempt_at passes.
         logger.exception(
@@ -417,10 +451,20 @@ def pushes_request_bulk(
                 except PushRefused as exc:
                     result.refused.append((record, str(exc)))
             continue
-        ids = [push.pk for push in pushes if push.next_attempt_at is not None]
+        ids = _taking_turns([push for push in pushes if push.next_attempt_at is not None])
         transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
         result.created.extend(pushes)
     return result
+
+
+def _taking_turns(pushes: list[PushRequest]) -> list[int]:
+    """The ids of `pushes`, their connections taking turns (one of each, then the next of
+    each...): a task sends several in a row, and no connection waits behind another's run."""
+    by_connection: dict[int, list[int]] = {}
+    for push in pushes:
+        by_connection.setdefault(push.connection_id, []).append(push.pk)
+    rounds = zip_longest(*by_connection.values())
+    return [pk for turn in rounds for pk in turn if pk is not None]
 
 
 def _read_ahead(records: list[Any]) -> None:
@@ -492,33 +536,61 @@ def _retry_delay(attempts: int) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
+def pushes_claim(queued: Any, *, now: datetime) -> int:
+    """Claim the pushes of the queryset `queued` for sending (queued -> submitting, one more
+    attempt, `sent_at` = `now`, the claim's own mark); how many were claimed. A paused
+    connection's pushes are left to wait for it to be resumed. The claim is committed before
+    anything is sent; each claimed push's timeline gets its `claim_event`."""
+    return (
+        queued.filter(state=State.QUEUED)
+        .exclude(connection_id__in=_paused_connections())
+        .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+
+
+def claim_event(push_request_id: int, *, now: datetime, message: str = "") -> PushEvent:
+    """The unsaved queued -> submitting line of a claimed push."""
+    return PushEvent(
+        push_request_id=push_request_id,
+        at=now,
+        kind=PushEvent.Kind.STATE,
+        source=Source.WORKER,
+        from_state=State.QUEUED,
+        to_state=State.SUBMITTING,
+        message=message,
+    )
+
+
 def push_request_submit(
-    *, push_request_id: int, client: RailzClient | None = None
+    *,
+    push_request_id: int,
+    client: RailzClient | None = None,
+    push: PushRequest | None = None,
 ) -> PushRequest | None:
     """Send one queued push to Railz and record its answer (the worker's job).
 
-    Returns None if the push was not queued (another worker has it, or it was cancelled).
+    `push` is the row as the caller just read it (with its connection), so it is not read
+    again: the claim then also requires the attempts it read, so a copy another worker's send
+    has made old is never sent. Returns None if the push was not queued (another worker has
+    it, or it was cancelled).
+
+    The claim is one UPDATE, committed before anything leaves: a worker that dies from there
+    on leaves `submitting`, which the lease expiry explains and reconciles. The claim's line
+    on the timeline is written with whatever comes next (the answer, the error, a refusal),
+    in that transaction and INSERT.
     """
     now = timezone.now()
-    with transaction.atomic():
-        claimed = (
-            PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED)
-            # A paused connection's pushes wait for it to be resumed.
-            .exclude(connection_id__in=_paused_connections())
-            .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
-        )
-        if not claimed:
-            return None
-        PushEvent.objects.create(
-            push_request_id=push_request_id,
-            at=now,
-            kind=PushEvent.Kind.STATE,
-            source=Source.WORKER,
-            from_state=State.QUEUED,
-            to_state=State.SUBMITTING,
-        )
-    # Committed before anything leaves: a worker that dies from here on leaves `submitting`.
-    push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    queued = PushRequest.objects.filter(pk=push_request_id)
+    if push is not None:
+        queued = queued.filter(attempts=push.attempts)
+    if not pushes_claim(queued, now=now):
+        return None
+    exchanges: list[PushEvent] = [claim_event(push_request_id, now=now)]
+    if push is None:
+        push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    else:
+        push.state, push.sent_at, push.updated_at = State.SUBMITTING, now, now
+        push.attempts += 1
     client = _client(client)
     if push.operation != PushRequest.Operation.CREATE:
         refusal = _target_mismatch(push, client)
@@ -529,9 +601,9 @@ def push_request_submit(
                 source=Source.WORKER,
                 message=refusal,
                 fields={"last_error": refusal, "completed_on": timezone.now()},
+                events=exchanges,
             )
             return push
-    exchanges: list[PushEvent] = []
 
     def record_exchange(exchange: Exchange) -> None:
         exchanges.append(
@@ -545,7 +617,7 @@ def push_request_submit(
             PushEvent.objects.bulk_create(exchanges)
             _record_error(push, exc)
         return push
-    # The exchange and the change of state it brings are one transaction and one INSERT.
+    # The claim, the exchange and the change of state it brings: one transaction, one INSERT.
     moved = _record_answer(push, answer, events=exchanges)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
