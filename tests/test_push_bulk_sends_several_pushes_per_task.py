@@ -18,13 +18,6 @@ from tests.fixtures.pushes import FakePushClient, ready_invoice
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
-    return calls
-
-
 def _bulk(count_each: int):
     records = [
         ready_invoice(connection_uuid=uuid, number=f"INV-T-{uuid[-2:]}-{i}")
