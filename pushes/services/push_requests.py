@@ -210,15 +210,22 @@ def _transition(
     fields: dict[str, Any] | None = None,
     then: Callable[[PushRequest], None] | None = None,
     events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
 ) -> bool:
     """Move `push` to `to` if its current state allows it; False (and no change) otherwise.
 
     The UPDATE is conditional on the state it leaves, so of two racing callers exactly one
     wins. `then` runs in the same transaction, only for the winner (e.g. writing the record's
     provider id). `events` (the exchanges that led here) go on the timeline in the same
-    transaction and the same INSERT as the change of state, or alone if it is refused. `push`
-    is refreshed in memory on success.
+    transaction and the same INSERT as the change of state, or alone if it is refused. `claim`
+    (a single send's queued -> submitting line, not written yet) goes first among them while
+    the push is still in `submitting`; if it left it meanwhile, whoever moved it (the lease
+    expiry) wrote that line. `push` is refreshed in memory on success.
     """
+
+    def with_claim(state: str | None) -> list[PushEvent]:
+        return [claim, *(events or [])] if claim and state == State.SUBMITTING else events or []
+
     allowed = ALLOWED_FROM[to]
     now = timezone.now()
     values = {**(fields or {}), "state": to, "updated_at": now}
@@ -232,11 +239,11 @@ def _transition(
             # Someone else moved it (or our copy is old): decide from the state it is in now.
             current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
             if current == expected and current not in allowed:
-                PushEvent.objects.bulk_create(events or [])
+                PushEvent.objects.bulk_create(with_claim(current))
                 return False
             expected = current
         else:
-            PushEvent.objects.bulk_create(events or [])
+            PushEvent.objects.bulk_create(with_claim(expected))
             return False
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
@@ -251,7 +258,7 @@ def _transition(
             to_state=to,
             message=message,
         )
-        PushEvent.objects.bulk_create([*(events or []), state_event])
+        PushEvent.objects.bulk_create([*with_claim(expected), state_event])
         if then is not None:
             then(push)
         if to in PushRequest.TERMINAL:
@@ -585,7 +592,8 @@ def push_request_submit(
         queued = queued.filter(attempts=push.attempts)
     if not pushes_claim(queued, now=now):
         return None
-    exchanges: list[PushEvent] = [claim_event(push_request_id, now=now)]
+    claim = claim_event(push_request_id, now=now)
+    exchanges: list[PushEvent] = []
     if push is None:
         push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
     else:
@@ -601,7 +609,7 @@ def push_request_submit(
                 source=Source.WORKER,
                 message=refusal,
                 fields={"last_error": refusal, "completed_on": timezone.now()},
-                events=exchanges,
+                claim=claim,
             )
             return push
 
@@ -614,11 +622,10 @@ def push_request_submit(
         answer = _send(push, client, record_exchange)
     except RailzError as exc:
         with transaction.atomic():
-            PushEvent.objects.bulk_create(exchanges)
-            _record_error(push, exc)
+            _record_error(push, exc, events=exchanges, claim=claim)
         return push
     # The claim, the exchange and the change of state it brings: one transaction, one INSERT.
-    moved = _record_answer(push, answer, events=exchanges)
+    moved = _record_answer(push, answer, events=exchanges, claim=claim)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
         webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
@@ -696,7 +703,11 @@ def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict
 
 
 def _record_answer(
-    push: PushRequest, answer: dict[str, Any], *, events: list[PushEvent] | None = None
+    push: PushRequest,
+    answer: dict[str, Any],
+    *,
+    events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
 ) -> bool:
     communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
     now = timezone.now()
@@ -708,6 +719,7 @@ def _record_answer(
             message="Railz accepted the request but did not say which push it became.",
             fields={"last_error": "Railz's answer had no pushCommunicationId."},
             events=events,
+            claim=claim,
         )
         return False
     return _transition(
@@ -715,6 +727,7 @@ def _record_answer(
         to=State.PENDING,
         source=Source.WORKER,
         events=events,
+        claim=claim,
         message=f"Railz accepted it as push {communication_id}.",
         fields={
             "push_communication_id": communication_id,
@@ -730,13 +743,23 @@ def _paused_connections() -> Any:
     return ConnectionPause.objects.open().values("connection_id")
 
 
-def _record_error(push: PushRequest, exc: RailzError) -> None:
+def _record_error(
+    push: PushRequest,
+    exc: RailzError,
+    *,
+    events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
+) -> None:
+    """Record a send Railz did not accept (or whose answer was lost), with `events` (the
+    exchanges) and `claim` (see `_transition`) on the timeline."""
     now = timezone.now()
+    timeline = {"events": events, "claim": claim}
     pause = connection_pause_for_error(push=push, exc=exc)
     if pause is not None and not exc.outcome_unknown:
         # The connection is broken, not this record: it waits, without counting an attempt.
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=f"Paused: {pause.reason}. This push waits until the connection is resumed. "
@@ -751,6 +774,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
     if exc.outcome_unknown or isinstance(exc, RailzOutcomeUnknown):
         moved = _transition(
             push,
+            **timeline,
             to=State.UNKNOWN,
             source=Source.WORKER,
             message=str(exc),
@@ -764,6 +788,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         wait = exc.retry_after if exc.retry_after is not None else _retry_delay(1)
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=str(exc),
@@ -778,6 +803,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         if push.attempts >= settings.PUSH_MAX_ATTEMPTS:
             _transition(
                 push,
+                **timeline,
                 to=State.FAILED,
                 source=Source.WORKER,
                 message=f"Gave up after {push.attempts} attempts: {exc}",
@@ -788,6 +814,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         wait = exc.retry_after if exc.retry_after is not None else _retry_delay(push.attempts)
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=str(exc),
@@ -800,6 +827,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
     # Refused before anything was created: Railz's own messages, in plain words.
     _transition(
         push,
+        **timeline,
         to=State.REJECTED,
         source=Source.WORKER,
         message=str(exc),
@@ -1106,6 +1134,10 @@ def pushes_expire_leases(*, now: datetime | None = None, reconcile: bool = False
     limit = now - timedelta(seconds=settings.PUSH_LEASE_SECONDS)
     moved = 0
     for push in PushRequest.objects.filter(state=State.SUBMITTING, sent_at__lt=limit):
+        # A single send writes its claim's line with the answer; a worker that died before
+        # that left none, and the timeline gets it here, at the moment of the claim.
+        written = push.events.filter(to_state=State.SUBMITTING, at__gte=push.sent_at).exists()
+        claimed = [] if written else [claim_event(push.pk, now=push.sent_at)]
         if _transition(
             push,
             to=State.UNKNOWN,
@@ -1115,6 +1147,7 @@ def pushes_expire_leases(*, now: datetime | None = None, reconcile: bool = False
                 "request may have reached Railz, so it will be checked, not sent again."
             ),
             fields={"last_error": "The worker stopped while sending this push."},
+            events=claimed,
         ):
             moved += 1
             if reconcile:
@@ -1343,7 +1376,22 @@ def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
         if existing is None:
             raise
         return existing, False
+    if not done and _named_push_known(event):
+        # The worker wrote the push's id down after we looked and may have looked for waiting
+        # events before ours was committed: one of us must apply it, so we look again.
+        webhook_event_apply(webhook_event=event)
     return event, True
+
+
+def _named_push_known(event: WebhookEvent) -> bool:
+    """Whether a push here now carries the id (or batch id) the event names."""
+    named = event.push_communication_id
+    if not named:
+        return False
+    pushes = PushRequest.objects.filter(push_communication_id=named)
+    if event.event == "batchPush":
+        pushes = PushRequest.objects.filter(batch_id=named)
+    return pushes.exists()
 
 
 def _webhook_items(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1365,7 +1413,9 @@ def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
 
 def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     outcome, done = _webhook_outcome(webhook_event)
-    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+    # Applied once: of the receipt and the worker both applying it, the first one's outcome
+    # stands (the pushes' own changes are conditional, so the second changed nothing).
+    WebhookEvent.objects.filter(pk=webhook_event.pk, processed_at__isnull=True).update(
         processed_at=timezone.now() if done else None, outcome=outcome
     )
     return outcome
