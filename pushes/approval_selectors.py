@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from pushes import registry
 from pushes.models import ApprovalPolicy, ApprovalRequest, PushRequest
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.read_memo import memoized
 
 APPROVE_PERMISSION = "pushes.approve_pushes"
 Rule = ApprovalPolicy.Rule
@@ -30,7 +31,11 @@ NOT_APPLIED = (
 
 
 def approval_policy_for(connection_id: int) -> ApprovalPolicy | None:
-    return ApprovalPolicy.objects.filter(connection_id=connection_id).first()
+    """The connection's policy; read once per connection in a bulk action (`memo_scope`)."""
+    return memoized(
+        ("approval_policy", connection_id),
+        lambda: ApprovalPolicy.objects.filter(connection_id=connection_id).first(),
+    )
 
 
 def record_amount(record: Any) -> tuple[Decimal | None, str]:

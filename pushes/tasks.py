@@ -37,6 +37,15 @@ def push_submit_task(push_request_id: int) -> str:
     return f"push {push_request_id}: {push.state}{batch}"
 
 
+def pushes_submit_task(push_request_ids: list[int]) -> str:
+    """Send several queued pushes in turn, each as `push_submit_task` would, sharing one
+    Railz client (one connection kept open); see `batches.pushes_submit`."""
+    result = batches.pushes_submit(
+        push_request_ids=push_request_ids, slice_seconds=settings.PUSH_SUBMIT_SLICE_SECONDS
+    )
+    return result.summary()
+
+
 def push_reconcile_task(push_request_id: int) -> str:
     """Settle one unknown push against Railz's list of pushes."""
     push = PushRequest.objects.select_related("connection").filter(pk=push_request_id).first()

@@ -274,6 +274,11 @@ PUSH_POLL_LOOP_SECONDS = env_int("PUSH_POLL_LOOP_SECONDS", 50, minimum=0)
 PUSH_DISPATCH_GRACE_SECONDS = env_int("PUSH_DISPATCH_GRACE_SECONDS", 120, minimum=1)
 # The dispatcher waits while the broker holds more tasks than this (a bulk push draining).
 PUSH_DISPATCH_MAX_BACKLOG = env_int("PUSH_DISPATCH_MAX_BACKLOG", 100, minimum=0)
+# Many pushes queued at once (a bulk push, the dispatcher) are sent by a few tasks, each taking
+# up to PUSH_SUBMIT_PER_TASK pushes in turn for at most PUSH_SUBMIT_SLICE_SECONDS; what it has
+# not reached by then goes back to the queue as a task of its own.
+PUSH_SUBMIT_PER_TASK = env_int("PUSH_SUBMIT_PER_TASK", 25, minimum=1)
+PUSH_SUBMIT_SLICE_SECONDS = env_float("PUSH_SUBMIT_SLICE_SECONDS", 20.0, minimum=1)
 # Queued pushes of a type Railz takes in batches (customers, vendors, journal entries), to one
 # connection, are sent together as one batch call of at most PUSH_BATCH_MAX_ITEMS; the first of
 # them waits at most PUSH_BATCH_WAIT_SECONDS for others to join. Off: one call per record (a
@@ -291,6 +296,11 @@ if PUSH_LEASE_SECONDS <= _send_bound:
     raise ImproperlyConfigured(
         "PUSH_LEASE_SECONDS must be longer than a send can take: PUSH_RATE_LIMIT_WAIT_SECONDS + "
         f"RAILZ_CONNECT_TIMEOUT + RAILZ_READ_TIMEOUT = {_send_bound:g} s"
+    )
+if PUSH_SUBMIT_SLICE_SECONDS + PUSH_LEASE_SECONDS >= Q_CLUSTER["timeout"]:
+    # The last send a task starts within its slice must end before the cluster kills it.
+    raise ImproperlyConfigured(
+        "PUSH_SUBMIT_SLICE_SECONDS + PUSH_LEASE_SECONDS must be shorter than Q_TIMEOUT"
     )
 if PUSH_POLL_LOOP_SECONDS >= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("PUSH_POLL_LOOP_SECONDS must be shorter than Q_TIMEOUT")

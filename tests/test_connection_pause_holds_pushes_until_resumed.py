@@ -26,13 +26,6 @@ from tests.fixtures.pushes import emulator_invoice_numbers, ready_invoice
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
-    return calls
-
-
 def _submit_queued(client):
     for push in PushRequest.objects.filter(state="queued").order_by("pk"):
         push_request_submit(push_request_id=push.pk, client=client)

@@ -21,13 +21,6 @@ from tests.fixtures.pushes import emulator_invoice_numbers, ready_invoice, statu
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
-    return calls
-
-
 def _pending(push, communication_id):
     PushRequest.objects.filter(pk=push.pk).update(
         state="pending", push_communication_id=communication_id, attempts=1

@@ -33,7 +33,8 @@ def test_bulk_push_queues_each_ready_record_once_and_explains_the_rest(
     result = pushes_request_bulk(records=[*ready, draft, removed], user=push_staff)
 
     assert len(result.created) == 7
-    assert sorted(enqueued) == sorted(p.pk for p in result.created)
+    sent = [pk for ids in enqueued for pk in (ids if isinstance(ids, list) else [ids])]
+    assert sorted(sent) == sorted(p.pk for p in result.created)
     reasons = dict((record.pk, reason) for record, reason in result.refused)
     assert "draft" in reasons[draft.pk]
     assert "removed" in reasons[removed.pk]

@@ -24,13 +24,6 @@ from tests.fixtures.pushes import emulator_invoice_numbers, ready_invoice
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kw: calls.append(args))
-    return calls
-
-
 def _settle(emulator):
     """Let the emulator's webhooks arrive, then run the tasks they enqueued."""
     emulator.wait_for_webhooks()

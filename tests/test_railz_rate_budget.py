@@ -190,3 +190,37 @@ def test_the_budget_and_pause_are_shared_through_redis(railz_clock):
     web.pause_for(7)
     worker.acquire()
     assert railz_clock.sleeps == [REST_OF_WINDOW, 7.0]
+
+
+def test_a_process_takes_the_team_budget_a_few_requests_at_a_time_and_never_past_it(
+    railz_api, railz_client, railz_clock
+):
+    from django.core.cache import cache
+
+    railz_api.get(PUSH_STATUS, json={"meta": {}, "data": []})
+    web = railz_client(rate_limit_per_minute=1000, max_wait=0)
+    worker = railz_client(rate_limit_per_minute=1000, max_wait=0)
+    window = int(time.time() // 60)
+    team = f"{web.budget.prefix}:team:{window}"
+
+    web.push_status(connection_uuid=RAILZ_CONNECTION)
+    # The first request reserved ten for this process in the shared count...
+    assert cache.get(team) == 10
+    for _ in range(9):
+        web.push_status(connection_uuid=RAILZ_CONNECTION)
+    # ...which the next nine spent without counting again.
+    assert cache.get(team) == 10
+    worker.push_status(connection_uuid=RAILZ_CONNECTION)
+    assert cache.get(team) == 20
+
+    # Near the limit, a reservation gets only what is left; past it, everyone waits.
+    cache.set(team, 995)
+    for _ in range(9 + 5):  # the rest of its reservation, then the 5 the limit leaves
+        worker.push_status(connection_uuid=RAILZ_CONNECTION)
+    with pytest.raises(RailzRateLimited):
+        worker.push_status(connection_uuid=RAILZ_CONNECTION)
+    with pytest.raises(RailzRateLimited):
+        web.push_status(connection_uuid=RAILZ_CONNECTION)
+    # Every request answered was counted in the shared count before it went: the 20 reserved,
+    # then the 5 the limit left (a reservation not spent is lost, never granted twice).
+    assert len(_api_calls(railz_api)) == 10 + 10 + 5

@@ -205,3 +205,33 @@ def test_a_signed_body_that_is_not_json_is_a_clear_400(post, enqueued):
     response = post(b"not json")
     assert response.status_code == 400
     assert "could not be read" in response.json()["error"]
+
+
+def test_a_webhook_whose_push_is_written_down_while_it_is_stored_is_applied_at_once(
+    pending_push, post, monkeypatch
+):
+    """The worker writes the push's id down after the webhook looked for it, and looks for
+    waiting webhooks before the webhook's row is committed: neither would apply it, and the
+    event would wait forever. The receipt looks again once its row is committed."""
+    from pushes.services import push_requests
+
+    body = _body(pending_push, "success")
+    communication_id = pending_push.push_communication_id
+    PushRequest.objects.filter(pk=pending_push.pk).update(push_communication_id="")
+    looked = push_requests._webhook_outcome
+
+    def outcome_then_the_worker_writes_the_id(event):
+        result = looked(event)
+        if not result[1]:
+            PushRequest.objects.filter(pk=pending_push.pk).update(
+                push_communication_id=communication_id
+            )
+        return result
+
+    monkeypatch.setattr(push_requests, "_webhook_outcome", outcome_then_the_worker_writes_the_id)
+    assert post(body).status_code == 200
+
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is not None
+    assert event.outcome == "1 push(es) changed"
+    assert PushRequest.objects.get(pk=pending_push.pk).state == "success"

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +32,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest
-from pushes.queue import enqueue_pushes_reconcile
+from pushes.queue import enqueue_pushes_reconcile, enqueue_pushes_submit
 from pushes.services.push_requests import (
     POLL_INTERVALS,
     Source,
@@ -38,11 +40,12 @@ from pushes.services.push_requests import (
     _client,
     _exchange_event,
     _parse_time,
-    _paused_connections,
     _record_error,
     _target_mismatch,
     _transition,
+    claim_event,
     push_request_submit,
+    pushes_claim,
     webhook_events_apply_waiting,
 )
 from railzpush.railz import Exchange, RailzClient, RailzError, RailzRejected
@@ -91,7 +94,7 @@ def push_submit(
         return None
     op = push_batch_op(push)
     if op is None:
-        return push_request_submit(push_request_id=push_request_id, client=client)
+        return push_request_submit(push_request_id=push_request_id, client=client, push=push)
     wait = (
         push.created_at + timedelta(seconds=settings.PUSH_BATCH_WAIT_SECONDS) - timezone.now()
     ).total_seconds()
@@ -101,6 +104,65 @@ def push_submit(
         # Alone after the wait: one call either way, and a single push's answer is simpler.
         return push_request_submit(push_request_id=push_request_id, client=client)
     return pushes_batch_submit(push=push, op=op, client=client)
+
+
+@dataclass
+class DrainResult:
+    """What one task sending several pushes did: each push's state after its turn, the
+    pushes not queued any more (sent in a batch, cancelled), the ones whose turn failed
+    unexpectedly, and the ones handed to a new task when the time slice ran out."""
+
+    states: Counter = field(default_factory=Counter)
+    skipped: int = 0
+    errors: int = 0
+    requeued: int = 0
+
+    def summary(self) -> str:
+        done = ", ".join(f"{n} {state}" for state, n in sorted(self.states.items())) or "none"
+        return (
+            f"pushes sent: {done}; {self.skipped} not queued any more, skipped; "
+            f"{self.errors} failed unexpectedly; {self.requeued} handed to a new task"
+        )
+
+
+def pushes_submit(
+    *,
+    push_request_ids: list[int],
+    slice_seconds: float,
+    client: RailzClient | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> DrainResult:
+    """Send several queued pushes in turn, each exactly as `push_submit` sends one (its own
+    claim, answer, retries and failures), sharing one client and its open connection.
+
+    A push is only started within `slice_seconds` of the first: the rest go back to the queue
+    as a new task, so a task never outlives the cluster's timeout. A push whose turn fails
+    unexpectedly is logged and left as it stands (queued: the dispatcher sends it; claimed:
+    its lease runs out and it is reconciled), and the others still go.
+    """
+    result = DrainResult()
+    deadline = clock() + slice_seconds
+    client = _client(client)
+    for index, push_request_id in enumerate(push_request_ids):
+        if index and clock() >= deadline:
+            rest = list(push_request_ids[index:])
+            try:
+                enqueue_pushes_submit(rest)
+            except Exception:
+                logger.exception("could not hand %d push(es) to a new task", len(rest))
+            result.requeued = len(rest)
+            break
+        try:
+            push = push_submit(push_request_id=push_request_id, client=client)
+        except Exception:
+            logger.exception("sending push %s failed unexpectedly", push_request_id)
+            result.errors += 1
+            continue
+        if push is None:
+            result.skipped += 1
+        else:
+            result.states[push.state] += 1
+    return result
 
 
 def _siblings(push: PushRequest, *, now=None):
@@ -128,10 +190,7 @@ def _claim(push: PushRequest) -> list[PushRequest]:
             .values_list("pk", flat=True)[: settings.PUSH_BATCH_MAX_ITEMS - 1]
         )
         ids = [push.pk, *others]
-        PushRequest.objects.filter(pk__in=ids, state=State.QUEUED).exclude(
-            # A paused connection's pushes wait for it to be resumed.
-            connection_id__in=_paused_connections()
-        ).update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
+        pushes_claim(PushRequest.objects.filter(pk__in=ids), now=now)
         # `sent_at` is this claim's own mark: a row another worker claimed has another one.
         claimed = {
             p.pk: p
@@ -147,15 +206,11 @@ def _claim(push: PushRequest) -> list[PushRequest]:
             return []
         pushes = [claimed[pk] for pk in ids if pk in claimed]
         PushEvent.objects.bulk_create(
-            PushEvent(
-                push_request_id=p.pk,
-                at=now,
-                kind=PushEvent.Kind.STATE,
-                source=Source.WORKER,
-                from_state=State.QUEUED,
-                to_state=State.SUBMITTING,
-                message=f"Sent in one batch call with {len(pushes) - 1} other "
-                f"{p.data_type} push(es) to this connection."
+            claim_event(
+                p.pk,
+                now=now,
+                message=f"Sent in one batch call with {len(pushes) - 1} other {p.data_type} "
+                "push(es) to this connection."
                 if len(pushes) > 1
                 else "",
             )

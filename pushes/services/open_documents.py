@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -106,10 +107,13 @@ def _document_queued(push: PushRequest, record: Any) -> None:
     mirror = _mirror_of(push.data_type)
     if mirror is None or push.operation != PushRequest.Operation.CREATE:
         return
-    mirror.objects.update_or_create(
-        connection=record.connection,
-        remote_id=_placeholder_id(push),
-        defaults={**_document_fields(record), "document_status": PUSHING},
+    # One INSERT ... ON CONFLICT DO UPDATE: a new row, or the one an earlier push left.
+    fields = {**_document_fields(record), "document_status": PUSHING}
+    mirror.objects.bulk_create(
+        [mirror(connection=record.connection, remote_id=_placeholder_id(push), **fields)],
+        update_conflicts=True,
+        unique_fields=["connection", "remote_id"],
+        update_fields=list(fields),
     )
 
 
@@ -117,32 +121,61 @@ def _document_settled(push: PushRequest) -> None:
     mirror = _mirror_of(push.data_type)
     if mirror is None or push.operation != PushRequest.Operation.CREATE:
         return
-    row = mirror.objects.filter(
-        connection_id=push.connection_id, remote_id=_placeholder_id(push)
-    ).first()
-    record = push.content_type.get_object_for_this_type(pk=push.object_id)
+    placeholder = _placeholder_id(push)
+    provider_id = (
+        next(iter(push.source_object_ids or []), "") if push.state == State.SUCCESS else ""
+    )
+    # The placeholder and (on success) the row a sync may have brought first, in one read.
+    rows = {
+        row.remote_id: row
+        for row in mirror.objects.filter(
+            connection_id=push.connection_id, remote_id__in=[placeholder, provider_id]
+        )
+    }
+    row = rows.get(placeholder)
     if push.state != State.SUCCESS:
         if row is not None:
             row.document_status = NOT_PUSHED
             row.save(update_fields=["document_status"])
         _hold_waiting(row, push)
         return
-    provider_id = next(iter(push.source_object_ids or []), "")
     if not provider_id:
         return
-    fields = {**_document_fields(record), "document_status": "open"}
-    synced = mirror.objects.filter(connection_id=push.connection_id, remote_id=provider_id).first()
+    synced = rows.get(provider_id)
     if synced is None and row is not None:
-        # The placeholder becomes the document: the payments composed against it keep it.
-        mirror.objects.filter(pk=row.pk).update(remote_id=provider_id, **fields)
+        # The placeholder becomes the document: the payments composed against it keep it. Its
+        # figures were read from the record when the push was queued, i.e. from the body that
+        # was pushed, so they stand.
+        fields = {
+            "remote_id": provider_id,
+            "document_status": "open",
+            "status": "active",
+            "archived_at": None,
+            "content_hash": "",
+            "synced_at": timezone.now(),
+        }
+        mirror.objects.filter(pk=row.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        document = row
     elif synced is None:
-        mirror.objects.create(connection_id=push.connection_id, remote_id=provider_id, **fields)
-    elif row is not None:
-        # A sync brought the document first: the lines move to its row.
-        for line_model, name in links_to(mirror):
-            line_model.objects.filter(**{name: row}).update(**{name: synced})
-        row.delete()
-    document = mirror.objects.get(connection_id=push.connection_id, remote_id=provider_id)
+        # No placeholder (written before the mirror existed): the document from the record.
+        # No payment can point at a row that did not exist, so none waits for it.
+        record = push.content_type.get_object_for_this_type(pk=push.object_id)
+        mirror.objects.create(
+            connection_id=push.connection_id,
+            remote_id=provider_id,
+            **_document_fields(record),
+            document_status="open",
+        )
+        return
+    else:
+        if row is not None:
+            # A sync brought the document first: the lines move to its row.
+            for line_model, name in links_to(mirror):
+                line_model.objects.filter(**{name: row}).update(**{name: synced})
+            row.delete()
+        document = synced
     _release_waiting(document)
 
 
@@ -155,8 +188,7 @@ def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
         payment_ids = line_model.objects.filter(**{name: document}).values("payment_id")
         pushes += list(
             PushRequest.objects.filter(
-                content_type__app_label="pushes",
-                content_type__model=payment_model._meta.model_name,
+                content_type=ContentType.objects.get_for_model(payment_model),
                 object_id__in=payment_ids,
                 state=State.QUEUED,
                 next_attempt_at__isnull=True,

@@ -17,10 +17,13 @@ import hashlib
 import json
 import logging
 import random
+import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from django.conf import settings
@@ -43,7 +46,7 @@ from pushes.push_selectors import (
     push_retry_plan,
     pushes_in_flight_for,
 )
-from pushes.queue import enqueue_push_reconcile, enqueue_push_submit
+from pushes.queue import enqueue_push_reconcile, enqueue_pushes_submit
 from pushes.read_memo import memo_scope
 from pushes.record_checks import unique_read_ahead
 from pushes.services.connection_pauses import (
@@ -130,9 +133,41 @@ def _validation_errors(item: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+# Each thread keeps its client (and so its HTTP connection to Railz) from one send to the next;
+# a connection idle longer than this is closed first, before the server may close it under a
+# write (a write whose answer is lost must be reconciled, never sent again).
+CLIENT_IDLE_SECONDS = 1.0
+_clients = threading.local()
+
+
 def _client(client: RailzClient | None) -> RailzClient:
+    if client is not None:
+        return client
     # A worker never sits out a long rate-limit pause: it requeues the push instead.
-    return client or get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS)
+    key = (
+        get_client,
+        settings.RAILZ_API_URL,
+        settings.RAILZ_AUTH_URL,
+        settings.RAILZ_CLIENT_ID,
+        settings.RAILZ_SECRET_KEY,
+        settings.RAILZ_CONNECT_TIMEOUT,
+        settings.RAILZ_READ_TIMEOUT,
+        settings.RAILZ_RATE_LIMIT_PER_MINUTE,
+        json.dumps(settings.RAILZ_PROVIDER_LIMITS, sort_keys=True),
+        settings.RAILZ_GET_RETRIES,
+        settings.PUSH_RATE_LIMIT_WAIT_SECONDS,
+        repr(settings.CACHES),
+    )
+    now = time.monotonic()
+    kept = getattr(_clients, "kept", None)
+    if kept is None or kept[0] != key:
+        kept = (key, get_client(max_wait=settings.PUSH_RATE_LIMIT_WAIT_SECONDS), now)
+    elif now - kept[2] > CLIENT_IDLE_SECONDS:
+        session = getattr(kept[1], "session", None)
+        if session is not None:
+            session.close()
+    _clients.kept = (key, kept[1], now)
+    return kept[1]
 
 
 def _exchange_event(push_id: int, exchange: Exchange, *, source: str, at: datetime) -> PushEvent:
@@ -175,15 +210,22 @@ def _transition(
     fields: dict[str, Any] | None = None,
     then: Callable[[PushRequest], None] | None = None,
     events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
 ) -> bool:
     """Move `push` to `to` if its current state allows it; False (and no change) otherwise.
 
     The UPDATE is conditional on the state it leaves, so of two racing callers exactly one
     wins. `then` runs in the same transaction, only for the winner (e.g. writing the record's
     provider id). `events` (the exchanges that led here) go on the timeline in the same
-    transaction and the same INSERT as the change of state, or alone if it is refused. `push`
-    is refreshed in memory on success.
+    transaction and the same INSERT as the change of state, or alone if it is refused. `claim`
+    (a single send's queued -> submitting line, not written yet) goes first among them while
+    the push is still in `submitting`; if it left it meanwhile, whoever moved it (the lease
+    expiry) wrote that line. `push` is refreshed in memory on success.
     """
+
+    def with_claim(state: str | None) -> list[PushEvent]:
+        return [claim, *(events or [])] if claim and state == State.SUBMITTING else events or []
+
     allowed = ALLOWED_FROM[to]
     now = timezone.now()
     values = {**(fields or {}), "state": to, "updated_at": now}
@@ -197,11 +239,11 @@ def _transition(
             # Someone else moved it (or our copy is old): decide from the state it is in now.
             current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
             if current == expected and current not in allowed:
-                PushEvent.objects.bulk_create(events or [])
+                PushEvent.objects.bulk_create(with_claim(current))
                 return False
             expected = current
         else:
-            PushEvent.objects.bulk_create(events or [])
+            PushEvent.objects.bulk_create(with_claim(expected))
             return False
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
@@ -216,7 +258,7 @@ def _transition(
             to_state=to,
             message=message,
         )
-        PushEvent.objects.bulk_create([*(events or []), state_event])
+        PushEvent.objects.bulk_create([*with_claim(expected), state_event])
         if then is not None:
             then(push)
         if to in PushRequest.TERMINAL:
@@ -343,8 +385,7 @@ def _enqueue_submits(push_request_ids: list[int]) -> None:
     batch = nullcontext() if Conf.SYNC else transaction.atomic()
     try:
         with batch:
-            for push_request_id in push_request_ids:
-                enqueue_push_submit(push_request_id)
+            enqueue_pushes_submit(push_request_ids)
     except Exception:
         # The rows stay queued; the dispatcher enqueues them again once next_attempt_at passes.
         logger.exception(
@@ -417,10 +458,20 @@ def pushes_request_bulk(
                 except PushRefused as exc:
                     result.refused.append((record, str(exc)))
             continue
-        ids = [push.pk for push in pushes if push.next_attempt_at is not None]
+        ids = _taking_turns([push for push in pushes if push.next_attempt_at is not None])
         transaction.on_commit(lambda ids=ids: _enqueue_submits(ids))
         result.created.extend(pushes)
     return result
+
+
+def _taking_turns(pushes: list[PushRequest]) -> list[int]:
+    """The ids of `pushes`, their connections taking turns (one of each, then the next of
+    each...): a task sends several in a row, and no connection waits behind another's run."""
+    by_connection: dict[int, list[int]] = {}
+    for push in pushes:
+        by_connection.setdefault(push.connection_id, []).append(push.pk)
+    rounds = zip_longest(*by_connection.values())
+    return [pk for turn in rounds for pk in turn if pk is not None]
 
 
 def _read_ahead(records: list[Any]) -> None:
@@ -492,33 +543,62 @@ def _retry_delay(attempts: int) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
+def pushes_claim(queued: Any, *, now: datetime) -> int:
+    """Claim the pushes of the queryset `queued` for sending (queued -> submitting, one more
+    attempt, `sent_at` = `now`, the claim's own mark); how many were claimed. A paused
+    connection's pushes are left to wait for it to be resumed. The claim is committed before
+    anything is sent; each claimed push's timeline gets its `claim_event`."""
+    return (
+        queued.filter(state=State.QUEUED)
+        .exclude(connection_id__in=_paused_connections())
+        .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+
+
+def claim_event(push_request_id: int, *, now: datetime, message: str = "") -> PushEvent:
+    """The unsaved queued -> submitting line of a claimed push."""
+    return PushEvent(
+        push_request_id=push_request_id,
+        at=now,
+        kind=PushEvent.Kind.STATE,
+        source=Source.WORKER,
+        from_state=State.QUEUED,
+        to_state=State.SUBMITTING,
+        message=message,
+    )
+
+
 def push_request_submit(
-    *, push_request_id: int, client: RailzClient | None = None
+    *,
+    push_request_id: int,
+    client: RailzClient | None = None,
+    push: PushRequest | None = None,
 ) -> PushRequest | None:
     """Send one queued push to Railz and record its answer (the worker's job).
 
-    Returns None if the push was not queued (another worker has it, or it was cancelled).
+    `push` is the row as the caller just read it (with its connection), so it is not read
+    again: the claim then also requires the attempts it read, so a copy another worker's send
+    has made old is never sent. Returns None if the push was not queued (another worker has
+    it, or it was cancelled).
+
+    The claim is one UPDATE, committed before anything leaves: a worker that dies from there
+    on leaves `submitting`, which the lease expiry explains and reconciles. The claim's line
+    on the timeline is written with whatever comes next (the answer, the error, a refusal),
+    in that transaction and INSERT.
     """
     now = timezone.now()
-    with transaction.atomic():
-        claimed = (
-            PushRequest.objects.filter(pk=push_request_id, state=State.QUEUED)
-            # A paused connection's pushes wait for it to be resumed.
-            .exclude(connection_id__in=_paused_connections())
-            .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
-        )
-        if not claimed:
-            return None
-        PushEvent.objects.create(
-            push_request_id=push_request_id,
-            at=now,
-            kind=PushEvent.Kind.STATE,
-            source=Source.WORKER,
-            from_state=State.QUEUED,
-            to_state=State.SUBMITTING,
-        )
-    # Committed before anything leaves: a worker that dies from here on leaves `submitting`.
-    push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    queued = PushRequest.objects.filter(pk=push_request_id)
+    if push is not None:
+        queued = queued.filter(attempts=push.attempts)
+    if not pushes_claim(queued, now=now):
+        return None
+    claim = claim_event(push_request_id, now=now)
+    exchanges: list[PushEvent] = []
+    if push is None:
+        push = PushRequest.objects.select_related("connection").get(pk=push_request_id)
+    else:
+        push.state, push.sent_at, push.updated_at = State.SUBMITTING, now, now
+        push.attempts += 1
     client = _client(client)
     if push.operation != PushRequest.Operation.CREATE:
         refusal = _target_mismatch(push, client)
@@ -529,9 +609,9 @@ def push_request_submit(
                 source=Source.WORKER,
                 message=refusal,
                 fields={"last_error": refusal, "completed_on": timezone.now()},
+                claim=claim,
             )
             return push
-    exchanges: list[PushEvent] = []
 
     def record_exchange(exchange: Exchange) -> None:
         exchanges.append(
@@ -542,11 +622,10 @@ def push_request_submit(
         answer = _send(push, client, record_exchange)
     except RailzError as exc:
         with transaction.atomic():
-            PushEvent.objects.bulk_create(exchanges)
-            _record_error(push, exc)
+            _record_error(push, exc, events=exchanges, claim=claim)
         return push
-    # The exchange and the change of state it brings are one transaction and one INSERT.
-    moved = _record_answer(push, answer, events=exchanges)
+    # The claim, the exchange and the change of state it brings: one transaction, one INSERT.
+    moved = _record_answer(push, answer, events=exchanges, claim=claim)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
         webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
@@ -624,7 +703,11 @@ def _send(push: PushRequest, client: RailzClient, on_exchange: Callable) -> dict
 
 
 def _record_answer(
-    push: PushRequest, answer: dict[str, Any], *, events: list[PushEvent] | None = None
+    push: PushRequest,
+    answer: dict[str, Any],
+    *,
+    events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
 ) -> bool:
     communication_id = answer.get("pushCommunicationId") or answer.get("deleteCommunicationId")
     now = timezone.now()
@@ -636,6 +719,7 @@ def _record_answer(
             message="Railz accepted the request but did not say which push it became.",
             fields={"last_error": "Railz's answer had no pushCommunicationId."},
             events=events,
+            claim=claim,
         )
         return False
     return _transition(
@@ -643,6 +727,7 @@ def _record_answer(
         to=State.PENDING,
         source=Source.WORKER,
         events=events,
+        claim=claim,
         message=f"Railz accepted it as push {communication_id}.",
         fields={
             "push_communication_id": communication_id,
@@ -658,13 +743,23 @@ def _paused_connections() -> Any:
     return ConnectionPause.objects.open().values("connection_id")
 
 
-def _record_error(push: PushRequest, exc: RailzError) -> None:
+def _record_error(
+    push: PushRequest,
+    exc: RailzError,
+    *,
+    events: list[PushEvent] | None = None,
+    claim: PushEvent | None = None,
+) -> None:
+    """Record a send Railz did not accept (or whose answer was lost), with `events` (the
+    exchanges) and `claim` (see `_transition`) on the timeline."""
     now = timezone.now()
+    timeline = {"events": events, "claim": claim}
     pause = connection_pause_for_error(push=push, exc=exc)
     if pause is not None and not exc.outcome_unknown:
         # The connection is broken, not this record: it waits, without counting an attempt.
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=f"Paused: {pause.reason}. This push waits until the connection is resumed. "
@@ -679,6 +774,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
     if exc.outcome_unknown or isinstance(exc, RailzOutcomeUnknown):
         moved = _transition(
             push,
+            **timeline,
             to=State.UNKNOWN,
             source=Source.WORKER,
             message=str(exc),
@@ -692,6 +788,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         wait = exc.retry_after if exc.retry_after is not None else _retry_delay(1)
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=str(exc),
@@ -706,6 +803,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         if push.attempts >= settings.PUSH_MAX_ATTEMPTS:
             _transition(
                 push,
+                **timeline,
                 to=State.FAILED,
                 source=Source.WORKER,
                 message=f"Gave up after {push.attempts} attempts: {exc}",
@@ -716,6 +814,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
         wait = exc.retry_after if exc.retry_after is not None else _retry_delay(push.attempts)
         _transition(
             push,
+            **timeline,
             to=State.QUEUED,
             source=Source.WORKER,
             message=str(exc),
@@ -728,6 +827,7 @@ def _record_error(push: PushRequest, exc: RailzError) -> None:
     # Refused before anything was created: Railz's own messages, in plain words.
     _transition(
         push,
+        **timeline,
         to=State.REJECTED,
         source=Source.WORKER,
         message=str(exc),
@@ -1034,6 +1134,10 @@ def pushes_expire_leases(*, now: datetime | None = None, reconcile: bool = False
     limit = now - timedelta(seconds=settings.PUSH_LEASE_SECONDS)
     moved = 0
     for push in PushRequest.objects.filter(state=State.SUBMITTING, sent_at__lt=limit):
+        # A single send writes its claim's line with the answer; a worker that died before
+        # that left none, and the timeline gets it here, at the moment of the claim.
+        written = push.events.filter(to_state=State.SUBMITTING, at__gte=push.sent_at).exists()
+        claimed = [] if written else [claim_event(push.pk, now=push.sent_at)]
         if _transition(
             push,
             to=State.UNKNOWN,
@@ -1043,6 +1147,7 @@ def pushes_expire_leases(*, now: datetime | None = None, reconcile: bool = False
                 "request may have reached Railz, so it will be checked, not sent again."
             ),
             fields={"last_error": "The worker stopped while sending this push."},
+            events=claimed,
         ):
             moved += 1
             if reconcile:
@@ -1271,7 +1376,22 @@ def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
         if existing is None:
             raise
         return existing, False
+    if not done and _named_push_known(event):
+        # The worker wrote the push's id down after we looked and may have looked for waiting
+        # events before ours was committed: one of us must apply it, so we look again.
+        webhook_event_apply(webhook_event=event)
     return event, True
+
+
+def _named_push_known(event: WebhookEvent) -> bool:
+    """Whether a push here now carries the id (or batch id) the event names."""
+    named = event.push_communication_id
+    if not named:
+        return False
+    pushes = PushRequest.objects.filter(push_communication_id=named)
+    if event.event == "batchPush":
+        pushes = PushRequest.objects.filter(batch_id=named)
+    return pushes.exists()
 
 
 def _webhook_items(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1293,7 +1413,9 @@ def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
 
 def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     outcome, done = _webhook_outcome(webhook_event)
-    WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+    # Applied once: of the receipt and the worker both applying it, the first one's outcome
+    # stands (the pushes' own changes are conditional, so the second changed nothing).
+    WebhookEvent.objects.filter(pk=webhook_event.pk, processed_at__isnull=True).update(
         processed_at=timezone.now() if done else None, outcome=outcome
     )
     return outcome

@@ -6,6 +6,12 @@ on Redis) lets the web process and all workers stay under both together; when Ra
 says the budget is spent (`X-RateLimit-Remaining: 0`, or a 429) everyone pauses until it
 resets, instead of each process provoking its own 429.
 
+The team's count is taken a few requests at a time (`RESERVE_MAX`, at most a hundredth of the
+limit): a process adds them to the shared counter at once and spends them before counting
+again, so most requests cost no cache round trip. What a process reserved and did not spend
+by the end of the minute is lost to everyone, which can only make the budget stricter, never
+looser. The pause and the providers' per-connection limits are read on every request.
+
 A caller never blocks longer than `max_wait`: beyond that RailzRateLimited(retry_after=…) is
 raised, so a background task can be requeued rather than hold a worker.
 """
@@ -13,6 +19,7 @@ raised, so a background task can be requeued rather than hold a worker.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,6 +27,8 @@ from typing import Any
 from railzpush.railz.errors import RailzRateLimited
 
 WINDOW_SECONDS = 60
+# The most team requests a process takes from the shared count at once.
+RESERVE_MAX = 10
 # A reset header larger than this is an epoch timestamp, not "seconds from now".
 _EPOCH_THRESHOLD = 1_000_000_000
 
@@ -79,6 +88,10 @@ class RateBudget:
         self.clock = clock
         self.sleep = sleep
         self.max_wait = max_wait
+        self.reserve = max(1, min(RESERVE_MAX, limit_per_minute // 100))
+        # (window, requests of it reserved here and not spent yet)
+        self._reserved = (-1, 0)
+        self._lock = threading.Lock()
 
     @property
     def pause_key(self) -> str:
@@ -139,16 +152,32 @@ class RateBudget:
             key = f"{self.prefix}:connection:{connection_uuid}:{window}"
             if self._count(key) > provider_limit:
                 return until_next_window
-        if self._count(f"{self.prefix}:team:{window}") > self.limit_per_minute:
+        if not self._team_take(window):
             return until_next_window
         return 0.0
 
-    def _count(self, key: str) -> int:
-        """Atomically add one to the window's counter and return the new count."""
+    def _team_take(self, window: int) -> bool:
+        """Take one request of the team's budget for `window`: from what this process
+        reserved, else by reserving up to `self.reserve` more. False when it is spent."""
+        with self._lock:
+            reserved_window, left = self._reserved
+            if reserved_window == window and left > 0:
+                self._reserved = (window, left - 1)
+                return True
+            count = self._count(f"{self.prefix}:team:{window}", self.reserve)
+            granted = min(self.reserve, self.limit_per_minute - (count - self.reserve))
+            if granted <= 0:
+                self._reserved = (window, 0)
+                return False
+            self._reserved = (window, granted - 1)
+            return True
+
+    def _count(self, key: str, delta: int = 1) -> int:
+        """Atomically add `delta` to the window's counter and return the new count."""
         self.cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
         try:
-            return self.cache.incr(key)
+            return self.cache.incr(key, delta)
         except ValueError:
             # The key expired between add and incr: this request starts a fresh count.
-            self.cache.add(key, 1, timeout=WINDOW_SECONDS * 2)
-            return 1
+            self.cache.add(key, delta, timeout=WINDOW_SECONDS * 2)
+            return delta
