@@ -52,6 +52,7 @@ from pushes.push_options_selectors import (
 from pushes.push_selectors import connections_paused
 from pushes.refusals import Refusal, reference_names, refusals_in_words
 from pushes.selectors import (
+    LIST_TOTALS_MAX_RECORDS,
     PushState,
     connections_for_invoice,
     invoice_totals,
@@ -74,7 +75,7 @@ from pushes.services.records import (
 from pushes.spec import DocumentSpec, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
-from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
+from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM, CappedCountPaginator
 from refs.models import Account, Connection, Currency, Item, TaxRate
 from refs.selectors import item_line_defaults, open_documents_of_party
 from sheets.exports import ExportMixin
@@ -501,6 +502,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     list_filter = ("connection", PushStateFilter, "posted_date")
     date_hierarchy = None
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     actions = (
         "refresh_push_options",
@@ -616,6 +618,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
             response.context_data["list_totals"] = records_total_by_currency(
                 changelist.queryset, spec=self.spec
             )
+            response.context_data["list_totals_max"] = LIST_TOTALS_MAX_RECORDS
         return response
 
     def add_view(self, request, form_url="", extra_context=None):
