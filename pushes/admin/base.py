@@ -616,7 +616,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         if changelist is not None and _totalled(self.spec):
             # What the filtered list comes to, per currency (not only the page shown).
             response.context_data["list_totals"] = records_total_by_currency(
-                changelist.queryset, spec=self.spec
+                changelist.queryset, spec=self.spec, max_records=LIST_TOTALS_MAX_RECORDS
             )
             response.context_data["list_totals_max"] = LIST_TOTALS_MAX_RECORDS
         return response

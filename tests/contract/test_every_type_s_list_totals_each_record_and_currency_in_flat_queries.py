@@ -3,6 +3,7 @@ rounded as the composer rounds them, in as many queries for thirty records as fo
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -85,3 +86,31 @@ def test_each_total_rounds_per_line_as_the_composer_does_and_the_foot_adds_them_
     # Searched down to one record, the foot counts that one only.
     response = admin_client.get(list_url(record_type), {"q": "R-3"})
     assert [row.currency for row in response.context_data["list_totals"]] == ["JPY"]
+
+
+def test_past_the_cap_the_foot_counts_each_currency_but_sums_no_line(
+    record_type, admin_client, monkeypatch
+):
+    """A list too long to add up on each visit says how many records of each currency it
+    has, and that filtering it shows the amounts; the lines are not read at all."""
+    spec = record_type.spec
+    if not (spec.totals and spec.has_lines):
+        pytest.skip(f"{spec.label_plural} have no amounts to total")
+    monkeypatch.setattr("pushes.admin.base.LIST_TOTALS_MAX_RECORDS", 2)
+    make(record_type, ConnectionFactory(), 2)
+    make(record_type, ConnectionFactory(), 1, start=2, currency="USD")
+    lines = spec.line_model_class._meta.db_table
+    with CaptureQueriesContext(db) as captured:
+        response = admin_client.get(list_url(record_type))
+    foot = {row.currency: row for row in response.context_data["list_totals"]}
+    assert (foot["CAD"].count, foot["USD"].count) == (2, 1)
+    assert foot["CAD"].total is None and foot["USD"].total is None
+    assert "filter the list" in response.content.decode()
+    # Each row's own total reads its lines in a subquery (U0); no statement reads them all.
+    assert not [q for q in captured if re.search(rf'FROM "{lines}"(?! U\d)', q["sql"])]
+
+    # Filtered down under the cap, the amounts are back.
+    response = admin_client.get(list_url(record_type), {"q": "L-2"})
+    assert [(row.currency, row.total is None) for row in response.context_data["list_totals"]] == [
+        ("USD", False)
+    ]
