@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, Exists, F, Func, Max, Min, OuterRef, Q, Sum
+from django.db.models import BooleanField, Count, Exists, F, Func, Max, OuterRef, Q, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -730,13 +730,24 @@ class PushPeriods:
     instead of truncating every hour of the history to its year in the database (a function
     called for each of tens of thousands of rows on SQLite)."""
 
-    def __init__(self, hours) -> None:
+    def __init__(self, hours, *, every_period=None) -> None:
+        # `every_period`: the same totals without the period asked, for the probes: SQLite
+        # searches the index by one range only, and with the year's range as well as the
+        # month's each probe would read the year up to its month.
         self.hours = hours
+        self.every_period = hours if every_period is None else every_period
         self._range: dict | None = None
 
     def aggregate(self, **aggregates):
         if self._range is None:
-            self._range = self.hours.aggregate(first=Min("hour"), last=Max("hour"))
+            # The first and the last hour each from an end of the hour index, stopping at the
+            # first total above zero: MIN and MAX with that condition read the whole range.
+            ends = {
+                "first": Subquery(self.hours.order_by("hour").values("hour")[:1]),
+                "last": Subquery(self.hours.order_by("-hour").values("hour")[:1]),
+            }
+            row = PushHourCount.objects.order_by().annotate(**ends).values(*ends)[:1]
+            self._range = next(iter(row), {"first": None, "last": None})
         # Django asks the Min and Max of the field the navigation is on: the hour itself.
         return {name: self._range[name] for name in aggregates}
 
@@ -751,7 +762,7 @@ class PushPeriods:
             return list(self.hours.datetimes(field_name, kind))
         bounds = [*starts, _next_period(starts[-1], kind)]
         probes = {
-            f"p{n}": Exists(self.hours.filter(hour__gte=bounds[n], hour__lt=bounds[n + 1]))
+            f"p{n}": Exists(self.every_period.filter(hour__gte=bounds[n], hour__lt=bounds[n + 1]))
             for n in range(len(starts))
         }
         row = PushHourCount.objects.order_by().annotate(**probes).values(*probes)[:1]
