@@ -615,10 +615,15 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None and _totalled(self.spec):
             # What the filtered list comes to, per currency (not only the page shown).
-            response.context_data["list_totals"] = records_total_by_currency(
-                changelist.queryset, spec=self.spec, max_records=LIST_TOTALS_MAX_RECORDS
-            )
             response.context_data["list_totals_max"] = LIST_TOTALS_MAX_RECORDS
+            # The paginator has counted up to just past the cap: a longer list is not summed
+            # (nor counted per currency, a read of the whole table on each visit).
+            if changelist.result_count <= LIST_TOTALS_MAX_RECORDS:
+                response.context_data["list_totals"] = records_total_by_currency(
+                    changelist.queryset, spec=self.spec, max_records=LIST_TOTALS_MAX_RECORDS
+                )
+            else:
+                response.context_data["list_totals_over"] = True
         return response
 
     def add_view(self, request, form_url="", extra_context=None):
