@@ -746,7 +746,7 @@ class Command(BaseCommand):
         row("  calls that waited", [str(budget[m].get("calls_waited", 0)) for m in modes])
         row("  calls put off (requeued)", [str(budget[m].get("refused", 0)) for m in modes])
         row(
-            "  time those were put off, s",
+            "  their waits, summed over calls, s",
             [f"{budget[m].get('refused_wait', 0):.1f}" for m in modes],
         )
         row("load average", [f"{results[m]['load']:.1f}" for m in modes])
