@@ -23,6 +23,7 @@ from pushes.push_selectors import (
     push_never_received_plan,
     push_reconcile_plan,
     push_refresh_plan,
+    push_release_plan,
 )
 from pushes.services.approvals import (
     ApprovalRefused,
@@ -30,6 +31,7 @@ from pushes.services.approvals import (
     approval_reject,
     approval_submit,
 )
+from pushes.services.open_documents import push_request_release
 from pushes.services.push_requests import (
     PushRefused,
     push_request_cancel,
@@ -65,6 +67,7 @@ PUSH_ACTIONS = {
     "refresh",
     "reconcile",
     "cancel",
+    "release",
     "never_received",
 }
 
@@ -484,6 +487,13 @@ class PushRequestViewSet(PushPermissionMixin, viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel a push nobody has sent yet."""
         return self._settle(push_request_cancel, push_cancel_plan, "pushNotCancellable")
+
+    @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Release a payment held because a document it pays failed or was cancelled on its
+        way: it waits for the document again, or is sent now if the document has its id."""
+        return self._settle(push_request_release, push_release_plan, "pushNotHeld")
 
     @extend_schema(request=None, responses={200: serializers.PushRequestDetailSerializer})
     @action(detail=True, methods=["post"], url_path="never-received")

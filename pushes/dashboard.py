@@ -65,6 +65,8 @@ BADGES: dict[str, Badge] = {
     State.UNKNOWN: Badge("unknown", "Outcome unknown", "?", "red"),
     State.CANCELLED: Badge("cancelled", "Cancelled", "■", "grey"),
     "stuck": Badge("stuck", "Pushing too long", "⚠", "orange"),
+    # A queued push held for a person (PushRequest.held_reason): still queued, never sent so.
+    "held": Badge("held", "Held (a document it pays did not get there)", "⏸", "orange"),
 }
 
 # What each state means and what to do, for the legend beside lists and on the dashboard.
@@ -86,6 +88,12 @@ STATE_LEGEND: tuple[tuple[str, str], ...] = (
         "push and adopt the matching record or mark it never received.",
     ),
     ("Deleted in the accounting system", "Removed there; kept here with its history."),
+    (
+        "Held",
+        "A payment whose invoice or bill failed or was cancelled on its way to the accounting "
+        "system: it is queued but not sent, and says which document. Release it (it waits for "
+        "the document to be pushed again, or goes now if the document has arrived) or cancel it.",
+    ),
 )
 
 # Icons for the invoice's own push state (pushes.selectors.PushState keys).
@@ -101,7 +109,10 @@ RECORD_ICONS = {
 }
 
 
-def push_badge(state: str) -> Badge:
+def push_badge(state: str, *, held: bool = False) -> Badge:
+    """The badge of a push's state; a held push (queued, `held_reason` set) says so."""
+    if held and state == State.QUEUED:
+        return BADGES["held"]
     return BADGES.get(state) or Badge(state, state, "•", "grey")
 
 
@@ -329,6 +340,8 @@ def push_problem_in_words(
     errors = " ".join(refusal.words for refusal in refusals or ())
     if errors:
         return errors
+    if push.held_reason and push.state == State.QUEUED:
+        return f"{push.held_reason} Release it or cancel it."
     if push.reconcile_note:
         return push.reconcile_note
     if push.last_error:
@@ -370,7 +383,7 @@ class Failure:
 
 # The states of the pushes that may wait for a person, in the order of the partial index
 # `pushes_needs_person` (its condition, which the query must repeat exactly).
-NEEDS_PERSON_STATES = (State.FAILED, State.REJECTED, State.UNKNOWN, State.PENDING)
+NEEDS_PERSON_STATES = (State.FAILED, State.REJECTED, State.UNKNOWN, State.PENDING, State.QUEUED)
 
 
 def _in_needs_person_states() -> Func:
@@ -386,6 +399,8 @@ def _needs_person_filter(*, now: datetime) -> Q:
     return Q(_in_needs_person_states()) & (
         Q(state__in=(State.FAILED, State.REJECTED, State.UNKNOWN))
         | Q(state=State.PENDING, sent_at__lt=stuck_before)
+        # A payment held behind a document that did not get there: a person decides.
+        | (Q(state=State.QUEUED) & ~Q(held_reason=""))
     )
 
 
@@ -416,7 +431,9 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
         failures.append(
             Failure(
                 push=push,
-                badge=BADGES["stuck"] if stuck else push_badge(push.state),
+                badge=BADGES["stuck"]
+                if stuck
+                else push_badge(push.state, held=bool(push.held_reason)),
                 message=push_problem_in_words(push, now=now, refusals=refusals.get(push.pk, [])),
                 record_label=str(record)
                 if record is not None

@@ -5,7 +5,7 @@ from functools import cache
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from pushes import registry
 from pushes.models import Invoice, PushableStatus, PushRequest
@@ -115,6 +115,11 @@ class PushRequestFilter(django_filters.FilterSet):
         method="filter_record_id",
         help_text="Pushes of this record (its id); needs record_type.",
     )
+    held = django_filters.BooleanFilter(
+        method="filter_held",
+        help_text="true: only payments held for a person (a document they pay did not get to "
+        "the accounting system); see held_reason.",
+    )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", help_text="On or after (YYYY-MM-DD)."
     )
@@ -126,6 +131,12 @@ class PushRequestFilter(django_filters.FilterSet):
         model = PushRequest
         form = PushRequestFilterForm
         fields = ("connection", "state", "data_type", "operation")
+
+    def filter_held(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        held = Q(state=PushRequest.State.QUEUED) & ~Q(held_reason="")
+        if value is None:
+            return queryset
+        return queryset.filter(held) if value else queryset.exclude(held)
 
     def filter_connection(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(**connection_lookup(value, prefix="connection__"))

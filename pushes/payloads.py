@@ -27,6 +27,7 @@ __all__ = [
     "invoice_lines_prefetch",
     "invoice_request_body",
     "payload_hash",
+    "record_build_new_payload",
     "record_build_payload",
     "record_describe",
     "record_request_body",
@@ -67,17 +68,31 @@ def _ref(record: Any) -> dict[str, str] | None:
     return {"id": record.remote_id} if record is not None else None
 
 
-def _filled(row: Any, fields: Any) -> dict[str, Any]:
+def _filled(row: Any, fields: Any, many: dict[str, Any] | None = None) -> dict[str, Any]:
     """The fields of `row` that have a value, by path; several fields may share a path
-    (a line's customer and vendor are both its entityRef), and the one filled wins."""
-    values = ((f.path, _value(row, f)) for f in fields)
+    (a line's customer and vendor are both its entityRef), and the one filled wins.
+    `many` gives the rows of the many-valued fields of a row not saved yet."""
+    values = ((f.path, _value(row, f, many)) for f in fields)
     return {path: value for path, value in values if value not in (None, "", [])}
 
 
-def _value(row: Any, spec_field: Field) -> Any:
+class _Given:
+    """Rows given as they are, read as a many-to-many manager's `all()` would be."""
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = list(rows or ())
+
+    def all(self) -> list[Any]:
+        return self.rows
+
+
+def _value(row: Any, spec_field: Field, many: dict[str, Any] | None = None) -> Any:
     """One field of a record or line as it goes in the body."""
-    value = getattr(row, spec_field.name)
     kind = spec_field.kind
+    if many is not None and kind in (Kind.REFS, Kind.TRACKING):
+        value = _Given(many.get(spec_field.name))
+    else:
+        value = getattr(row, spec_field.name)
     if kind is Kind.REF:
         ref = _ref(value)
         return {**ref, "type": spec_field.ref_type} if ref and spec_field.ref_type else ref
@@ -134,6 +149,22 @@ def _build_payload(record: Any) -> dict[str, Any]:
     if spec.has_lines:
         # `lines` is required by Railz even when empty: an empty list says "no lines" out loud.
         data["lines"] = [_filled(line, spec.line_fields) for line in record.lines.all()]
+    return data
+
+
+def record_build_new_payload(
+    record: Any,
+    *,
+    many: dict[str, Any],
+    lines: list[tuple[Any, dict[str, Any]]],
+) -> dict[str, Any]:
+    """The create body's `data` of a record not saved yet (a bulk write hashes what it is about
+    to insert): `many` its many-valued references by field, `lines` each line (unsaved) with
+    its own. The same body `record_build_payload` builds once the record is saved."""
+    spec = registry.for_model(record).spec
+    data = _nested(_filled(record, spec.fields, many))
+    if spec.has_lines:
+        data["lines"] = [_filled(line, spec.line_fields, own) for line, own in lines]
     return data
 
 

@@ -291,6 +291,21 @@ def push_cancel_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
     return PushActionPlan(push, True, "Cancelled before it is sent.")
 
 
+def push_release_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
+    """Release a payment held because a document it pays failed or was cancelled."""
+    if refused := _no_permission(push, user):
+        return refused
+    if push.state != PushRequest.State.QUEUED or not push.held_reason:
+        return PushActionPlan(push, False, f"Push #{push.pk} is not held; nothing to release.")
+    return PushActionPlan(
+        push,
+        True,
+        "Released: it is sent once every document it pays has its id in the accounting "
+        "system (now, if they have), and waits for them until then. It is never sent with a "
+        "missing link.",
+    )
+
+
 def push_never_received_plan(*, push: PushRequest, user: Any = None) -> PushActionPlan:
     """Record that an unknown push never reached the accounting system (a person checked)."""
     if refused := _no_permission(push, user):
@@ -346,6 +361,14 @@ PUSH_VERBS: tuple[PushVerb, ...] = (
         "so that it can be retried.",
         "marked as never received",
         push_never_received_plan,
+    ),
+    PushVerb(
+        "release_held",
+        "Release",
+        "Lets a held payment go again: it waits for its document to be pushed again, or is "
+        "sent now if the document is in the accounting system.",
+        "released",
+        push_release_plan,
     ),
     PushVerb(
         "cancel_queued",

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from pushes import registry
@@ -40,6 +41,7 @@ __all__ = [
     "record_save_problems",
     "record_validate",
     "unique_read_ahead",
+    "unique_read_ahead_new",
 ]
 
 SERVICE_LABELS = PROVIDER_LABELS
@@ -117,7 +119,8 @@ def _decimal(value: Any, *, path: str, label: str, column, checked: Checked) -> 
     if not number.is_finite():
         checked.refuse(path, "type", f"{label} must be a finite number.")
         return None
-    if abs(number) >= Decimal(10) ** (max_digits - places):
+    bound, quantum = _decimal_limits(max_digits, places)
+    if abs(number) >= bound:
         checked.refuse(
             path,
             "max",
@@ -130,7 +133,13 @@ def _decimal(value: Any, *, path: str, label: str, column, checked: Checked) -> 
             path, "maxDecimalPlaces", f"{label} can have at most {places} decimal places."
         )
         return None
-    return number.quantize(Decimal(1).scaleb(-places))
+    return number.quantize(quantum)
+
+
+@cache
+def _decimal_limits(max_digits: int, places: int) -> tuple[Decimal, Decimal]:
+    """The first number too large for a column, and the step of its last decimal place."""
+    return Decimal(10) ** (max_digits - places), Decimal(1).scaleb(-places)
 
 
 def _date(value: Any, *, path: str, label: str, checked: Checked) -> dt.date | None:
@@ -331,6 +340,46 @@ def unique_read_ahead(spec: DocumentSpec, records: Sequence[Any]) -> None:
                 _unique_key(spec, spec_field, record.connection_id, value, scope, record.pk),
                 next((pk for pk in others if pk != record.pk), None),
             )
+
+
+def unique_read_ahead_new(spec: DocumentSpec, records: Sequence[RecordData]) -> None:
+    """Answer the number-used-twice checks of many new records (an import's) with one query
+    per field and batch of values, inside a `memo_scope`. A value read differently by the check
+    (one it refuses first) is not answered here and is asked on its own, as without this."""
+    model = spec.model_class
+    for spec_field in spec.fields:
+        if spec_field.unique_within is None:
+            continue
+        scope_columns = [model._meta.get_field(n).attname for n in spec_field.unique_within]
+        wanted: dict[Any, set[tuple]] = {}
+        for data in records:
+            given = getattr(data, spec_field.name)
+            value = "" if given is None else str(given)
+            value = value.strip() if spec_field.strip else value
+            scope = [getattr(data, name) for name in spec_field.unique_within]
+            if value and None not in scope:
+                key = (data.connection.pk, tuple(getattr(v, "pk", v) for v in scope))
+                wanted.setdefault(value, set()).add(key)
+        values = sorted(wanted)
+        users: dict[tuple, Any] = {}
+        connections = {key[0] for keys in wanted.values() for key in keys}
+        for start in range(0, len(values), UNIQUE_BATCH):
+            # The model's own order, as the check's `.first()` reads it.
+            rows = model._default_manager.filter(
+                connection_id__in=connections,
+                **{f"{spec_field.name}__in": values[start : start + UNIQUE_BATCH]},
+            ).values_list("pk", "connection_id", spec_field.name, *scope_columns)
+            for pk, connection_id, value, *scope in rows:
+                users.setdefault((connection_id, value, tuple(scope)), pk)
+        for value, keys in wanted.items():
+            for connection_id, scope_ids in keys:
+                memo_put(
+                    _unique_key(spec, spec_field, connection_id, value, scope_ids, None),
+                    users.get((connection_id, value, scope_ids)),
+                )
+
+
+UNIQUE_BATCH = 2000
 
 
 # --- the whole record ---------------------------------------------------------------------------

@@ -475,6 +475,7 @@ class PushRequestSerializer(serializers.ModelSerializer):
             "attempts",
             "last_error",
             "reconcile_note",
+            "held_reason",
             "requested_by",
             "source",
             "retry_of",

@@ -35,7 +35,9 @@ from refs.models import (
     Item,
     Location,
     OpenBill,
+    OpenBillCreditNote,
     OpenInvoice,
+    OpenInvoiceCreditNote,
     PaymentMethod,
     Subsidiary,
     SyncRun,
@@ -256,7 +258,7 @@ class PartyAdmin(RefAdmin):
         return format_html('<a href="{}?{}">Compose a change</a>', url, query)
 
 
-@admin.register(OpenInvoice, OpenBill)
+@admin.register(OpenInvoice, OpenBill, OpenInvoiceCreditNote, OpenBillCreditNote)
 class OpenDocumentAdmin(RefAdmin):
     list_display = (
         "name",

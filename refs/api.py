@@ -21,7 +21,9 @@ from refs.models import (
     Item,
     Location,
     OpenBill,
+    OpenBillCreditNote,
     OpenInvoice,
+    OpenInvoiceCreditNote,
     PaymentMethod,
     Subsidiary,
     TaxRate,
@@ -161,24 +163,29 @@ SubsidiaryViewSet = _ref_viewset(
 )
 LocationViewSet = _ref_viewset(Location, serializers.LocationSerializer, search_fields=NAME_SEARCH)
 CurrencyViewSet = _ref_viewset(Currency, serializers.CurrencySerializer, search_fields=CODE_SEARCH)
-# What a payment can apply to, oldest first (`?party=<remote id>&open=true` for one party's).
-OpenInvoiceViewSet = _ref_viewset(
-    OpenInvoice,
-    serializers.OpenInvoiceSerializer,
-    search_fields=NAME_SEARCH,
-    extra={
-        "filterset_class": filters.open_document_filter(OpenInvoice),
-        "queryset": OpenInvoice.objects.order_by("posted_date", "remote_id"),
-    },
+
+
+def _open_document_viewset(model, serializer):
+    """What a payment can apply to, oldest first (`?party=<remote id>&open=true` for one
+    party's)."""
+    return _ref_viewset(
+        model,
+        serializer,
+        search_fields=NAME_SEARCH,
+        extra={
+            "filterset_class": filters.open_document_filter(model),
+            "queryset": model.objects.order_by("posted_date", "remote_id"),
+        },
+    )
+
+
+OpenInvoiceViewSet = _open_document_viewset(OpenInvoice, serializers.OpenInvoiceSerializer)
+OpenBillViewSet = _open_document_viewset(OpenBill, serializers.OpenBillSerializer)
+OpenInvoiceCreditNoteViewSet = _open_document_viewset(
+    OpenInvoiceCreditNote, serializers.OpenInvoiceCreditNoteSerializer
 )
-OpenBillViewSet = _ref_viewset(
-    OpenBill,
-    serializers.OpenBillSerializer,
-    search_fields=NAME_SEARCH,
-    extra={
-        "filterset_class": filters.open_document_filter(OpenBill),
-        "queryset": OpenBill.objects.order_by("posted_date", "remote_id"),
-    },
+OpenBillCreditNoteViewSet = _open_document_viewset(
+    OpenBillCreditNote, serializers.OpenBillCreditNoteSerializer
 )
 
 # (url prefix, viewset) in the order the API root lists them.
@@ -197,4 +204,6 @@ ROUTES = (
     ("currencies", CurrencyViewSet),
     ("open-invoices", OpenInvoiceViewSet),
     ("open-bills", OpenBillViewSet),
+    ("open-invoice-credit-notes", OpenInvoiceCreditNoteViewSet),
+    ("open-bill-credit-notes", OpenBillCreditNoteViewSet),
 )

@@ -24,8 +24,10 @@ from refs.models import (
     Item,
     Location,
     OpenBill,
+    OpenBillCreditNote,
     OpenDocument,
     OpenInvoice,
+    OpenInvoiceCreditNote,
     PaymentMethod,
     RefRecord,
     Subsidiary,
@@ -356,8 +358,15 @@ _DOCUMENT_STATUSES = {s.lower(): s for s in OpenDocument.DocumentStatus.values}
 
 
 def _open_document(
-    model: type[OpenInvoice | OpenBill], *, party_key: str, number_key: str, record: Any
+    model: type[OpenDocument],
+    *,
+    party_key: str,
+    number_key: str,
+    record: Any,
+    due_key: str = "amountDue",
 ) -> Iterator[Row]:
+    """One document's row; `due_key` names what is still open on it (a credit note's
+    `remainingCredit`)."""
     remote_id = _required_id(record)
     status = _text(record, "status", 40)
     document_status = _DOCUMENT_STATUSES.get(status.lower(), OpenDocument.DocumentStatus.UNKNOWN)
@@ -373,7 +382,7 @@ def _open_document(
             "due_date": _date(record, "dueDate"),
             "currency": _text(record, "currency", _max_length(model, "currency")),
             "total_amount": _decimal(record, "totalAmount"),
-            "amount_due": _decimal(record, "amountDue"),
+            "amount_due": _decimal(record, due_key),
             "document_status": document_status,
         },
         record,
@@ -389,6 +398,26 @@ def read_open_invoice(record: Any) -> Iterator[Row]:
 def read_open_bill(record: Any) -> Iterator[Row]:
     return _open_document(
         OpenBill, party_key="vendorRef", number_key="vendorInvoiceNumber", record=record
+    )
+
+
+def read_open_invoice_credit_note(record: Any) -> Iterator[Row]:
+    return _open_document(
+        OpenInvoiceCreditNote,
+        party_key="customerRef",
+        number_key="invoiceCreditNoteNumber",
+        record=record,
+        due_key="remainingCredit",
+    )
+
+
+def read_open_bill_credit_note(record: Any) -> Iterator[Row]:
+    return _open_document(
+        OpenBillCreditNote,
+        party_key="vendorRef",
+        number_key="billCreditNoteNumber",
+        record=record,
+        due_key="remainingCredit",
     )
 
 
@@ -562,6 +591,23 @@ REF_TYPES: dict[str, RefType] = {
             (OpenBill,),
             read_open_bill,
             (Link(OpenBill, "vendor", "party_remote_id", Vendor),),
+        ),
+        # Where the provider lists them; one that does not is "not offered".
+        RefType(
+            "invoiceCreditNotes",
+            "open invoice credit notes",
+            "/v2/accounting/invoices/creditNotes",
+            (OpenInvoiceCreditNote,),
+            read_open_invoice_credit_note,
+            (Link(OpenInvoiceCreditNote, "customer", "party_remote_id", Customer),),
+        ),
+        RefType(
+            "billCreditNotes",
+            "open bill credit notes",
+            "/v2/accounting/bills/creditNotes",
+            (OpenBillCreditNote,),
+            read_open_bill_credit_note,
+            (Link(OpenBillCreditNote, "vendor", "party_remote_id", Vendor),),
         ),
     )
 }

@@ -219,10 +219,21 @@ class Vendor(Party):
         pass
 
 
-class OpenDocument(RefRecord):
-    """A document payments apply to (GetInvoicesV2 / GetBillsV2), as the accounting system has it.
+def _open_of_party(name: str) -> models.Index:
+    """The composer's read: one party's open documents, oldest first."""
+    return models.Index(
+        fields=["connection", "party_remote_id", "posted_date"],
+        condition=Q(archived_at__isnull=True),
+        name=name,
+    )
 
-    `name` holds the document's number. `amount_due` is Railz's `amountDue`; once a payment
+
+class OpenDocument(RefRecord):
+    """A document payments apply to (GetInvoicesV2 / GetBillsV2, and the credit notes of
+    GetInvoiceCreditNotesV2 / GetBillCreditNotesV2), as the accounting system has it.
+
+    `name` holds the document's number. `amount_due` is what is still open on it: Railz's
+    `amountDue` of an invoice or bill, `remainingCredit` of a credit note. Once a payment
     pushed from here succeeds it is lowered at once and `amount_due_is_local` says so, until
     the next sync brings the accounting system's own figure (a sync writes every column, the
     flag included, so it is cleared then).
@@ -260,14 +271,7 @@ class OpenDocument(RefRecord):
     class Meta(RefRecord.Meta):
         abstract = True
         ordering = ["posted_date", "remote_id"]
-        indexes = [
-            # The composer: one party's open documents, oldest first.
-            models.Index(
-                fields=["connection", "party_remote_id", "posted_date"],
-                condition=Q(archived_at__isnull=True),
-                name="%(app_label)s_%(class)s_open",
-            ),
-        ]
+        indexes = [_open_of_party("%(app_label)s_%(class)s_open")]
 
     def __str__(self):
         number = self.name or self.remote_id
@@ -307,6 +311,38 @@ class OpenBill(OpenDocument):
 
     class Meta(OpenDocument.Meta):
         verbose_name = "open bill"
+
+
+class OpenInvoiceCreditNote(OpenDocument):
+    """An invoice credit note of the accounting system (GET /v2/accounting/invoices/creditNotes):
+    credit owed to a customer, which an invoice payment can apply. `amount_due` is its
+    remaining credit."""
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    link_type = "creditNote"
+    party_field = "customer"
+
+    class Meta(OpenDocument.Meta):
+        verbose_name = "open invoice credit note"
+        indexes = [_open_of_party("refs_openinvoicecn_open")]
+
+
+class OpenBillCreditNote(OpenDocument):
+    """A bill credit note of the accounting system (GET /v2/accounting/bills/creditNotes):
+    credit a vendor owes, which a bill payment can apply. `amount_due` is its remaining
+    credit."""
+
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    link_type = "creditNote"
+    party_field = "vendor"
+
+    class Meta(OpenDocument.Meta):
+        verbose_name = "open bill credit note"
+        indexes = [_open_of_party("refs_openbillcn_open")]
 
 
 class Account(RefRecord):

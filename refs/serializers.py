@@ -10,7 +10,9 @@ from refs.models import (
     Item,
     Location,
     OpenBill,
+    OpenBillCreditNote,
     OpenInvoice,
+    OpenInvoiceCreditNote,
     PaymentMethod,
     Subsidiary,
     TaxRate,
@@ -105,6 +107,31 @@ class OpenInvoiceSerializer(RefSerializer):
 
 class OpenBillSerializer(RefSerializer):
     Meta = _meta(OpenBill, *OPEN_DOCUMENT_FIELDS, "vendor")
+
+
+class OpenCreditNoteSerializer(RefSerializer):
+    """A credit note says what is still open on it as Railz does: `remaining_credit`."""
+
+    remaining_credit = serializers.DecimalField(
+        source="amount_due", max_digits=18, decimal_places=4, read_only=True, allow_null=True
+    )
+    remaining_credit_is_local = serializers.BooleanField(
+        source="amount_due_is_local", read_only=True
+    )
+
+
+_CREDIT_NOTE_FIELDS = tuple(
+    f"remaining_credit{name[len('amount_due') :]}" if name.startswith("amount_due") else name
+    for name in OPEN_DOCUMENT_FIELDS
+)
+
+
+class OpenInvoiceCreditNoteSerializer(OpenCreditNoteSerializer):
+    Meta = _meta(OpenInvoiceCreditNote, *_CREDIT_NOTE_FIELDS, "customer")
+
+
+class OpenBillCreditNoteSerializer(OpenCreditNoteSerializer):
+    Meta = _meta(OpenBillCreditNote, *_CREDIT_NOTE_FIELDS, "vendor")
 
 
 class AccountSerializer(RefSerializer):

@@ -20,7 +20,8 @@ from typing import Any
 from pushes import registry
 from pushes.models import PushableStatus
 from pushes.push_options_selectors import push_options_required
-from pushes.record_checks import record_check
+from pushes.read_memo import memo_scope
+from pushes.record_checks import record_check, unique_read_ahead_new
 from pushes.spec import Kind, LineData, RecordData
 from sheets.columns import (
     KEY,
@@ -66,6 +67,8 @@ class CheckedRecord:
     problems: list[Problem] = field(default_factory=list)  # what keeps it from importing
     notes: list[Problem] = field(default_factory=list)  # what a draft still needs
     existing_id: int | None = None
+    # The composer's check of `data` (pushes.record_checks.Checked), what the write stores.
+    checked: Any = None
 
 
 # --- which columns the file has ----------------------------------------------------------------
@@ -198,7 +201,8 @@ def _build(
     key: str,
     rows: list[tuple[int, dict[Column, Any]]],
     ctx: _Context,
-) -> CheckedRecord:
+) -> tuple[CheckedRecord, dict[str, Any]]:
+    """The record its rows make, not yet checked, and where its problems are to be placed."""
     problems: list[Problem] = []
     first_row, first = rows[0]
     values: dict[str, Any] = {}
@@ -269,8 +273,7 @@ def _build(
         values["lines"] = lines
     data = RecordData(connection=ctx.connection, status=PushableStatus.READY, **values)
     record = CheckedRecord(key=key, rows=[n for n, _ in rows], data=data, problems=problems)
-    _check(record, ctx, status_text=status_text, first_row=first_row, line_rows=line_rows)
-    return record
+    return record, {"status_text": status_text, "first_row": first_row, "line_rows": line_rows}
 
 
 _LINE_PATH = re.compile(r"lines\[(\d+)\](?:\.(\w+))?")
@@ -295,6 +298,7 @@ def _check(
 ) -> None:
     spec = ctx.spec
     checked = record_check(spec, record.data, record=None, provider_required=ctx.provider_required)
+    record.checked = checked
 
     def placed(problem) -> Problem:
         row, column = _place(problem.field, spec=spec, first_row=first_row, line_rows=line_rows)
@@ -314,7 +318,7 @@ def _check(
     elif readiness or status_text == PushableStatus.DRAFT:
         record.notes.extend(readiness)
         record.outcome = Outcome.DRAFT
-        record.data.status = PushableStatus.DRAFT
+        record.data.status = checked.values["status"] = PushableStatus.DRAFT
     else:
         record.outcome = Outcome.READY
 
@@ -374,6 +378,13 @@ def sheet_check(
     # The provider's kept rules are the same for every new record of the file: read once.
     required = push_options_required(connection=connection, data_type=data_type)
     ctx = _Context(spec, connection, RefMatcher(connection), date_order_for(connection), required)
+    # Which columns name mirrored rows, and of which model: worked out once, not per row.
+    matched = [
+        (index, ref_model(spec, c.field, line=c.line), c.field.kind.one_row)
+        for index, c in enumerate(columns)
+        if c is not None and c.field is not None and c.field.kind in _MATCHED
+    ]
+    used = [(index, c) for index, c in enumerate(columns) if c is not None]
     for number, cells in sheet.rows:
         cells = cells + [None] * (len(columns) - len(cells))
         key = cell_text(cells[key_index]).strip() if key_index is not None else ""
@@ -382,26 +393,22 @@ def sheet_check(
         if not key:
             keyless.append(number)
             continue
-        row = {c: v for c, v in zip(columns, cells, strict=False) if c is not None}
-        for column, value in row.items():
-            if (
-                column.field is not None
-                and column.field.kind in _MATCHED
-                and not isinstance(value, Formula)
-            ):
-                text = cell_text(value).strip()
-                model = ref_model(spec, column.field, line=column.line)
-                parts = [text] if column.field.kind.one_row else text.split(SEPARATOR)
-                for part in parts:
-                    if part.strip():
-                        ctx.matcher.want(model, part.strip())
+        row = {c: cells[index] for index, c in used}
+        for index, model, one_row in matched:
+            value = cells[index]
+            if value is None or isinstance(value, Formula):
+                continue
+            text = cell_text(value).strip()
+            for part in [text] if one_row else text.split(SEPARATOR):
+                if part := part.strip():
+                    ctx.matcher.want(model, part)
         groups.setdefault(key, []).append((number, row))
         row_keys.append((number, key))
     already = existing(list(groups))
     ctx.matcher.resolve()
     records: list[CheckedRecord] = []
-    total = len(groups)
-    for done, (key, rows) in enumerate(groups.items(), start=1):
+    built: list[tuple[CheckedRecord, dict[str, Any]]] = []
+    for key, rows in groups.items():
         if key in already:
             records.append(
                 CheckedRecord(
@@ -413,9 +420,21 @@ def sheet_check(
                 )
             )
         else:
-            records.append(_build(key, rows, ctx))
-        if progress is not None and (done % 100 == 0 or done == total):
-            progress(done, total)
+            record, where = _build(key, rows, ctx)
+            records.append(record)
+            built.append((record, where))
+    total = len(records)
+    with memo_scope():
+        # The numbers of the whole file looked up together, not one query a record.
+        unique_read_ahead_new(spec, [record.data for record, _ in built])
+        done = total - len(built)
+        for record, where in built:
+            _check(record, ctx, **where)
+            done += 1
+            if progress is not None and (done % 100 == 0 or done == total):
+                progress(done, total)
+    if progress is not None and not built:
+        progress(total, total)
     _unique_within_file(records, spec)
     for number in keyless:
         records.append(

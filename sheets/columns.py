@@ -32,7 +32,9 @@ STATUS = "Status"
 SEPARATOR = ";"
 
 
-@dataclass(frozen=True)
+# One object per column of a type (`columns_for` is cached): compared and hashed by identity,
+# as each cell of a sheet is keyed by its column.
+@dataclass(frozen=True, eq=False)
 class Column:
     header: str
     field: Field | None  # None: the key and status columns, which are the import's own

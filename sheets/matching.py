@@ -16,6 +16,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db.models import Q
@@ -38,8 +39,9 @@ class Matched:
     message: str = ""
 
 
-def _fields(model) -> set[str]:
-    return {f.name for f in model._meta.concrete_fields}
+@cache
+def _fields(model) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields)
 
 
 class RefMatcher:

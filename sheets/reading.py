@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -198,8 +199,6 @@ def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
 
 
 def _read_xlsx(content: bytes) -> Sheet:
-    from openpyxl import load_workbook
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         part = _first_sheet_part(archive)
@@ -225,23 +224,27 @@ def _read_xlsx(content: bytes) -> Sheet:
     try:
         # Formulas stay formulas (data_only=False): a value computed by Excel may be stale or
         # absent, and a person should see that the cell was not a value.
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        reader = _workbook_reader()(io.BytesIO(content), read_only=True, data_only=False)
+        reader.read()
+        if not reader.sheets:
+            raise LookupError("no worksheet")
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise FileRefused(
             "format", f"The workbook cannot be read ({type(exc).__name__})."
         ) from None
     try:
-        worksheet = workbook.worksheets[0]
+        title, part = reader.sheets[0]
         notes = []
-        if len(workbook.worksheets) > 1:
+        if len(reader.sheets) > 1:
             notes.append(
-                f"Only the first sheet ({worksheet.title}) was read; the workbook has "
-                f"{len(workbook.worksheets)}."
+                f"Only the first sheet ({title}) was read; the workbook has {len(reader.sheets)}."
             )
-        rows = list(_xlsx_rows(worksheet))
+        rows = list(_xlsx_rows(reader, part))
     finally:
-        workbook.close()
-    headers, *body = rows or [(1, [])]
+        reader.archive.close()
+    if not rows or rows[0][0] != 1:
+        rows.insert(0, (1, []))  # the header row is the first, even when it is empty
+    headers, *body = rows
     return Sheet(
         "xlsx",
         [str(h).strip() if h is not None else "" for h in headers[1]],
@@ -250,14 +253,96 @@ def _read_xlsx(content: bytes) -> Sheet:
     )
 
 
-def _xlsx_rows(worksheet) -> Iterator[tuple[int, list[Any]]]:
-    for index, row in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-        cells = []
-        for cell in row:
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "f" or (
-                isinstance(value, str) and value.startswith("=") and len(value) > 1
-            ):
-                value = Formula(str(value))
-            cells.append(value)
-        yield index, cells
+@cache
+def _workbook_reader():
+    """openpyxl's workbook reader, told to note where the worksheets are rather than open
+    each: opening one reads it through once for its size when the file does not state it."""
+    from openpyxl.reader.excel import ExcelReader
+
+    class SheetsNoted(ExcelReader):
+        sheets: list[tuple[str, str]]
+
+        def read_worksheets(self) -> None:
+            self.sheets = [
+                (sheet.name, rel.target)
+                for sheet, rel in self.parser.find_sheets()
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type
+            ]
+            # Defined names belong to sheets not opened here, and an import reads cells only.
+            self.parser.assign_names = lambda: None
+
+    return SheetsNoted
+
+
+def _xlsx_rows(reader, part: str) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cell values) of each row of the worksheet at `part` that has cells, as
+    long as its last cell.
+
+    The sheet's XML is read with openpyxl's own parser, but its cells are taken as the plain
+    values it parses, not as cell objects padded to a width, and text typed in a cell ("inline
+    strings", what most programs that generate workbooks write) is read without building a
+    rich-text object for each: reading was most of an import's time.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    workbook = reader.wb
+    with reader.archive.open(part) as source:
+        parser = _fast_parser(WorkSheetParser)(
+            source,
+            reader.shared_strings,
+            data_only=False,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for index, cells in parser.parse():
+            kept = [cell for cell in cells if cell["column"] <= MAX_COLUMNS]
+            values: list[Any] = [None] * (max((c["column"] for c in kept), default=0))
+            for cell in kept:
+                value = cell["value"]
+                if cell["data_type"] == "f" or (
+                    isinstance(value, str) and value.startswith("=") and len(value) > 1
+                ):
+                    value = Formula(str(value))
+                values[cell["column"] - 1] = value
+            yield index, values
+
+
+@cache
+def _fast_parser(base):
+    from openpyxl.utils import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+    class FastParser(base):
+        def parse_cell(self, element):
+            if element.get("t") != "inlineStr" or element.find(FORMULA_TAG) is not None:
+                return super().parse_cell(element)
+            # What openpyxl's rich-text object reads as its content: the plain text, then
+            # each formatted run's (phonetic guides left out).
+            child = element.find(INLINE_STRING)
+            value = None
+            if child is not None:
+                parts = [child.findtext(text_tag)]
+                parts += [run.findtext(text_tag) for run in child.iterfind(run_tag)]
+                value = "".join(p for p in parts if p is not None)
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            style_id = int(element.get("s", 0) or 0)
+            data_type = "s" if child is not None else "inlineStr"
+            return {
+                "row": row,
+                "column": column,
+                "value": value,
+                "data_type": data_type,
+                "style_id": style_id,
+            }
+
+    return FastParser

@@ -3,9 +3,10 @@
 `import_start` keeps the file and checks it, in the request for a small file and in a worker
 for a large one (IMPORT_BACKGROUND_BYTES); the preview is stored on the import. `import_confirm`
 writes: every record is checked again the composer's way (references may have changed since
-the preview) and created as a draft or ready, together with its key in one transaction. A key
-already imported is never imported again; a worker lost halfway leaves every record whole or
-absent, and running the write again finishes the rest.
+the preview) and created as a draft or ready with its key, a batch of records, their lines and
+keys in one transaction and a few statements. A key already imported is never imported again;
+a worker lost halfway leaves every record whole or absent, and running the write again
+finishes the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from pushes import registry
 from pushes.selectors import record_push_state, records_with_push_state
-from pushes.services.records import RecordInvalid, record_create
+from pushes.services.records import RecordInvalid, record_create, records_create_many
 from sheets import queue
 from sheets.checking import CheckedSheet, Outcome, Problem, _place, sheet_check
 from sheets.models import ImportedKey, SheetImport
@@ -40,8 +41,8 @@ __all__ = [
 
 # The problems a preview keeps to show; the counts are always whole.
 PROBLEMS_KEPT = 2000
-# Records written per transaction (each within its own savepoint).
-COMMIT_EVERY = 100
+# Records written per transaction, in a few statements together.
+COMMIT_EVERY = 200
 MAX_KEY = 255
 
 
@@ -227,15 +228,55 @@ def _write_one(sheet_import: SheetImport, record, *, user: Any) -> tuple[str, in
         ).first()
         return Outcome.EXISTS, found.record_id if found else None, []
     except RecordInvalid as exc:
-        line_rows = record.rows
-        placed = []
-        for problem in exc.problems:
-            row, column = _place(
-                problem.field, spec=spec, first_row=record.rows[0], line_rows=line_rows
-            )
-            placed.append(Problem(row, column, problem.message, problem.rule).as_dict())
-        return Outcome.PROBLEM, None, placed
+        return Outcome.PROBLEM, None, _placed(spec, record, exc.problems)
     return record.outcome, created.pk, []
+
+
+def _placed(spec, record, problems) -> list[dict[str, Any]]:
+    """A refusal's problems at the rows and columns of the record's sheet."""
+    return [
+        Problem(
+            *_place(p.field, spec=spec, first_row=record.rows[0], line_rows=record.rows),
+            p.message,
+            p.rule,
+        ).as_dict()
+        for p in problems
+    ]
+
+
+def _write_batch(sheet_import: SheetImport, records: list, *, user: Any) -> None:
+    """Write a batch of checked records in a few statements: the records, their lines and
+    references, then their keys. Runs in the caller's transaction, which a key written
+    meanwhile by another writer aborts (IntegrityError): nothing of the batch is kept then."""
+    already = _existing(sheet_import)([r.key for r in records])
+    for record in records:
+        if record.key in already:
+            record.outcome, record.existing_id = Outcome.EXISTS, already[record.key]
+    spec = registry.for_data_type(sheet_import.data_type).spec
+    writing = []
+    for record in records:
+        if record.outcome not in (Outcome.READY, Outcome.DRAFT):
+            continue
+        if problems := record.checked.refused():  # what record_create would refuse
+            record.outcome, record.existing_id = Outcome.PROBLEM, None
+            record.problems = [Problem(**p) for p in _placed(spec, record, problems)]
+            continue
+        writing.append(record)
+    created = records_create_many(spec=spec, checks=[r.checked for r in writing], user=user)
+    ImportedKey.objects.bulk_create(
+        [
+            ImportedKey(
+                connection=sheet_import.connection,
+                data_type=sheet_import.data_type,
+                key=record.key,
+                record_id=stored.pk,
+                sheet_import=sheet_import,
+            )
+            for record, stored in zip(writing, created, strict=True)
+        ]
+    )
+    for record, stored in zip(writing, created, strict=True):
+        record.existing_id = stored.pk
 
 
 def import_write(*, sheet_import_id: int, user: Any = None) -> SheetImport | None:
@@ -258,23 +299,36 @@ def import_write(*, sheet_import_id: int, user: Any = None) -> SheetImport | Non
         sheet_import.refresh_from_db()
         return sheet_import
     total = len(checked.records)
-    created = 0
     for start in range(0, total, COMMIT_EVERY):
-        # Each record is its own savepoint (whole or absent); a batch commits together, which
-        # spares the database a commit per record. A worker lost mid-batch loses the batch,
-        # keys included, and the next run writes it again.
-        with transaction.atomic():
-            for record in checked.records[start : start + COMMIT_EVERY]:
-                if record.outcome not in (Outcome.READY, Outcome.DRAFT):
-                    continue
-                outcome, record_id, problems = _write_one(sheet_import, record, user=user)
-                record.outcome, record.existing_id = outcome, record_id
-                if problems:
-                    record.problems = [Problem(**p) for p in problems]
-                created += outcome in (Outcome.READY, Outcome.DRAFT)
+        batch = [
+            record
+            for record in checked.records[start : start + COMMIT_EVERY]
+            if record.outcome in (Outcome.READY, Outcome.DRAFT)
+        ]
+        # A batch is written whole in one transaction, keys included: a worker lost mid-batch
+        # loses the batch, and the next run writes it again.
+        try:
+            with transaction.atomic():
+                _write_batch(sheet_import, batch, user=user)
+        except IntegrityError:
+            # Another writer took some of these keys meanwhile: one record at a time, each in
+            # its own savepoint, tells which.
+            with transaction.atomic():
+                for record in batch:
+                    if record.outcome not in (Outcome.READY, Outcome.DRAFT):
+                        continue
+                    outcome, record_id, problems = _write_one(sheet_import, record, user=user)
+                    record.outcome, record.existing_id = outcome, record_id
+                    if problems:
+                        record.problems = [Problem(**p) for p in problems]
         SheetImport.objects.filter(pk=sheet_import.pk).update(
             progress_done=min(total, start + COMMIT_EVERY), progress_total=total
         )
+    created = sum(
+        1
+        for record in checked.records
+        if record.outcome in (Outcome.READY, Outcome.DRAFT) and record.existing_id
+    )
     preview = _preview(checked)
     preview["created"] = created
     SheetImport.objects.filter(pk=sheet_import.pk).update(

@@ -19,7 +19,9 @@ from refs.models import (
     Customer,
     Item,
     OpenBill,
+    OpenBillCreditNote,
     OpenInvoice,
+    OpenInvoiceCreditNote,
     Subsidiary,
     TaxRate,
     TrackingCategory,
@@ -32,7 +34,9 @@ __all__ = [
     "ConnectionFactory",
     "CustomerFactory",
     "ItemFactory",
+    "OpenBillCreditNoteFactory",
     "OpenBillFactory",
+    "OpenInvoiceCreditNoteFactory",
     "OpenInvoiceFactory",
     "SubsidiaryFactory",
     "TaxRateFactory",
@@ -189,31 +193,35 @@ class _OpenDocumentFactory(RefFactory):
     document_status = "open"
 
 
-class OpenInvoiceFactory(_OpenDocumentFactory):
-    """An open invoice of the accounting system; give `party` (a Customer) to own it."""
+def _open_document_factory_of(model) -> type[_OpenDocumentFactory]:
+    """A factory of one mirror of open documents; give `party` (a Customer or Vendor, as the
+    model's `party_field` says) to own the row."""
+    return type(
+        f"{model.__name__}Factory",
+        (_OpenDocumentFactory,),
+        {
+            "__doc__": f"{model._meta.verbose_name.capitalize()} of the accounting system.",
+            "Meta": type("Meta", (), {"model": model}),
+            "Params": type("Params", (), {"party": None}),
+            model.party_field: factory.LazyAttribute(lambda o: o.party),
+            "party_remote_id": factory.LazyAttribute(
+                lambda o: o.party.remote_id if o.party else ""
+            ),
+        },
+    )
 
-    class Meta:
-        model = OpenInvoice
 
-    class Params:
-        party = None
-
-    customer = factory.LazyAttribute(lambda o: o.party)
-    party_remote_id = factory.LazyAttribute(lambda o: o.party.remote_id if o.party else "")
-
-
-class OpenBillFactory(_OpenDocumentFactory):
-    """An open bill of the accounting system; give `party` (a Vendor) to own it."""
-
-    class Meta:
-        model = OpenBill
-
-    class Params:
-        party = None
-
-    vendor = factory.LazyAttribute(lambda o: o.party)
-    party_remote_id = factory.LazyAttribute(lambda o: o.party.remote_id if o.party else "")
+OpenInvoiceFactory = _open_document_factory_of(OpenInvoice)
+OpenBillFactory = _open_document_factory_of(OpenBill)
+# A credit note's `amount_due` is its remaining credit.
+OpenInvoiceCreditNoteFactory = _open_document_factory_of(OpenInvoiceCreditNote)
+OpenBillCreditNoteFactory = _open_document_factory_of(OpenBillCreditNote)
 
 
 def open_document_factory(model):
-    return {OpenInvoice: OpenInvoiceFactory, OpenBill: OpenBillFactory}[model]
+    return {
+        OpenInvoice: OpenInvoiceFactory,
+        OpenBill: OpenBillFactory,
+        OpenInvoiceCreditNote: OpenInvoiceCreditNoteFactory,
+        OpenBillCreditNote: OpenBillCreditNoteFactory,
+    }[model]

@@ -76,3 +76,70 @@ def test_a_link_to_a_missing_or_another_partys_document_or_above_the_amount_due_
     assert "does not belong to customer" in messages[1]
     assert messages[2] == "Invoice 404404 does not exist"
     assert _invoice(emulator_client, first["id"])["amountDue"] == first["amountDue"]
+
+
+def _credit_note(client, remote_id):
+    (page,) = client.iter_pages(
+        "/v2/accounting/invoices/creditNotes",
+        connection_uuid=DEMO_QUICKBOOKS,
+        params={"id": remote_id},
+    )
+    return page.items[0]
+
+
+def _pay_with_credit(client, invoice, paid, note, credit, *, customer=None):
+    answer = client.create(
+        "invoicePayments",
+        connection_uuid=DEMO_QUICKBOOKS,
+        data={
+            "customerRef": {"id": customer or invoice["customerRef"]["id"]},
+            "totalAmount": paid - credit,
+            "lines": [
+                {"amount": paid, "links": [{"type": "invoice", "id": invoice["id"]}]},
+                {"amount": credit, "links": [{"type": "creditNote", "id": note["id"]}]},
+            ],
+        },
+    )
+    return _status(client, DEMO_QUICKBOOKS, answer["pushCommunicationId"])
+
+
+def test_applying_a_credit_note_lowers_its_remaining_credit_and_a_delete_gives_it_back(
+    emulator_client,
+):
+    note = documents(DEMO_QUICKBOOKS, "invoiceCreditNotes")[1]
+    invoice = next(
+        i for i in documents(DEMO_QUICKBOOKS, "invoices") if i["customerRef"] == note["customerRef"]
+    )
+    credit = note["remainingCredit"]
+
+    paid = _pay_with_credit(emulator_client, invoice, 100, note, credit)
+
+    assert paid["status"] == "success", paid
+    used = _credit_note(emulator_client, note["id"])
+    assert used["remainingCredit"] == 0 and used["status"] == "paid"
+    assert _invoice(emulator_client, invoice["id"])["amountDue"] == invoice["amountDue"] - 100
+    emulator_client.delete(
+        "invoicePayments", connection_uuid=DEMO_QUICKBOOKS, record_id=paid["sourceObjectIds"][0]
+    )
+    restored = _credit_note(emulator_client, note["id"])
+    assert restored["remainingCredit"] == credit and restored["status"] == "open"
+
+
+def test_a_credit_note_missing_of_another_party_or_above_its_remaining_credit_is_refused(
+    emulator_client,
+):
+    mine, theirs = documents(DEMO_QUICKBOOKS, "invoiceCreditNotes")[:2]
+    invoice = next(
+        i for i in documents(DEMO_QUICKBOOKS, "invoices") if i["customerRef"] == mine["customerRef"]
+    )
+
+    too_much = _pay_with_credit(emulator_client, invoice, 100, mine, mine["remainingCredit"] + 1)
+    other = _pay_with_credit(emulator_client, invoice, 100, theirs, 5)
+    missing = _pay_with_credit(emulator_client, invoice, 100, {**mine, "id": "404404"}, 5)
+
+    messages = [s["validation"]["errors"][0]["message"] for s in (too_much, other, missing)]
+    assert all(s["status"] == "failed" for s in (too_much, other, missing))
+    assert "exceeds the remaining credit" in messages[0]
+    assert "does not belong to customer" in messages[1]
+    assert messages[2] == "Credit note 404404 does not exist"
+    assert _credit_note(emulator_client, mine["id"])["remainingCredit"] == mine["remainingCredit"]

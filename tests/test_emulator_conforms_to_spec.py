@@ -154,6 +154,18 @@ def test_pushed_documents_read_back_in_the_get_shape(
     spec_validate(response.json(), path, "get", 200)
 
 
+@pytest.mark.parametrize(
+    "path", ["/v2/accounting/invoices/creditNotes", "/v2/accounting/bills/creditNotes"]
+)
+def test_demo_credit_notes_read_in_the_get_shape(emulator, spec_validate, path):
+    response = emulator.get(path, connectionUuid=DEMO_QUICKBOOKS)
+
+    assert response.status_code == 200
+    body = response.json()
+    spec_validate(body, path, "get", 200)
+    assert body["data"] and all("remainingCredit" in note for note in body["data"])
+
+
 def test_pending_and_failed_push_statuses_conform(emulator, emulator_client, spec_validate):
     emulator_client.create(
         "invoices",

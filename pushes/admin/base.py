@@ -18,6 +18,7 @@ import json
 import re
 from decimal import Decimal
 from functools import partial
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -131,23 +132,36 @@ def _totalled(spec) -> bool:
 _ID_LINE = re.compile(r'"id": "(?P<id>[^"]+)"')
 
 
-def _open_document_model(spec: DocumentSpec):
-    """The mirror a type's lines apply to (refs.OpenInvoice, OpenBill), or None."""
+def _open_document_models(spec: DocumentSpec) -> list[tuple[str, Any]]:
+    """(line field, mirror) of each mirror a type's lines apply to: documents a payment pays
+    (refs.OpenInvoice, OpenBill), then credit notes it applies; [] for other types."""
     if not spec.has_lines:
-        return None
-    field = next(
-        (f for f in spec.line_model_class._meta.concrete_fields if f.name == "document"), None
-    )
-    related = field.related_model if field is not None and field.is_relation else None
-    return related if related is not None and hasattr(related, "party_field") else None
+        return []
+    found = []
+    for field in spec.line_fields:
+        if field.kind is not Kind.LINK:
+            continue
+        related = spec.line_model_class._meta.get_field(field.name).related_model
+        if hasattr(related, "party_field"):
+            found.append((field.name, related))
+    return found
+
+
+def _open_document_model(spec: DocumentSpec):
+    """The mirror of the documents a type's lines pay (refs.OpenInvoice, OpenBill), or None."""
+    return next((model for _name, model in _open_document_models(spec)), None)
 
 
 def _decimal(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _open_document_row(row) -> dict:
+def _open_document_row(row, field: str = "document") -> dict:
+    """One row of the composer's table; `field` is the line field naming it, `kind` its link
+    type (a credit note's amount is credit it applies, not money it pays)."""
     return {
+        "field": field,
+        "kind": row.link_type,
         "id": row.pk,
         "label": str(row),
         "number": row.name,
@@ -593,10 +607,15 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
                 },
                 status=400,
             )
-        rows = open_documents_of_party(
-            model=self._open_document_model(), connection=connection, party_id=int(party)
-        )
-        return JsonResponse({"documents": [_open_document_row(row) for row in rows]})
+        # The documents it can pay, oldest first, then the credit notes it can apply.
+        documents = [
+            _open_document_row(row, name)
+            for name, model in _open_document_models(self.spec)
+            for row in open_documents_of_party(
+                model=model, connection=connection, party_id=int(party)
+            )
+        ]
+        return JsonResponse({"documents": documents})
 
     def changelist_view(self, request, extra_context=None):
         # Every paused connection is said on the list, with where to resume it.

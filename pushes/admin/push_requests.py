@@ -42,6 +42,7 @@ from pushes.push_selectors import (
 )
 from pushes.refusals import refusals_by_push, refusals_in_words
 from pushes.services.identity import IDENTITY_FIELDS
+from pushes.services.open_documents import push_request_release
 from pushes.services.push_requests import (
     PushRefused,
     push_request_cancel,
@@ -223,6 +224,7 @@ class StuckFilter(admin.SimpleListFilter):
         return [
             ("stuck", "Pushing too long"),
             ("unknown", "Outcome unknown"),
+            ("held", "Held for a person"),
         ]
 
     def queryset(self, request, queryset):
@@ -230,6 +232,8 @@ class StuckFilter(admin.SimpleListFilter):
             return queryset.filter(pk__in=pushes_stuck().values("pk"))
         if self.value() == "unknown":
             return queryset.filter(state=State.UNKNOWN)
+        if self.value() == "held":
+            return queryset.filter(state=State.QUEUED).exclude(held_reason="")
         return queryset
 
 
@@ -324,6 +328,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         "refresh_status",
         "reconcile_pushes",
         "cancel_queued",
+        "release_held",
         "mark_never_received",
     )
     fieldsets = (
@@ -407,7 +412,8 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: PushRequest):
-        return render_to_string("pushes/badge.html", {"badge": push_badge(obj.state)})
+        badge = push_badge(obj.state, held=bool(obj.held_reason))
+        return render_to_string("pushes/badge.html", {"badge": badge})
 
     @admin.display(description="asked by", ordering="created_at")
     def asked_by(self, obj: PushRequest):
@@ -439,7 +445,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         refused = _errors_in_words(obj)
         if refused:
             return refused  # in full: the next step closes it
-        text = obj.reconcile_note or obj.last_error
+        text = obj.held_reason or obj.reconcile_note or obj.last_error
         return text[:160] + ("…" if len(text) > 160 else "")
 
     @admin.display(description="outcome")
@@ -455,6 +461,8 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
             "this is settled.",
             State.CANCELLED: "Cancelled before it was sent.",
         }[obj.state]
+        if obj.state == State.QUEUED and obj.held_reason:
+            words = f"{obj.held_reason} Release it or cancel it."
         errors = _errors_in_words(obj)
         return f"{words} {errors}" if errors else words
 
@@ -577,6 +585,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         service, did = {
             "retry_pushes": (push_request_retry, "Retried"),
             "cancel_queued": (push_request_cancel, "Cancelled"),
+            "release_held": (push_request_release, "Released"),
             "mark_never_received": (
                 push_resolve_not_received,
                 "Marked as never received (can be retried now)",
@@ -609,6 +618,10 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
     @admin.action(description="Cancel queued pushes", permissions=["push"])
     def cancel_queued(self, request, queryset: QuerySet[PushRequest]):
         return self._preview_or_run(request, queryset, name="cancel_queued")
+
+    @admin.action(description="Release held payments", permissions=["push"])
+    def release_held(self, request, queryset: QuerySet[PushRequest]):
+        return self._preview_or_run(request, queryset, name="release_held")
 
     @admin.action(
         description="Mark as never received (checked in the accounting system)",

@@ -100,6 +100,11 @@ class PushRequest(models.Model):
     # When the worker claimed the row to send it: the lease start and the reconcile window.
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # A queued payment held back for a person to decide: a document it pays failed or was
+    # cancelled on its way to the accounting system. Says why; the push is not due while set,
+    # and a person releases it (it waits for the document again, or goes if the document now
+    # has its id) or cancels it. Empty otherwise.
+    held_reason = models.TextField(blank=True, default="")
     # Why an unknown push still waits for a person (no match, several matches...).
     reconcile_note = models.TextField(blank=True)
     # Why it is still unknown, as a code the dashboard counts by (ReconcileReason).
@@ -161,13 +166,14 @@ class PushRequest(models.Model):
             # The failures a person must look at (failed, rejected, unknown) and the pushes
             # pending since too long: a few rows among millions that succeeded.
             models.Index(fields=["state", "sent_at"], name="pushes_state_sent"),
-            # The same few, newest first, for the dashboard's list of what waits for a person.
+            # The same few (and the queued, some held for a person), newest first, for the
+            # dashboard's list of what waits for a person.
             # Its queries repeat this condition word for word (`pushes.dashboard`): SQLite
             # reads a partial index only then, and its statistics cannot tell that these
             # states are rare among a million pushes.
             models.Index(
                 fields=["-created_at", "-id"],
-                condition=Q(state__in=["failed", "rejected", "unknown", "pending"]),
+                condition=Q(state__in=["failed", "rejected", "unknown", "pending", "queued"]),
                 name="pushes_needs_person",
             ),
         ]

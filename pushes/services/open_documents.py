@@ -12,8 +12,11 @@ go by; and payments kept in order behind the documents they pay.
 - A payment whose document is still on its way is queued but not due (`waiting_for` in its
   declaration); it is released, its body rebuilt with the document's real id, once the
   document's push succeeds. It is never sent with a placeholder id.
-- When a payment succeeds its documents' amount due drops at once, marked local until the
-  next sync brings the accounting system's own figure; a deleted payment gives it back.
+- When a payment succeeds its documents' amount due (and its credit notes' remaining credit)
+  drops at once, marked local until the next sync brings the accounting system's own figure;
+  an update moves it by the difference between what the payment applied before and what it
+  applies now, and a deleted payment gives it back. What a payment applied is read from the
+  bodies of its successful pushes: what was sent, not the lines as edited since.
 """
 
 from __future__ import annotations
@@ -30,12 +33,22 @@ from django.utils import timezone
 from pushes import registry
 from pushes.models import PushEvent, PushRequest
 from pushes.payloads import payload_hash, record_build_payload
+from pushes.push_selectors import push_release_plan
 from pushes.queue import enqueue_push_submit
 from pushes.selectors import invoice_totals
 from pushes.services.push_requests import PushRefused
 from pushes.signals import push_queued, push_settled
 from pushes.spec import Kind
-from pushes.types.payment_spec import ON_ITS_WAY_PREFIX, taken_by_others
+from pushes.types.payment_spec import (
+    LINKS,
+    ON_ITS_WAY_PREFIX,
+    applied_before,
+    applied_in,
+    linked,
+    links_to,
+    over_what_is_open,
+    taken_by_others,
+)
 from refs.models import OpenDocument
 
 logger = logging.getLogger(__name__)
@@ -126,30 +139,20 @@ def _document_settled(push: PushRequest) -> None:
         mirror.objects.create(connection_id=push.connection_id, remote_id=provider_id, **fields)
     elif row is not None:
         # A sync brought the document first: the lines move to its row.
-        for line_model in _line_models(mirror):
-            line_model.objects.filter(document=row).update(document=synced)
+        for line_model, name in links_to(mirror):
+            line_model.objects.filter(**{name: row}).update(**{name: synced})
         row.delete()
     document = mirror.objects.get(connection_id=push.connection_id, remote_id=provider_id)
     _release_waiting(document)
-
-
-def _line_models(mirror: type[OpenDocument]) -> list[Any]:
-    return [
-        model
-        for model in apps.get_app_config("pushes").get_models()
-        if any(
-            f.name == "document" and f.related_model is mirror for f in model._meta.concrete_fields
-        )
-    ]
 
 
 def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
     if document is None:
         return []
     pushes = []
-    for line_model in _line_models(type(document)):
+    for line_model, name in links_to(type(document)):
         payment_model = line_model._meta.get_field("payment").related_model
-        payment_ids = line_model.objects.filter(document=document).values("payment_id")
+        payment_ids = line_model.objects.filter(**{name: document}).values("payment_id")
         pushes += list(
             PushRequest.objects.filter(
                 content_type__app_label="pushes",
@@ -157,6 +160,8 @@ def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
                 object_id__in=payment_ids,
                 state=State.QUEUED,
                 next_attempt_at__isnull=True,
+                # A held payment waits for a person, not for the document.
+                held_reason="",
             )
         )
     return pushes
@@ -173,16 +178,38 @@ def _note(push: PushRequest, message: str) -> None:
 
 
 def _hold_waiting(row: OpenDocument | None, push: PushRequest) -> None:
+    """Hold the payments waiting for `row`, whose push failed or was cancelled: each says so
+    (`held_reason`, shown in lists, on its page and in the API) until a person releases or
+    cancels it."""
     what = row.name if row is not None and row.name else "the document"
     reason = push.last_error or (push.validation_errors and str(push.validation_errors)) or ""
     verdict = "was cancelled" if push.state == State.CANCELLED else "failed"
+    held = f"Held: the push of {what} {verdict}{f' ({reason[:300]})' if reason else ''}."
     for waiting in _waiting_pushes(row):
-        _note(
-            waiting,
-            f"Held: the push of {what} {verdict}{f' ({reason})' if reason else ''}. This "
-            "payment is not sent: push the document again (it is then sent after it), or "
-            "cancel this push.",
-        )
+        if PushRequest.objects.filter(pk=waiting.pk, state=State.QUEUED, held_reason="").update(
+            held_reason=held
+        ):
+            _note(
+                waiting,
+                f"{held} This payment is not sent: release it (it waits for the document to "
+                "be pushed again, or goes if the document got there) or cancel this push.",
+            )
+
+
+def _send(waiting: PushRequest, record: Any, message: str) -> bool:
+    """Make a waiting payment due, its body rebuilt with its documents' real ids."""
+    data = record_build_payload(record, waiting.operation)
+    released = PushRequest.objects.filter(
+        pk=waiting.pk, state=State.QUEUED, next_attempt_at__isnull=True, held_reason=""
+    ).update(
+        body={**waiting.body, "data": data},
+        payload_hash=payload_hash(data),
+        next_attempt_at=timezone.now(),
+    )
+    if released:
+        _note(waiting, message)
+        transaction.on_commit(lambda pk=waiting.pk: _enqueue(pk))
+    return bool(released)
 
 
 def _release_waiting(document: OpenDocument) -> None:
@@ -191,21 +218,45 @@ def _release_waiting(document: OpenDocument) -> None:
         spec = registry.for_model(record).spec
         if spec.waiting_for(record):
             continue  # another of its documents is still on its way
-        data = record_build_payload(record, waiting.operation)
-        released = PushRequest.objects.filter(
-            pk=waiting.pk, state=State.QUEUED, next_attempt_at__isnull=True
-        ).update(
-            body={**waiting.body, "data": data},
-            payload_hash=payload_hash(data),
-            next_attempt_at=timezone.now(),
+        _send(
+            waiting,
+            record,
+            f"{document.name or 'The document'} is in the accounting system "
+            f"(id {document.remote_id}): the payment is sent now.",
         )
-        if released:
-            _note(
-                waiting,
-                f"{document.name or 'The document'} is in the accounting system "
-                f"(id {document.remote_id}): the payment is sent now.",
+
+
+def push_request_release(
+    *, push: PushRequest, user: Any = None, source: str = PushRequest.Source.STAFF
+) -> bool:
+    """A person releases a held payment: it is sent now if every document it pays has its id
+    in the accounting system, and otherwise waits for them again (a document pushed again
+    then releases it). False if it left the held state a moment ago; PushRefused with
+    push_release_plan's reason when it is not held. Never sent with a missing link."""
+    verdict = push_release_plan(push=push, user=user)
+    if not verdict.allowed:
+        raise PushRefused(verdict.reason)
+    who = getattr(user, "get_username", lambda: "")() or source
+    with transaction.atomic():
+        if not (
+            PushRequest.objects.filter(pk=push.pk, state=State.QUEUED)
+            .exclude(held_reason="")
+            .update(held_reason="")
+        ):
+            return False
+        push.held_reason = ""
+        record = push.content_type.get_object_for_this_type(pk=push.object_id)
+        waits = registry.for_model(record).spec.waiting_for(record)
+        if waits:
+            _note(push, f"Released by {who}. {waits}")
+        else:
+            _send(
+                push,
+                record,
+                f"Released by {who}: its documents are in the accounting "
+                "system, so it is sent now.",
             )
-            transaction.on_commit(lambda pk=waiting.pk: _enqueue(pk))
+    return True
 
 
 def _enqueue(push_request_id: int) -> None:
@@ -219,59 +270,91 @@ def _enqueue(push_request_id: int) -> None:
 # --- payments ------------------------------------------------------------------------------
 
 
+def _linked_rows(lines: list[Any]) -> dict[type, set[int]]:
+    """The mirrored rows the lines name, by mirror model: ids of documents and credit notes."""
+    rows: dict[type, set[int]] = {}
+    for line in lines:
+        for name in LINKS:
+            row_id = getattr(line, f"{name}_id", None)
+            if row_id is not None:
+                model = type(line)._meta.get_field(name).related_model
+                rows.setdefault(model, set()).add(row_id)
+    return rows
+
+
 def _payment_queued(push: PushRequest, record: Any) -> None:
-    """Refuse the push if another payment on its way took the amount due meanwhile."""
+    """Refuse the push if another payment on its way took the amount due (or the remaining
+    credit) meanwhile."""
     if push.operation != PushRequest.Operation.CREATE:
         return
     lines = list(record.lines.all())
-    ids = sorted({line.document_id for line in lines if line.document_id})
-    if not ids:
-        return
-    mirror = type(lines[0]).document.field.related_model
-    # Locked in id order: two payments of the same documents wait for each other, never
-    # deadlock, and the second sees the first's push once it commits.
-    locked = {d.pk: d for d in mirror.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    # Locked in a fixed order (mirror, then id): two payments of the same rows wait for each
+    # other, never deadlock, and the second sees the first's push once it commits.
+    locked: dict[tuple[type, int], OpenDocument] = {}
+    for model, ids in sorted(_linked_rows(lines).items(), key=lambda kv: kv[0]._meta.label):
+        for row in model.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            locked[(model, row.pk)] = row
     for index, line in enumerate(lines):
-        document = locked.get(line.document_id)
-        if document is None or document.amount_due is None or line.amount is None:
-            continue
-        available = document.amount_due - taken_by_others(document, record=record)
-        if line.amount > available:
-            raise PushRefused(
-                f"Line {index + 1}: {line.amount:,.2f} is more than the {max(available, 0):,.2f} "
-                f"still due on {document.name or document.remote_id} (another payment on its way "
-                "takes the rest); nothing was sent.",
-                rule="amountDue",
-            )
+        for _name, row in linked(line):
+            document = locked.get((type(row), row.pk))
+            if document is None or document.amount_due is None or line.amount is None:
+                continue
+            available = document.amount_due - taken_by_others(document, record=record)
+            if line.amount > available:
+                raise PushRefused(
+                    f"Line {index + 1}: {over_what_is_open(document, line.amount, available)} "
+                    "(another payment on its way takes the rest); nothing was sent.",
+                    rule="amountDue",
+                )
 
 
-def _payment_settled(push: PushRequest) -> None:
-    if push.state != State.SUCCESS:
-        return
-    if push.operation == PushRequest.Operation.UPDATE:
-        return  # the next sync brings the accounting system's figures
-    model = push.content_type.model_class()
-    sign = -1 if push.operation == PushRequest.Operation.CREATE else 1
-    line_model = model._meta.get_field("lines").related_model
-    for line in line_model.objects.filter(payment_id=push.object_id).exclude(amount=None):
-        if line.document_id is None:
+def _status_after_payment(document: OpenDocument) -> str:
+    if document.amount_due is not None and document.amount_due <= 0:
+        return "paid"
+    if document.total_amount is not None and document.amount_due < document.total_amount:
+        return "partiallyPaid"
+    return "open"
+
+
+def _mirrors_by_link_type(payment_model: Any) -> dict[str, type[OpenDocument]]:
+    """The mirrors a payment's lines name, by the link type its body names them with."""
+    line_model = payment_model._meta.get_field("lines").related_model
+    mirrors = (line_model._meta.get_field(name).related_model for name in LINKS)
+    return {mirror.link_type: mirror for mirror in mirrors}
+
+
+def _move_open_amounts(push: PushRequest, changes: dict[tuple[str, str], Decimal]) -> None:
+    """Take `changes` (more applied: positive; given back: negative) off the amount due of the
+    documents and the remaining credit of the credit notes they name. Marked local until the
+    next sync brings the accounting system's own figure."""
+    mirrors = _mirrors_by_link_type(push.content_type.model_class())
+    for (link_type, remote_id), change in sorted(changes.items()):
+        mirror = mirrors.get(link_type)
+        if mirror is None or not change:
             continue
-        mirror = line_model._meta.get_field("document").related_model
-        mirror.objects.filter(pk=line.document_id).update(
-            amount_due=F("amount_due") + sign * line.amount,
+        rows = mirror.objects.filter(connection_id=push.connection_id, remote_id=remote_id)
+        rows.update(
+            amount_due=F("amount_due") - change,
             amount_due_is_local=True,
             # The next sync rewrites the row even if Railz's record hashes as before.
             content_hash="",
         )
-        document = mirror.objects.get(pk=line.document_id)
-        status = (
-            "paid"
-            if document.amount_due is not None and document.amount_due <= 0
-            else "partiallyPaid"
-            if document.total_amount is not None and document.amount_due < document.total_amount
-            else "open"
-        )
-        mirror.objects.filter(pk=document.pk).update(document_status=status)
+        for document in rows:
+            rows.filter(pk=document.pk).update(document_status=_status_after_payment(document))
+
+
+def _payment_settled(push: PushRequest) -> None:
+    """What a payment applies moves the mirrored amounts at once: a create takes what it
+    applies, an update the difference between what it applied before and what it applies now,
+    a delete gives back what it applied."""
+    if push.state != State.SUCCESS:
+        return
+    Operation = PushRequest.Operation
+    record = push.content_type.get_object_for_this_type(pk=push.object_id)
+    before = {} if push.operation == Operation.CREATE else applied_before(record, before=push.pk)
+    now = {} if push.operation == Operation.DELETE else applied_in(push.body)
+    changes = {key: now.get(key, 0) - before.get(key, 0) for key in {*before, *now}}
+    _move_open_amounts(push, changes)
 
 
 # --- receivers -----------------------------------------------------------------------------

@@ -212,13 +212,25 @@ class DocumentSpec:
             node = node.fields.get(key)
         return node
 
+    @cached_property
+    def _known(self) -> dict[tuple, Any]:
+        """What the schema or the models say of a field, read once per declaration: a check
+        asks for every field of every line of every record (thousands in an import)."""
+        return {}
+
     def max_length(self, spec_field: Field, *, line: bool = False) -> int | None:
-        node = self._node(self.line_schema if line else self.schema, spec_field)
-        return node.max_length if isinstance(node, String) else None
+        key = ("max_length", spec_field.path, line)
+        if key not in self._known:
+            node = self._node(self.line_schema if line else self.schema, spec_field)
+            self._known[key] = node.max_length if isinstance(node, String) else None
+        return self._known[key]
 
     def choices(self, spec_field: Field, *, line: bool = False) -> tuple[str, ...]:
-        node = self._node(self.line_schema if line else self.schema, spec_field)
-        return tuple(node.enum or ()) if isinstance(node, String) else ()
+        key = ("choices", spec_field.path, line)
+        if key not in self._known:
+            node = self._node(self.line_schema if line else self.schema, spec_field)
+            self._known[key] = tuple(node.enum or ()) if isinstance(node, String) else ()
+        return self._known[key]
 
     @cached_property
     def model_class(self) -> type[models.Model]:
@@ -253,14 +265,18 @@ class DocumentSpec:
         raise LookupError(f"{self.line_model} has no foreign key to {self.model}")
 
     def column(self, spec_field: Field, *, line: bool = False):
-        model = self.line_model_class if line else self.model_class
-        return model._meta.get_field(spec_field.name)
+        key = ("column", spec_field.name, line)
+        if key not in self._known:
+            model = self.line_model_class if line else self.model_class
+            self._known[key] = model._meta.get_field(spec_field.name)
+        return self._known[key]
 
     def field_at(self, path: str, *, line: bool = False) -> Field | None:
-        for spec_field in self.line_fields if line else self.fields:
-            if spec_field.path == path:
-                return spec_field
-        return None
+        key = ("field_at", path, line)
+        if key not in self._known:
+            fields = self.line_fields if line else self.fields
+            self._known[key] = next((f for f in fields if f.path == path), None)
+        return self._known[key]
 
     def field_at_name(self, name: str, *, line: bool = False) -> Field:
         return next(f for f in (self.line_fields if line else self.fields) if f.name == name)

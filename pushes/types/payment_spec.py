@@ -1,12 +1,23 @@
 """What invoice payments and bill payments share: their fields, their rules, and how a
 payment waits for a document still on its way to the accounting system.
 
+A line applies its amount to one row of the mirror, named by one of the line's link fields
+(`Kind.LINK`, all sent as Railz `lines[].links[]`): a document it pays (`document`, an invoice
+or a bill), or a credit note whose credit it applies (`credit_note`, link type `creditNote`).
+Credit notes work as the providers apply them (QuickBooks applies credit memos in a
+ReceivePayment or BillPayment, Xero allocates a credit note against an invoice): the credit
+applied pays the documents alongside the money, so the payment's total is the amounts paid on
+documents less the credit applied, and the credit note's remaining credit drops by the amount
+applied. Paying an invoice of 100 with a credit note of 30: a line of 100 on the invoice, a
+line of 30 on the credit note, a total of 70.
+
 Rules the Railz schema cannot say, each a problem at its field:
-- an amount applied above the document's amount due (less what other payments on their way
-  already take: `allocation_within_amount_due`);
-- a document of another party or currency (another connection is refused by the generic
-  reference check);
-- a total that is not the sum of the amounts applied;
+- an amount applied above the document's amount due, or the credit note's remaining credit
+  (less what other payments on their way already take: `allocation_within_amount_due`);
+- a document or credit note of another party or currency (another connection is refused by
+  the generic reference check);
+- a line that names neither a document nor a credit note, or both;
+- a total that is not the amounts paid less the credit applied;
 - a document that is not in the accounting system and not on its way there.
 
 This module reads the push history through the app registry, not an import: the models
@@ -50,8 +61,31 @@ ALLOCATED_ON = Field("allocated_on_date", "allocatedOnDate", "allocated on", Kin
 _IN_FLIGHT = ("queued", "submitting", "pending", "unknown")
 
 
-def _document_field(noun: str) -> Field:
-    return Field("document", "links", noun, Kind.LINK, ready=True)
+# The line's link fields, in the order a line is read: what it pays, then credit it applies.
+# Both go to `links`; a line fills exactly one (`applies_to_one`).
+DOCUMENT, CREDIT_NOTE = "document", "credit_note"
+LINKS = (DOCUMENT, CREDIT_NOTE)
+
+
+def _link_fields(noun: str) -> tuple[Field, Field]:
+    return (
+        Field(DOCUMENT, "links", noun, Kind.LINK),
+        Field(CREDIT_NOTE, "links", "credit note", Kind.LINK),
+    )
+
+
+def linked(line: Any) -> list[tuple[str, Any]]:
+    """(link field, row) of each mirrored row a line names: its values or a stored line."""
+    get = line.get if isinstance(line, dict) else (lambda name: getattr(line, name, None))
+    return [(name, get(name)) for name in LINKS if get(name) is not None]
+
+
+def _name(row: Any) -> str:
+    return row.name or row.remote_id
+
+
+def _noun(checked: Any, name: str) -> str:
+    return checked.spec.field_at_name(name, line=True).label
 
 
 def bank_account(checked: Any) -> None:
@@ -64,77 +98,109 @@ def bank_account(checked: Any) -> None:
         )
 
 
+def applies_to_one(checked: Any, line: dict[str, Any], index: int) -> None:
+    names = [name for name, _row in linked(line)]
+    document = _noun(checked, DOCUMENT)
+    if not names:
+        checked.need(
+            f"lines[{index}].links",
+            "required",
+            f"Line {index + 1}: choose the {document} it pays or the credit note it applies.",
+        )
+    elif len(names) > 1:
+        checked.refuse(
+            f"lines[{index}].links",
+            "oneLink",
+            f"Line {index + 1}: it names both {a_or_an(document)} and a credit note; put each "
+            "on a line of its own.",
+        )
+
+
+def a_or_an(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def total_equals_allocations(checked: Any) -> None:
-    # Record rules run before the lines are checked: the amounts are read as given, and a
-    # line whose amount is not a number is left to its own problem.
+    """The total is what the lines pay on documents less the credit they apply. A line whose
+    amount is not a number is left to its own problem."""
     total = checked.values.get("total_amount")
-    try:
-        amounts = [Decimal(str(line.amount).strip()) for line in checked.data.lines]
-    except (InvalidOperation, ValueError):
+    lines = checked.lines
+    if total is None or not lines or any(line.get("amount") is None for line in lines):
         return
-    if total is None or not amounts or not all(a.is_finite() for a in amounts):
-        return
-    applied = sum(amounts, Decimal(0))
+    paid = sum((ln["amount"] for ln in lines if ln.get(CREDIT_NOTE) is None), Decimal(0))
+    credit = sum((ln["amount"] for ln in lines if ln.get(CREDIT_NOTE) is not None), Decimal(0))
+    applied = paid - credit
     if applied != total:
+        less = f" less {credit:,.2f} of credit" if credit else ""
         checked.need(
             "totalAmount",
             "allocationsTotal",
-            f"Total amount {total:,.2f} is not the sum of the amounts applied ({applied:,.2f}); "
-            "make them equal.",
+            f"Total amount {total:,.2f} is not the sum of the amounts applied ({paid:,.2f}"
+            f"{less} = {applied:,.2f}); make them equal.",
         )
 
 
 def document_of_the_party(checked: Any, line: dict[str, Any], index: int) -> None:
-    document = line.get("document")
     who = checked.values.get(checked.spec.party)
-    if document is None or who is None or document.connection_id != checked.connection.pk:
-        return
-    if document.party_remote_id and document.party_remote_id != who.remote_id:
-        checked.refuse(
-            f"lines[{index}].links",
-            "sameParty",
-            f"Line {index + 1}: {document.name or document.remote_id} is not {who}'s; apply "
-            f"the payment only to this {checked.spec.party}'s documents.",
-        )
+    for _field, row in linked(line):
+        if who is None or row.connection_id != checked.connection.pk:
+            continue
+        if row.party_remote_id and row.party_remote_id != who.remote_id:
+            checked.refuse(
+                f"lines[{index}].links",
+                "sameParty",
+                f"Line {index + 1}: {_name(row)} is not {who}'s; apply the payment only to "
+                f"this {checked.spec.party}'s documents and credit notes.",
+            )
 
 
 def document_in_the_payment_currency(checked: Any, line: dict[str, Any], index: int) -> None:
-    document = line.get("document")
     currency = checked.values.get("currency")
-    if document is None or not currency or not document.currency:
-        return
-    if document.currency.upper() != currency:
+    for _field, row in linked(line):
+        if not currency or not row.currency or row.currency.upper() == currency:
+            continue
         checked.need(
             f"lines[{index}].links",
             "sameCurrency",
-            f"Line {index + 1}: {document.name or document.remote_id} is in "
-            f"{document.currency.upper()}, the payment in {currency}; apply it only to "
-            f"{currency} documents.",
+            f"Line {index + 1}: {_name(row)} is in {row.currency.upper()}, the payment in "
+            f"{currency}; apply it only to {currency} documents and credit notes.",
         )
 
 
 def document_in_the_accounting_system(checked: Any, line: dict[str, Any], index: int) -> None:
-    document = line.get("document")
-    if document is None:
-        return
-    if document.document_status == "notPushed":
-        checked.need(
-            f"lines[{index}].links",
-            "notInAccountingSystem",
-            f"Line {index + 1}: {document.name or 'the document'} is not in the accounting "
-            "system and not on its way: its push failed or was cancelled. Push it first.",
-        )
+    for _field, row in linked(line):
+        if row.document_status == "notPushed":
+            checked.need(
+                f"lines[{index}].links",
+                "notInAccountingSystem",
+                f"Line {index + 1}: {row.name or 'the document'} is not in the accounting "
+                "system and not on its way: its push failed or was cancelled. Push it first.",
+            )
+
+
+def links_to(document_model: Any) -> list[tuple[Any, str]]:
+    """(line model, link field) of every payment line field that names a `document_model` row."""
+    return [
+        (model, name)
+        for model in apps.get_app_config("pushes").get_models()
+        for name in LINKS
+        if _related(model, name) is document_model
+    ]
+
+
+def _related(model: Any, name: str) -> Any:
+    try:
+        return model._meta.get_field(name).related_model
+    except FieldDoesNotExist:
+        return None
 
 
 def taken_by_others(document: Any, *, record: Any) -> Decimal:
-    """What payments still on their way (not yet reflected in the amount due) apply to
-    `document`, this payment's own lines excepted."""
+    """What payments still on their way (not yet reflected in the amount due or remaining
+    credit) apply to `document`, this payment's own lines excepted."""
     push_model = apps.get_model("pushes", "PushRequest")
-    line_models = [
-        m for m in apps.get_app_config("pushes").get_models() if _applies_to(m, type(document))
-    ]
     taken = Decimal(0)
-    for model in line_models:
+    for model, name in links_to(type(document)):
         payment_model = model._meta.get_field("payment").related_model
         flying = push_model.objects.filter(
             content_type__app_label="pushes",
@@ -142,41 +208,72 @@ def taken_by_others(document: Any, *, record: Any) -> Decimal:
             state__in=_IN_FLIGHT,
             operation="create",
         ).values("object_id")
-        lines = model.objects.filter(document=document, payment_id__in=flying)
+        lines = model.objects.filter(**{name: document}, payment_id__in=flying)
         if record is not None and record.pk and payment_model is type(record):
             lines = lines.exclude(payment_id=record.pk)
         taken += lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return taken
 
 
-def _applies_to(model: Any, document_model: Any) -> bool:
-    try:
-        return model._meta.get_field("document").related_model is document_model
-    except FieldDoesNotExist:
-        return False
+def applied_in(body: dict[str, Any]) -> dict[tuple[str, str], Decimal]:
+    """What a push body's lines apply, by (link type, id in the accounting system)."""
+    applied: dict[tuple[str, str], Decimal] = {}
+    for line in (body.get("data") or {}).get("lines") or []:
+        try:
+            amount = Decimal(str(line.get("amount") or 0))
+        except (InvalidOperation, AttributeError):
+            continue
+        for link in line.get("links") or []:
+            key = (str(link.get("type", "")), str(link.get("id", "")))
+            applied[key] = applied.get(key, Decimal(0)) + amount
+    return applied
+
+
+def applied_before(record: Any, *, before: int | None = None) -> dict[tuple[str, str], Decimal]:
+    """What the accounting system holds of this payment: what its last successful create or
+    update (before push `before`) applied; {} if it is not there."""
+    if record is None or not record.pk:
+        return {}
+    pushes = apps.get_model("pushes", "PushRequest").objects.for_record(record)
+    pushes = pushes.filter(state="success", operation__in=("create", "update"))
+    if before is not None:
+        pushes = pushes.filter(pk__lt=before)
+    last = pushes.order_by("-pk").only("body").first()
+    return applied_in(last.body) if last is not None else {}
+
+
+def over_what_is_open(row: Any, amount: Decimal, available: Decimal) -> str:
+    """`amount` set against what is still open on `row`: due on a document, credit remaining
+    on a credit note."""
+    what = "credit remaining on" if row.link_type == "creditNote" else "still due on"
+    return f"{amount:,.2f} is more than the {max(available, 0):,.2f} {what} {_name(row)}"
 
 
 def allocation_within_amount_due(checked: Any, line: dict[str, Any], index: int) -> None:
-    document, amount = line.get("document"), line.get("amount")
-    if document is None or amount is None or document.amount_due is None:
-        return
-    available = document.amount_due - taken_by_others(document, record=checked.record)
-    if amount > available:
-        name = document.name or document.remote_id
-        checked.need(
-            f"lines[{index}].amount",
-            "amountDue",
-            f"Line {index + 1}: {amount:,.2f} is more than the {max(available, 0):,.2f} still "
-            f"due on {name}; apply at most that.",
-        )
+    """An update of a payment in the accounting system may apply again what it applies there
+    (already taken off the mirrored amount due)."""
+    amount = line.get("amount")
+    for _field, row in linked(line):
+        if amount is None or row.amount_due is None:
+            continue
+        own = applied_before(checked.record).get((row.link_type, row.remote_id), Decimal(0))
+        available = row.amount_due + own - taken_by_others(row, record=checked.record)
+        if amount > available:
+            checked.need(
+                f"lines[{index}].amount",
+                "amountDue",
+                f"Line {index + 1}: {over_what_is_open(row, amount, available)}; apply at most "
+                "that.",
+            )
 
 
 def waiting_for(record: Any) -> str:
     """The sentence a payment's push says while a document it pays is still being pushed."""
     names = [
-        line.document.name or "a document"
-        for line in record.lines.select_related("document")
-        if line.document is not None and line.document.remote_id.startswith(ON_ITS_WAY_PREFIX)
+        row.name or "a document"
+        for line in record.lines.select_related(*LINKS)
+        for _field, row in linked(line)
+        if row.remote_id.startswith(ON_ITS_WAY_PREFIX)
     ]
     if not names:
         return ""
@@ -211,14 +308,16 @@ def payment_spec(
             METHOD,
             MEMO,
         ),
-        line_fields=field_list(_document_field(document_noun), AMOUNT, ALLOCATED_ON),
-        rules=(bank_account, total_equals_allocations),
+        line_fields=field_list(*_link_fields(document_noun), AMOUNT, ALLOCATED_ON),
+        rules=(bank_account,),
         line_rules=(
+            applies_to_one,
             document_of_the_party,
             document_in_the_payment_currency,
             document_in_the_accounting_system,
             allocation_within_amount_due,
         ),
+        lines_rules=(total_equals_allocations,),
         totals=False,
         script="pushes/payment_allocations.js",
         waiting_for=waiting_for,

@@ -1,7 +1,8 @@
 """Payments (Railz `invoicePayments`, `billPayments`): money received or paid, applied to open
 documents through its lines, one line an allocation to one document (`lines[].links[]`).
 
-The documents are rows of the refs mirror (`refs.OpenInvoice`, `refs.OpenBill`): those the
+The documents (and credit notes) are rows of the refs mirror (`refs.OpenInvoice`,
+`refs.OpenBill`, `refs.OpenInvoiceCreditNote`, `refs.OpenBillCreditNote`): those the
 accounting system made, and those composed here once their push is queued (a row whose id
 there is not known yet, see `pushes.services.open_documents`). A type adds who pays or is
 paid and which mirror its lines apply to.
@@ -61,8 +62,9 @@ class Payment(PushableRecord):
 
 
 class PaymentLine(models.Model):
-    """An amount of the payment applied to one document. The concrete line declares the
-    foreign key to its payment (`related_name="lines"`) and `document`, to its mirror."""
+    """An amount of the payment applied to one document, or credit of one credit note applied
+    with it. The concrete line declares the foreign key to its payment (`related_name="lines"`),
+    `document` to its documents' mirror and `credit_note` to its credit notes' mirror."""
 
     position = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
@@ -72,4 +74,6 @@ class PaymentLine(models.Model):
         abstract = True
 
     def __str__(self) -> str:
+        if self.credit_note_id:
+            return f"{self.amount} of credit from {self.credit_note}"
         return f"{self.amount} to {self.document}" if self.document_id else f"Line {self.position}"

@@ -1964,57 +1964,85 @@ def _inventory(c: Mapping[str, Any], profile: _Profile, count: int) -> Iterator[
 
 
 # --------------------------------------------------------------------------------------------
-# Open documents: invoices and bills made in the accounting system, for payments to pay
+# Open documents: invoices and bills made in the accounting system, for payments to pay, and
+# credit notes for payments to apply
 
-DOCUMENT_TYPES = ("invoices", "bills")
+DOCUMENT_TYPES = ("invoices", "bills", "invoiceCreditNotes", "billCreditNotes")
 # Documents per demo business and type: two for each of the first parties, oldest first.
 DOCUMENTS_PER_PARTY = 2
 DOCUMENT_PARTIES = 3
+# Credit notes: one for each of the first parties.
+CREDIT_NOTE_PARTIES = 2
+
+# data type -> (parties, party ref, number key, party name key, number prefix, open key)
+_DOCUMENT_SHAPES = {
+    "invoices": ("customers", "customerRef", "invoiceNumber", "customerName", "INV", "amountDue"),
+    "bills": ("vendors", "vendorRef", "vendorInvoiceNumber", "vendorName", "BILL", "amountDue"),
+    "invoiceCreditNotes": (
+        "customers",
+        "customerRef",
+        "invoiceCreditNoteNumber",
+        "customerName",
+        "CN",
+        "remainingCredit",
+    ),
+    "billCreditNotes": (
+        "vendors",
+        "vendorRef",
+        "billCreditNoteNumber",
+        "vendorName",
+        "VCN",
+        "remainingCredit",
+    ),
+}
 
 
 def documents(conn: Mapping[str, Any] | str, data_type: str) -> list[dict[str, Any]]:
     """Open invoices (or bills) the demo business made in its accounting system: a few for
     each of its first customers (or vendors), in the business's currency, nothing paid yet
-    except the first, which is partly paid."""
+    except the first, which is partly paid. Credit notes: one for each of the first parties,
+    the first partly used."""
     if data_type not in DOCUMENT_TYPES:
         raise ValueError(f"data_type must be one of {', '.join(DOCUMENT_TYPES)}")
     c = _connection(conn)
-    parties = "customers" if data_type == "invoices" else "vendors"
-    party_key = "customerRef" if data_type == "invoices" else "vendorRef"
-    number_key = "invoiceNumber" if data_type == "invoices" else "vendorInvoiceNumber"
-    name_key = "customerName" if data_type == "invoices" else "vendorName"
-    prefix = "INV" if data_type == "invoices" else "BILL"
+    parties, party_key, number_key, name_key, prefix, open_key = _DOCUMENT_SHAPES[data_type]
+    credit = open_key == "remainingCredit"
+    per_party = 1 if credit else DOCUMENTS_PER_PARTY
+    first_parties = CREDIT_NOTE_PARTIES if credit else DOCUMENT_PARTIES
+    # The first is partly paid (partly used): 50 paid on an invoice, 10 of a credit note.
+    used_on_first = 10 if credit else 50
     guid = c["service_name"] in ("xero", "sageBusinessCloud")
     items = []
-    for p, party in enumerate(records(c, parties, count=DOCUMENT_PARTIES)):
-        for d in range(DOCUMENTS_PER_PARTY):
-            n = p * DOCUMENTS_PER_PARTY + d
-            total = round(250.0 + 125.5 * n, 2)
+    for p, party in enumerate(records(c, parties, count=first_parties)):
+        for d in range(per_party):
+            n = p * per_party + d
+            total = round(40.0 + 20 * n, 2) if credit else round(250.0 + 125.5 * n, 2)
             posted = f"2026-{9 + d:02d}-{1 + p:02d}"
-            remote_id = _guid(c["connection_uuid"], data_type, str(n)) if guid else str(900 + n)
-            items.append(
-                {
-                    "id": remote_id,
-                    number_key: f"{prefix}-{5001 + n}",
-                    party_key: {"id": party["id"], "name": party.get(name_key, "")},
-                    "postedDate": f"{posted}T00:00:00.000Z",
-                    "dueDate": f"2026-{10 + d:02d}-{1 + p:02d}T00:00:00.000Z",
-                    "currency": c["home_currency"],
-                    "subTotal": total,
-                    "taxAmount": 0,
-                    "totalAmount": total,
-                    "amountDue": round(total - 50, 2) if n == 0 else total,
-                    "status": "partiallyPaid" if n == 0 else "open",
-                    "lines": [
-                        {
-                            "id": "1",
-                            "description": "Made in the accounting system",
-                            "quantity": 1,
-                            "unitAmount": total,
-                            "amount": total,
-                        }
-                    ],
-                    "sourceModifiedDate": f"{posted}T09:00:00.000Z",
-                }
-            )
+            base = 950 if credit else 900
+            remote_id = _guid(c["connection_uuid"], data_type, str(n)) if guid else str(base + n)
+            item = {
+                "id": remote_id,
+                number_key: f"{prefix}-{5001 + n}",
+                party_key: {"id": party["id"], "name": party.get(name_key, "")},
+                "postedDate": f"{posted}T00:00:00.000Z",
+                "currency": c["home_currency"],
+                "subTotal": total,
+                "taxAmount": 0,
+                "totalAmount": total,
+                open_key: round(total - used_on_first, 2) if n == 0 else total,
+                "status": "partiallyPaid" if n == 0 else "open",
+                "lines": [
+                    {
+                        "id": "1",
+                        "description": "Made in the accounting system",
+                        "quantity": 1,
+                        "unitAmount": total,
+                        "amount": total,
+                    }
+                ],
+                "sourceModifiedDate": f"{posted}T09:00:00.000Z",
+            }
+            if not credit:
+                item["dueDate"] = f"2026-{10 + d:02d}-{1 + p:02d}T00:00:00.000Z"
+            items.append(item)
     return items

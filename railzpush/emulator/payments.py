@@ -1,7 +1,9 @@
 """Payments in the emulator as the providers treat them: each `lines[].links[]` names an
-existing document of the payment's customer or vendor, no document is paid above its amount
-due, a paid document's amount due drops (a fully paid one becomes `paid`, and the lock in
-rules keeps it from being changed), and deleting a payment gives the amounts back.
+existing document (or credit note) of the payment's customer or vendor, no document is paid
+above its amount due and no credit note applied above its remaining credit, a paid document's
+amount due (an applied credit note's remaining credit) drops (a fully paid one becomes `paid`,
+and the lock in rules keeps it from being changed), and deleting a payment gives the amounts
+back.
 """
 
 from __future__ import annotations
@@ -12,11 +14,25 @@ from decimal import Decimal
 from railzpush.emulator import records
 from railzpush.emulator.models import EmuConnection
 
-# payment data type -> (document data type, the link type naming it, party ref, label)
+# payment data type -> (party ref, {link type: (data type it names, label, number key)})
 PAYMENT_TYPES = {
-    "invoicePayments": ("invoices", "invoice", "customerRef", "Invoice"),
-    "billPayments": ("bills", "bill", "vendorRef", "Bill"),
+    "invoicePayments": (
+        "customerRef",
+        {
+            "invoice": ("invoices", "Invoice", "invoiceNumber"),
+            "creditNote": ("invoiceCreditNotes", "Credit note", "invoiceCreditNoteNumber"),
+        },
+    ),
+    "billPayments": (
+        "vendorRef",
+        {
+            "bill": ("bills", "Bill", "vendorInvoiceNumber"),
+            "creditNote": ("billCreditNotes", "Credit note", "billCreditNoteNumber"),
+        },
+    ),
 }
+# What is still open on a record of each type a payment applies to (default amountDue).
+OPEN_KEYS = {"invoiceCreditNotes": "remainingCredit", "billCreditNotes": "remainingCredit"}
 
 
 def _amount(value: object) -> Decimal:
@@ -25,67 +41,80 @@ def _amount(value: object) -> Decimal:
     return Decimal(0)
 
 
-def allocations(data_type: str, data: dict) -> list[tuple[str, str, Decimal]]:
-    """(path, document id, amount) of each link to a document of the payment's kind."""
-    _documents, link_type, _party, _label = PAYMENT_TYPES[data_type]
+def allocations(data_type: str, data: dict) -> list[tuple[str, str, str, Decimal]]:
+    """(path, link type, record id, amount) of each link to a record a payment applies to; a
+    link without a type names the payment's document kind."""
+    _party, kinds = PAYMENT_TYPES[data_type]
+    default = next(iter(kinds))
     found = []
     for index, line in enumerate(data.get("lines") or []):
         if not isinstance(line, dict):
             continue
         for position, link in enumerate(line.get("links") or []):
-            if isinstance(link, dict) and link.get("type", link_type) == link_type:
+            if isinstance(link, dict) and link.get("type", default) in kinds:
                 path = f"lines[{index}].links[{position}]"
-                found.append((path, str(link.get("id")), _amount(line.get("amount"))))
+                kind = link.get("type", default)
+                found.append((path, kind, str(link.get("id")), _amount(line.get("amount"))))
     return found
 
 
+def _open_key(target: str) -> str:
+    return OPEN_KEYS.get(target, "amountDue")
+
+
 def check(verdict, connection: EmuConnection, data_type: str, data: dict, previous: dict | None):
-    """Refuse links to missing documents, to another party's, and above the amount due.
+    """Refuse links to missing records, to another party's, above the amount due or above
+    the remaining credit.
 
     `previous` is the payment's body before an update: its amounts are available again.
     """
-    documents, _link, party_key, label = PAYMENT_TYPES[data_type]
+    party_key, kinds = PAYMENT_TYPES[data_type]
     party = (data.get(party_key) or {}).get("id") if isinstance(data.get(party_key), dict) else None
-    given_back = {doc: amount for _p, doc, amount in allocations(data_type, previous or {})}
-    wanted: dict[str, Decimal] = {}
-    for path, document_id, amount in allocations(data_type, data):
-        record = records.record_get(
-            connection=connection, data_type=documents, remote_id=document_id
-        )
+    given_back: dict[tuple[str, str], Decimal] = {}
+    for _p, kind, record_id, amount in allocations(data_type, previous or {}):
+        key = (kind, record_id)
+        given_back[key] = given_back.get(key, Decimal(0)) + amount
+    wanted: dict[tuple[str, str], Decimal] = {}
+    for path, kind, record_id, amount in allocations(data_type, data):
+        target, label, number_key = kinds[kind]
+        record = records.record_get(connection=connection, data_type=target, remote_id=record_id)
         if record is None:
-            verdict.fail(400, path, f"{label} {document_id} does not exist")
+            verdict.fail(400, path, f"{label} {record_id} does not exist")
             continue
         item = json.loads(record.body)
         owner = (item.get(party_key) or {}).get("id")
         if party and owner and owner != party:
             verdict.fail(
-                400, path, f"{label} {document_id} does not belong to {party_key[:-3]} {party}"
+                400, path, f"{label} {record_id} does not belong to {party_key[:-3]} {party}"
             )
             continue
-        wanted[document_id] = wanted.get(document_id, Decimal(0)) + amount
-        due = _amount(item.get("amountDue")) + given_back.get(document_id, Decimal(0))
-        if wanted[document_id] > due:
-            number = item.get("invoiceNumber") or item.get("vendorInvoiceNumber") or document_id
-            verdict.fail(
-                400,
-                path,
-                f"The payment amount {wanted[document_id]} exceeds the balance due ({due}) "
-                f"on {label.lower()} {number}",
+        key = (kind, record_id)
+        wanted[key] = wanted.get(key, Decimal(0)) + amount
+        still_open = _amount(item.get(_open_key(target))) + given_back.get(key, Decimal(0))
+        if wanted[key] > still_open:
+            number = item.get(number_key) or record_id
+            what = (
+                f"the remaining credit ({still_open}) on credit note {number}"
+                if _open_key(target) == "remainingCredit"
+                else f"the balance due ({still_open}) on {label.lower()} {number}"
             )
+            verdict.fail(400, path, f"The payment amount {wanted[key]} exceeds {what}")
 
 
 def apply(connection: EmuConnection, data_type: str, data: dict, *, sign: int) -> None:
     """Lower (sign -1) or give back (sign +1) the amounts the payment applies."""
-    documents, _link, _party, _label = PAYMENT_TYPES[data_type]
-    for _path, document_id, amount in allocations(data_type, data):
-        record = records.record_get(
-            connection=connection, data_type=documents, remote_id=document_id
-        )
+    _party, kinds = PAYMENT_TYPES[data_type]
+    for _path, kind, record_id, amount in allocations(data_type, data):
+        target = kinds[kind][0]
+        record = records.record_get(connection=connection, data_type=target, remote_id=record_id)
         if record is None:
             continue
         item = json.loads(record.body)
+        key = _open_key(target)
         total = _amount(item.get("totalAmount"))
-        due = max(_amount(item.get("amountDue")) + sign * amount, Decimal(0))
-        item["amountDue"] = float(due)
-        item["status"] = "paid" if due == 0 else "partiallyPaid" if due < total else "open"
+        still_open = max(_amount(item.get(key)) + sign * amount, Decimal(0))
+        item[key] = float(still_open)
+        item["status"] = (
+            "paid" if still_open == 0 else "partiallyPaid" if still_open < total else "open"
+        )
         records.record_replace(record=record, item=item)

@@ -134,7 +134,8 @@ def read_shape(*, data_type: str, data: dict, remote_id: str, previous: dict | N
         item["taxAmount"] = tax
         item["totalAmount"] = round(sub_total + tax, 2)
         if item["status"] != "paid":
-            item["amountDue"] = item["totalAmount"]
+            # What is still open on it: due on an invoice or bill, credit on a credit note.
+            item[payments.OPEN_KEYS.get(data_type, "amountDue")] = item["totalAmount"]
         if data_type == "bills":
             item.setdefault("postedDate", records.iso(timezone.now()))
     else:

@@ -44,9 +44,12 @@ READ_PATHS = {
     "/v2/accounting/paymentMethods": "paymentMethods",
     "/v2/accounting/invoices": "invoices",
     "/v2/accounting/bills": "bills",
+    "/v2/accounting/invoices/creditNotes": "invoiceCreditNotes",
+    "/v2/accounting/bills/creditNotes": "billCreditNotes",
 }
-# Their meta carries the report period too (TransactionalReportMetaDataV2).
-TRANSACTIONAL_TYPES = {"invoices", "bills"}
+# Their meta carries the report period too (TransactionalReportMetaDataV2, and
+# BasicStartEndDateReportMetaDataV2 for credit notes).
+TRANSACTIONAL_TYPES = {"invoices", "bills", "invoiceCreditNotes", "billCreditNotes"}
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100

@@ -157,6 +157,9 @@ class RecordKit:
         limits = column.get_limit_choices_to() or {}
         return _FACTORIES[column.related_model.__name__](connection=connection, **limits)
 
+    def _linked(self, values: dict[str, Any]) -> bool:
+        return any(f.kind is Kind.LINK and f.name in values for f in self.spec.line_fields)
+
     def line(
         self, connection, *, party=None, currency="CAD", side: str = "debit", **overrides
     ) -> LineData:
@@ -168,7 +171,10 @@ class RecordKit:
                 values[f.name] = "2" if f.name == "quantity" else LINE_AMOUNT
             elif f.name == "description":
                 values[f.name] = "Roasting services"
-            elif f.name == "account" or (f.kind is Kind.LINK and f.name not in overrides):
+            elif f.name == "account" or (
+                f.kind is Kind.LINK and not self._linked({**values, **overrides})
+            ):
+                # A payment's line applies to one row: its first link (a document it pays).
                 values[f.name] = self.row(f, connection, line=True, party=party, currency=currency)
         # What other types' lines have (an account, for a payment) is not this line's.
         values.update({name: v for name, v in overrides.items() if name in self.line_names})

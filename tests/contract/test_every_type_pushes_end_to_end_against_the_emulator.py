@@ -1,9 +1,12 @@
 """Every declared type pushes end to end against the emulator: queued, sent, its outcome
-arriving by the signed webhook, and the record learning its id in the accounting system."""
+arriving by the signed webhook, and the record learning its id in the accounting system. A
+type mirrored as an open document (invoices, bills, credit notes) is in its mirror from the
+moment its push is queued, and under its id there once the push succeeds."""
 
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 
 from pushes.models import PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create, push_request_submit
@@ -41,6 +44,10 @@ def test_a_ready_record_is_created_in_the_accounting_system(
     record = record_create(data_type=record_type.data_type, data=data)
 
     push = push_request_create(record=record, user=push_staff)
+    mirror = apps.get_model(spec.mirror) if spec.mirror else None
+    if mirror is not None:
+        queued = mirror.objects.get(connection=connection, remote_id__startswith="railzpush:")
+        assert queued.document_status == "pushing"
     push_request_submit(push_request_id=push.pk, client=push_client)
     push_emulator.wait_for_webhooks()
     for event in WebhookEvent.objects.filter(processed_at__isnull=True).order_by("pk"):
@@ -51,5 +58,14 @@ def test_a_ready_record_is_created_in_the_accounting_system(
     assert push.state == PushRequest.State.SUCCESS, (push.last_error, push.validation_errors)
     assert record.provider_record_id == push.source_object_ids[0]
     assert not record.changed_since_push
+    if mirror is not None:
+        row = mirror.objects.get(connection=connection, remote_id=record.provider_record_id)
+        number = getattr(record, spec.number) if spec.number else ""
+        assert (row.name, row.document_status, row.amount_due) == (
+            number,
+            "open",
+            row.total_amount,
+        )
+        assert row.amount_due > 0
     exchange = push.events.get(kind="exchange", method="POST")
     assert exchange.path == record_type.spec.railz.operations["create"].path

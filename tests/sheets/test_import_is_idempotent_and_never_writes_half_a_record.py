@@ -58,18 +58,19 @@ def test_a_write_that_dies_halfway_leaves_no_half_record_and_resumes(
 ):
     monkeypatch.setattr(services, "COMMIT_EVERY", commit_every)
     sheet_import = _start(business, _content(["A", "B", "C"]))
-    real = record_services.record_create
-    calls = []
+    real = record_services.records_create_many
+    written = []
 
-    def dies_on_the_second_lines(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 2:
-            # The record and some of its rows are written, then the worker dies.
-            real(**kwargs)
+    def dies_once_the_second_record_is_written(**kwargs):
+        stored = real(**kwargs)
+        written.extend(stored)
+        if len(written) >= 2:
+            # The records of the batch and their lines are written, then the worker dies
+            # before their keys are.
             raise SystemExit("worker killed")
-        return real(**kwargs)
+        return stored
 
-    monkeypatch.setattr(services, "record_create", dies_on_the_second_lines)
+    monkeypatch.setattr(services, "records_create_many", dies_once_the_second_record_is_written)
     with pytest.raises(SystemExit):
         import_confirm(sheet_import=sheet_import)
     # Whole records with their keys (the batches committed before the death), nothing else.
@@ -81,7 +82,7 @@ def test_a_write_that_dies_halfway_leaves_no_half_record_and_resumes(
     )
 
     # The task runs again (django-q2 hands a lost task to another worker).
-    monkeypatch.setattr(services, "record_create", real)
+    monkeypatch.setattr(services, "records_create_many", real)
     done = import_write(sheet_import_id=sheet_import.pk)
     assert done.state == SheetImport.State.DONE
     assert Invoice.objects.count() == 3
@@ -94,3 +95,22 @@ def test_an_import_is_confirmed_once(business, refs):
     with pytest.raises(services.NotConfirmable):
         import_confirm(sheet_import=sheet_import)
     assert Invoice.objects.count() == 1
+
+
+def test_a_key_another_writer_takes_meanwhile_is_told_as_existing_and_not_doubled(
+    business, refs, monkeypatch
+):
+    sheet_import = _start(business, _content(["A", "B"]))
+    first = import_confirm(sheet_import=_start(business, _content(["A"])))
+    (a_id,) = Invoice.objects.values_list("pk", flat=True)
+    # This writer looked for existing keys before the other one wrote A: it sees none.
+    monkeypatch.setattr(services, "_existing", lambda sheet_import: lambda keys: {})
+
+    done = import_confirm(sheet_import=sheet_import)
+
+    assert first.preview["created"] == 1
+    assert done.preview["created"] == 1
+    assert done.preview["records"]["A"] == ["exists", a_id]
+    assert Invoice.objects.count() == 2
+    assert InvoiceLine.objects.count() == 4
+    assert sorted(ImportedKey.objects.values_list("key", flat=True)) == ["A", "B"]

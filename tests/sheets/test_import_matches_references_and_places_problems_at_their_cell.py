@@ -9,6 +9,7 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
 from pushes import registry
+from pushes.record_checks import record_check
 from sheets.checking import sheet_check
 from sheets.reading import sheet_read
 from sheets.services import import_start
@@ -125,3 +126,36 @@ def test_matching_reads_each_reference_kind_once_however_many_rows(business, ref
     assert checked.queries_matching == 2  # customers, accounts: not one per row
     customer_reads = [q for q in queries if 'FROM "refs_customer"' in q["sql"]]
     assert len(customer_reads) == 1
+
+
+@pytest.mark.parametrize("data_type", ["invoices", "bills"])
+def test_numbers_already_used_are_found_for_the_whole_file_at_once_in_the_composer_s_words(
+    data_type, business, refs
+):
+    kit = RecordKit(spec=registry.for_data_type(data_type).spec)
+    number = kit.spec.field_at_name(kit.spec.number)
+    stored = kit.create(
+        connection=business, number="N-K3", **{kit.spec.party: refs[kit.spec.party]}
+    )
+
+    def check(count):
+        records = [row for n in range(count) for row in document(kit, f"K{n}")]
+        sheet = sheet_read(csv_bytes(*sheet_rows(data_type, records)))
+        with CaptureQueriesContext(db) as queries:
+            checked = sheet_check(
+                sheet, data_type=data_type, connection=business, existing=lambda keys: {}
+            )
+        return checked, len(queries)
+
+    checked, few = check(5)
+    _, many = check(40)
+    assert many == few  # one look-up for the file's numbers, not one a record
+    assert checked.counts()["draft"] == 1
+    (draft,) = [r for r in checked.records if r.outcome == "draft"]
+    assert draft.key == "K3"
+    # What the composer says of the same record, word for word.
+    composer = record_check(kit.spec, draft.data, record=None).all()
+    assert [(n.column, n.message) for n in draft.notes] == [
+        (number.label, p.message) for p in composer if p.rule == "unique"
+    ]
+    assert f"#{stored.pk}" in draft.notes[0].message

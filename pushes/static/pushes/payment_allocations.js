@@ -3,9 +3,14 @@
    Once the customer (or vendor) is chosen, their open documents in this connection are
    listed (number, dates, currency, total, amount due; oldest first, from the mirror through
    the composer's open-documents address) with an amount to pay against each, a "Pay in full"
-   per document and for all, and a running total. Each amount typed writes the payment's line
-   for that document (adding, changing or removing it), so saving writes exactly those
-   allocations; the lines' document picker offers only that party's documents.
+   per document and for all, and a running total; then their open credit notes, with the
+   credit to apply from each. Each amount typed writes the payment's line for that document
+   or credit note (adding, changing or removing it), so saving writes exactly those
+   allocations; an amount typed in the lines shows in the table too. The lines' pickers offer
+   only that party's documents and credit notes.
+
+   Credit applied pays the documents alongside the money: the total is what is paid on
+   documents less the credit applied.
 
    Choosing a document in a line still pays it in full unless an amount is typed, and the
    payment's total follows the sum of its lines until the person types another.
@@ -14,6 +19,17 @@
   "use strict";
 
   var LINES = "#lines-group tr.form-row:not(.empty-form)";
+  var LINKS = ["document", "credit_note"];
+  var PICKERS = LINKS.map(function (name) { return "select[name$='-" + name + "']"; }).join(", ");
+
+  function picker(row, field) {
+    return row.querySelector("select[name$='-" + field + "']");
+  }
+
+  function isCredit(row) {
+    var select = picker(row, "credit_note");
+    return !!(select && select.value);
+  }
 
   function number(value) {
     var parsed = parseFloat(String(value || "").replace(/,/g, ""));
@@ -35,7 +51,7 @@
     var total = 0;
     liveRows().forEach(function (row) {
       var value = number(row.querySelector("input[name$='-amount']").value);
-      if (!isNaN(value)) total += value;
+      if (!isNaN(value)) total += isCredit(row) ? -value : value;
     });
     return Math.round(total * 10000) / 10000;
   }
@@ -57,15 +73,19 @@
 
   /* --- the lines, written from the table ------------------------------------------------ */
 
-  function lineOf(documentId) {
+  function lineOf(doc) {
     return liveRows().find(function (row) {
-      return row.querySelector("select[name$='-document']").value === String(documentId);
+      var select = picker(row, doc.field);
+      return select && select.value === String(doc.id);
     });
   }
 
   function emptyLine() {
     var free = liveRows().find(function (row) {
-      return !row.querySelector("select[name$='-document']").value;
+      return LINKS.every(function (name) {
+        var select = picker(row, name);
+        return !select || !select.value;
+      });
     });
     if (free) return free;
     var add = document.querySelector("#lines-group .add-row a");
@@ -88,7 +108,7 @@
   }
 
   function writeLine(doc, amountText) {
-    var row = lineOf(doc.id);
+    var row = lineOf(doc);
     var amount = number(amountText);
     if (isNaN(amount) || amount === 0) {
       if (!row) return;
@@ -97,7 +117,7 @@
         deleted.checked = true;
       } else {
         row.querySelector("input[name$='-amount']").value = "";
-        var select = row.querySelector("select[name$='-document']");
+        var select = picker(row, doc.field);
         select.value = "";
         if (window.django && window.django.jQuery) window.django.jQuery(select).trigger("change");
       }
@@ -107,15 +127,16 @@
     if (!row) return;
     // The amount first: choosing the document then keeps it instead of paying in full.
     row.querySelector("input[name$='-amount']").value = amountText.trim();
-    choose(row.querySelector("select[name$='-document']"), doc);
+    choose(picker(row, doc.field), doc);
   }
 
-  /* --- the lines' picker offers only the party's documents ------------------------------ */
+  /* --- the lines' pickers offer only the party's documents and credit notes -------------- */
 
   function scopePickers(partyId) {
     if (!(window.django && window.django.jQuery)) return;
     var $ = window.django.jQuery;
-    document.querySelectorAll(LINES + " select[name$='-document']").forEach(function (select) {
+    var selects = LINKS.map(function (name) { return LINES + " select[name$='-" + name + "']"; });
+    document.querySelectorAll(selects.join(", ")).forEach(function (select) {
       var select2 = $(select).data("select2");
       if (!select2 || !select2.dataAdapter || !select2.dataAdapter.ajaxOptions) return;
       var base = select.dataset.ajaxUrlWithoutParty || select.getAttribute("data-ajax--url");
@@ -181,15 +202,64 @@
       });
   };
 
+  Allocations.prototype.row = function (body, doc) {
+    var self = this;
+    var credit = doc.kind === "creditNote";
+    var row = body.insertRow();
+    row.dataset.document = doc.id;
+    row.dataset.kind = doc.kind;
+    var th = cell("th", doc.number);
+    th.scope = "row";
+    row.appendChild(th);
+    row.appendChild(cell("td", doc.date || ""));
+    row.appendChild(cell("td", doc.due_date || ""));
+    row.appendChild(cell("td", doc.currency));
+    row.appendChild(cell("td", doc.total, "rp-num"));
+    row.appendChild(cell("td", doc.amount_due, "rp-num"));
+    var input = document.createElement("input");
+    input.type = "text";
+    input.inputMode = "decimal";
+    input.size = 10;
+    input.className = "rp-num";
+    input.setAttribute(
+      "aria-label",
+      (credit ? "Apply from credit note " : "Pay on " + self.noun + " ") + doc.number
+    );
+    input.addEventListener("input", function () {
+      writeLine(doc, input.value);
+      self.total();
+    });
+    var pay = cell("td");
+    pay.appendChild(input);
+    row.appendChild(pay);
+    var button = cell("button", credit ? "Apply all" : "Pay in full", "button");
+    button.type = "button";
+    button.setAttribute(
+      "aria-label", credit ? "Apply all of " + doc.number : "Pay " + doc.number + " in full"
+    );
+    button.addEventListener("click", function () {
+      input.value = doc.amount_due;
+      writeLine(doc, input.value);
+      self.total();
+    });
+    var action = cell("td");
+    action.appendChild(button);
+    row.appendChild(action);
+    this.inputs.push({ doc: doc, input: input });
+  };
+
   Allocations.prototype.render = function () {
     var self = this;
+    var documents = this.documents.filter(function (doc) { return doc.kind !== "creditNote"; });
+    var credits = this.documents.filter(function (doc) { return doc.kind === "creditNote"; });
     if (!this.documents.length) {
       this.say("This " + this.partyNoun + " has no open " + this.noun + "s in this connection.");
       return;
     }
     var table = cell("table", null, "rp-allocations__table");
     table.appendChild(cell("caption", "Open " + this.noun + "s of this " + this.partyNoun +
-      ", oldest first: type what this payment pays on each."));
+      ", oldest first: type what this payment pays on each" +
+      (credits.length ? ", and the credit it applies from each credit note." : ".")));
     var head = table.createTHead().insertRow();
     ["Number", "Date", "Due date", "Currency", "Total", "Amount due", "Pay", ""].forEach(
       function (title) {
@@ -198,49 +268,20 @@
         head.appendChild(th);
       }
     );
-    var body = table.createTBody();
     this.inputs = [];
-    this.documents.forEach(function (doc) {
-      var row = body.insertRow();
-      row.dataset.document = doc.id;
-      var th = cell("th", doc.number);
-      th.scope = "row";
-      row.appendChild(th);
-      row.appendChild(cell("td", doc.date || ""));
-      row.appendChild(cell("td", doc.due_date || ""));
-      row.appendChild(cell("td", doc.currency));
-      row.appendChild(cell("td", doc.total, "rp-num"));
-      row.appendChild(cell("td", doc.amount_due, "rp-num"));
-      var input = document.createElement("input");
-      input.type = "text";
-      input.inputMode = "decimal";
-      input.size = 10;
-      input.className = "rp-num";
-      input.setAttribute("aria-label", "Pay on " + self.noun + " " + doc.number);
-      var line = lineOf(doc.id);
-      if (line) input.value = line.querySelector("input[name$='-amount']").value;
-      input.addEventListener("input", function () {
-        writeLine(doc, input.value);
-        self.total();
-      });
-      var pay = cell("td");
-      pay.appendChild(input);
-      row.appendChild(pay);
-      var button = cell("button", "Pay in full", "button");
-      button.type = "button";
-      button.setAttribute("aria-label", "Pay " + doc.number + " in full");
-      button.addEventListener("click", function () {
-        input.value = doc.amount_due;
-        writeLine(doc, input.value);
-        self.total();
-      });
-      var action = cell("td");
-      action.appendChild(button);
-      row.appendChild(action);
-      self.inputs.push({ doc: doc, input: input });
-    });
+    var body = table.createTBody();
+    documents.forEach(function (doc) { self.row(body, doc); });
+    if (credits.length) {
+      var creditBody = table.createTBody();
+      creditBody.className = "rp-allocations__credits";
+      var title = cell("th", "Credit notes: remaining credit, applied against what is paid");
+      title.colSpan = 8;
+      title.scope = "rowgroup";
+      creditBody.insertRow().appendChild(title);
+      credits.forEach(function (doc) { self.row(creditBody, doc); });
+    }
     var foot = table.createTFoot().insertRow();
-    var label = cell("th", "Applied by this payment");
+    var label = cell("th", "Applied by this payment" + (credits.length ? " (less credit)" : ""));
     label.scope = "row";
     label.colSpan = 6;
     foot.appendChild(label);
@@ -253,6 +294,7 @@
     all.type = "button";
     all.addEventListener("click", function () {
       self.inputs.forEach(function (item) {
+        if (item.doc.kind === "creditNote") return;
         item.input.value = item.doc.amount_due;
         writeLine(item.doc, item.input.value);
       });
@@ -262,6 +304,17 @@
     allCell.appendChild(all);
     foot.appendChild(allCell);
     this.box.replaceChildren(table);
+    this.follow();
+  };
+
+  /* The table shows what the lines say: an amount typed or a document chosen in the lines
+     shows against that document. */
+  Allocations.prototype.follow = function () {
+    (this.inputs || []).forEach(function (item) {
+      var line = lineOf(item.doc);
+      var value = line ? line.querySelector("input[name$='-amount']").value : "";
+      if (item.input !== document.activeElement) item.input.value = value;
+    });
     this.total();
   };
 
@@ -269,7 +322,7 @@
     var total = 0;
     (this.inputs || []).forEach(function (item) {
       var value = number(item.input.value);
-      if (!isNaN(value)) total += value;
+      if (!isNaN(value)) total += item.doc.kind === "creditNote" ? -value : value;
     });
     if (this.output) this.output.textContent = money(total);
     follow();
@@ -280,15 +333,18 @@
     if (!total || !document.querySelector("select[name$='-document']")) return;
     if (total.value) total.dataset.typed = "true";
     total.addEventListener("input", function () { total.dataset.typed = "true"; });
-    document.addEventListener("input", function (event) {
-      if (event.target.matches("input[name$='-amount']")) follow();
-    });
     var party = document.querySelector("select[data-open-documents]");
     var allocations = party ? new Allocations(party) : null;
+    document.addEventListener("input", function (event) {
+      if (!event.target.matches("#lines-group input[name$='-amount']")) return;
+      if (allocations) allocations.follow();
+      else follow();
+    });
     if (window.django && window.django.jQuery) {
       var $ = window.django.jQuery;
-      $(document).on("select2:select change", "select[name$='-document']", function () {
+      $(document).on("select2:select change", PICKERS, function () {
         payInFull(this);
+        if (allocations) allocations.follow();
       });
       if (allocations) {
         $(party).on("change", function () { allocations.load(); });
@@ -297,6 +353,7 @@
         document.addEventListener("formset:added", function () {
           window.setTimeout(function () { scopePickers(party.value); }, 0);
         });
+        document.addEventListener("formset:removed", function () { allocations.follow(); });
       }
     }
   });

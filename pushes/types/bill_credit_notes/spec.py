@@ -11,6 +11,7 @@ SPEC = DocumentSpec(
     data_type="billCreditNotes",
     model="pushes.BillCreditNote",
     line_model="pushes.BillCreditNoteLine",
+    mirror="refs.OpenBillCreditNote",
     party="vendor",
     fields=header(
         party("vendor", required_message="Vendor is required: choose who owes the credit."),

@@ -28,6 +28,14 @@ class BillPaymentLine(PaymentLine):
         related_name="+",
         verbose_name="bill",
     )
+    credit_note = models.ForeignKey(
+        "refs.OpenBillCreditNote",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="credit note",
+    )
 
     class Meta:
         ordering = ["payment", "position", "id"]

@@ -12,6 +12,7 @@ SPEC = DocumentSpec(
     data_type="invoiceCreditNotes",
     model="pushes.InvoiceCreditNote",
     line_model="pushes.InvoiceCreditNoteLine",
+    mirror="refs.OpenInvoiceCreditNote",
     party="customer",
     fields=header(
         party("customer", required_message="Customer is required: choose who is credited."),

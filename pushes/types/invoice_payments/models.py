@@ -28,6 +28,14 @@ class InvoicePaymentLine(PaymentLine):
         related_name="+",
         verbose_name="invoice",
     )
+    credit_note = models.ForeignKey(
+        "refs.OpenInvoiceCreditNote",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="credit note",
+    )
 
     class Meta:
         ordering = ["payment", "position", "id"]

@@ -6,8 +6,10 @@ Builds a throw-away SQLite database (var/bench-sheets/, or --database-url), seed
 with 100,000 customers, then, each phase in a fresh process so that its peak memory is its own:
 imports a generated 10,000-row invoice CSV (2,000 invoices x 5 lines) and a 5,000-row bill
 workbook (1,000 bills x 5 lines), checking every row and then writing every record, and exports
-100,000 push requests as CSV and as XLSX. Prints rows validated per second, records written per
-second, database queries per record, and the peak memory (max RSS) of each phase.
+100,000 push requests as CSV and as XLSX. Prints rows validated per second and records written
+per second (of wall time and of the process's CPU time), database queries per record checked and
+per record written, and the peak memory (max RSS) of each phase. `--profile` also prints where the
+CPU time of each import's check and write goes (cProfile).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.core.management.base import BaseCommand
 RESULT_PREFIX = "BENCH-RESULT "
 CONNECTION_UUID = "CON-bench-sheets-0001"
 PHASES = ("seed", "invoices", "bills", "export")
+PROFILE_LINES = 25
 
 
 class Command(BaseCommand):
@@ -40,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--pushes", type=int, default=100_000)
         parser.add_argument("--database-url", help="default: SQLite in var/bench-sheets/")
         parser.add_argument("--keep", action="store_true", help="keep var/bench-sheets/")
+        parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="profile the check and the write of each import and print where the CPU goes",
+        )
         parser.add_argument("--phase", choices=PHASES, help="(internal)")
 
     def handle(self, *args, phase, **options):
@@ -75,6 +83,8 @@ class Command(BaseCommand):
             f"--{name}={options[name]}"
             for name in ("customers", "invoices", "bills", "lines", "pushes")
         ]
+        if options["profile"]:
+            flags.append("--profile")
         results = {}
         for phase in PHASES:
             self.stdout.write(f"… {phase}")
@@ -85,6 +95,8 @@ class Command(BaseCommand):
                 capture_output=True,
                 text=True,
             )
+            if options["profile"] and phase in ("invoices", "bills"):
+                self.stdout.write(done.stdout.split(RESULT_PREFIX)[0])
             line = next(x for x in done.stdout.splitlines() if x.startswith(RESULT_PREFIX))
             results[phase] = json.loads(line.removeprefix(RESULT_PREFIX))
         self._report(results)
@@ -99,16 +111,17 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"{'import':<16}{'rows':>7}{'records':>8}{'check s':>8}{'rows/s':>8}{'rows/cpu s':>11}"
-            f"{'q/record':>9}{'write s':>8}{'written/s':>10}{'/cpu s':>7}{'peak MB':>8}"
+            f"{'q/record':>9}{'written':>8}{'write s':>8}{'written/s':>10}{'/cpu s':>7}"
+            f"{'q/written':>10}{'peak MB':>8}"
         )
         for phase in ("invoices", "bills"):
             r = results[phase]
             self.stdout.write(
                 f"{r['label']:<16}{r['rows']:>7,}{r['records']:>8,}{r['check_seconds']:>8.1f}"
                 f"{r['rows_per_second']:>8,.0f}{r['rows_per_cpu_second']:>11,.0f}"
-                f"{r['queries_per_record']:>9.1f}{r['write_seconds']:>8.1f}"
+                f"{r['queries_per_record']:>9.2f}{r['written']:>8,}{r['write_seconds']:>8.1f}"
                 f"{r['written_per_second']:>10,.0f}{r['written_per_cpu_second']:>7,.0f}"
-                f"{r['peak_rss_mb']:>8}"
+                f"{r['write_queries_per_record']:>10.2f}{r['peak_rss_mb']:>8}"
             )
         e = results["export"]
         self.stdout.write(
@@ -197,7 +210,7 @@ class Command(BaseCommand):
             "seconds": time.perf_counter() - started,
         }
 
-    def _phase_invoices(self, *, invoices, lines, customers, **_):
+    def _phase_invoices(self, *, invoices, lines, customers, profile=False, **_):
         rows = []
         for n in range(invoices):
             for line in range(lines):
@@ -239,9 +252,9 @@ class Command(BaseCommand):
         writer.writerows(rows)
         content = out.getvalue().encode()
         del rows, out
-        return self._import("invoices", content, "in.csv", label="invoices (CSV)")
+        return self._import("invoices", content, "in.csv", label="invoices (CSV)", profile=profile)
 
-    def _phase_bills(self, *, bills, lines, **_):
+    def _phase_bills(self, *, bills, lines, profile=False, **_):
         import io
 
         from openpyxl import Workbook
@@ -277,9 +290,11 @@ class Command(BaseCommand):
                 )
         out = io.BytesIO()
         workbook.save(out)
-        return self._import("bills", out.getvalue(), "in.xlsx", label="bills (XLSX)")
+        return self._import(
+            "bills", out.getvalue(), "in.xlsx", label="bills (XLSX)", profile=profile
+        )
 
-    def _import(self, data_type, content, file_name, *, label):
+    def _import(self, data_type, content, file_name, *, label, profile=False):
         from django.db import connection
 
         from refs.models import Connection
@@ -305,14 +320,19 @@ class Command(BaseCommand):
 
         with connection.execute_wrapper(count):
             started, cpu = time.perf_counter(), _cpu_seconds()
-            checked = import_check(sheet_import_id=sheet_import.pk)
+            checked = self._profiled(
+                profile, f"{label}: check", lambda: import_check(sheet_import_id=sheet_import.pk)
+            )
             check_seconds = time.perf_counter() - started
             check_cpu = _cpu_seconds() - cpu
             check_queries = queries[0]
             started, cpu = time.perf_counter(), _cpu_seconds()
-            done = import_confirm(sheet_import=checked)
+            done = self._profiled(
+                profile, f"{label}: write", lambda: import_confirm(sheet_import=checked)
+            )
             write_seconds = time.perf_counter() - started
             write_cpu = _cpu_seconds() - cpu
+            write_queries = queries[0] - check_queries
         counts = checked.preview["counts"]
         if done.state != SheetImport.State.DONE:
             raise RuntimeError(f"{label}: the import is {done.state}, not done")
@@ -330,10 +350,30 @@ class Command(BaseCommand):
             "rows_per_second": checked.preview["rows"] / check_seconds,
             "rows_per_cpu_second": checked.preview["rows"] / max(check_cpu, 1e-9),
             "written_per_cpu_second": written / max(write_cpu, 1e-9),
+            "write_queries_per_record": write_queries / max(written, 1),
+            "written": written,
             "queries_per_record": check_queries / max(records, 1),
             "write_seconds": write_seconds,
             "written_per_second": written / max(write_seconds, 1e-9),
         }
+
+    def _profiled(self, profile: bool, title: str, step):
+        """Run one step of an import, under cProfile when asked, printing where its CPU went."""
+        if not profile:
+            return step()
+        import cProfile
+        import io
+        import pstats
+
+        # CPU time, not wall time: on a shared machine the wall clock counts others' work.
+        profiler = cProfile.Profile(time.process_time)
+        result = profiler.runcall(step)
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(PROFILE_LINES)
+            self.stdout.write(f"\n=== {title}, by {order} ===")
+            self.stdout.write("ncalls" + out.getvalue().split("ncalls", 1)[-1])
+        return result
 
     def _phase_export(self, *, pushes, **_):
         from pushes.models import PushRequest

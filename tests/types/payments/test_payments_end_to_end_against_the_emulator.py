@@ -1,7 +1,8 @@
 """Payments end to end against the emulator, composed and pushed through the REST API:
 an invoice made in the accounting system and one made here are paid; one payment is split
 over two bills; a payment waits behind its invoice's push; an amount above what is due is
-refused before anything is sent, and by the accounting system if sent anyway."""
+refused before anything is sent, and by the accounting system if sent anyway; a credit note is
+applied with a payment, and deleting the payment gives its credit back."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pushes.models import PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create, push_request_submit
 from pushes.tasks import webhook_event_apply_task
 from railzpush.emulator.models import EmuRecord
-from refs.models import Customer, OpenBill, OpenInvoice, Vendor
+from refs.models import Customer, OpenBill, OpenInvoice, OpenInvoiceCreditNote, Vendor
 from refs.services import refs_sync
 from tests.fixtures.api import *  # noqa: F403
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
@@ -29,7 +30,14 @@ def books(push_emulator, push_client, monkeypatch):
     """The demo QuickBooks business mirrored: parties and open documents, as a sync has them."""
     monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     connection = refs_connection_for(DEMO_QUICKBOOKS)
-    for data_type in ("customers", "vendors", "invoices", "bills"):
+    for data_type in (
+        "customers",
+        "vendors",
+        "invoices",
+        "bills",
+        "invoiceCreditNotes",
+        "billCreditNotes",
+    ):
         run = refs_sync(connection=connection, data_type=data_type, client=push_client)
         assert run.status == "succeeded", run.error
     return connection
@@ -45,11 +53,11 @@ def settle(emulator, push, client):
     return push
 
 
-def emulator_amount_due(data_type, remote_id) -> Decimal:
+def emulator_amount_due(data_type, remote_id, key="amountDue") -> Decimal:
     body = EmuRecord.objects.get(
         connection__connection_uuid=DEMO_QUICKBOOKS, data_type=data_type, remote_id=remote_id
     ).body
-    return Decimal(str(json.loads(body)["amountDue"]))
+    return Decimal(str(json.loads(body)[key]))
 
 
 def compose(client, data_type, connection, party, lines, *, total, currency="USD"):
@@ -64,12 +72,16 @@ def compose(client, data_type, connection, party, lines, *, total, currency="USD
             "date": "2026-11-20",
             "currency": currency,
             "total_amount": str(total),
-            "lines": [{"document": {"id": d.pk}, "amount": str(a)} for d, a in lines],
+            "lines": [{_link(d): {"id": d.pk}, "amount": str(a)} for d, a in lines],
         },
         format="json",
     )
     assert response.status_code == 201, response.json()
     return response.json()["id"]
+
+
+def _link(row) -> str:
+    return "credit_note" if row.link_type == "creditNote" else "document"
 
 
 def push_through_api(client, data_type, pk):
@@ -222,3 +234,50 @@ def test_more_than_is_due_is_refused_before_sending_and_by_the_accounting_system
         for e in item["validation"]["errors"]
     ]
     assert errors and "exceeds the balance due" in errors[0]["message"]
+
+
+def test_a_credit_note_is_applied_with_a_payment_and_a_delete_gives_the_credit_back(
+    books, api_as, api_pusher, push_emulator, push_client
+):
+    api = api_as(api_pusher)
+    note = OpenInvoiceCreditNote.objects.filter(connection=books, document_status="open").first()
+    invoice = OpenInvoice.objects.filter(
+        connection=books, party_remote_id=note.party_remote_id, document_status="open"
+    ).first()
+    customer = Customer.objects.get(connection=books, remote_id=note.party_remote_id)
+    credit, due = note.amount_due, invoice.amount_due
+    pk = compose(
+        api,
+        "invoicePayments",
+        books,
+        customer,
+        [(invoice, "100.00"), (note, "30.00")],
+        total="70.00",
+        currency=invoice.currency,
+    )
+
+    push = settle(push_emulator, push_through_api(api, "invoicePayments", pk), push_client)
+
+    assert push.state == PushRequest.State.SUCCESS, (push.last_error, push.validation_errors)
+    assert push.body["data"]["lines"][1]["links"] == [{"type": "creditNote", "id": note.remote_id}]
+    note.refresh_from_db()
+    invoice.refresh_from_db()
+    assert note.amount_due == credit - 30 and note.amount_due_is_local
+    assert invoice.amount_due == due - 100
+    remaining = emulator_amount_due("invoiceCreditNotes", note.remote_id, "remainingCredit")
+    assert remaining == credit - 30
+    api_note = api.get(f"/api/v1/open-invoice-credit-notes/{note.pk}/").json()
+    assert Decimal(api_note["remaining_credit"]) == credit - 30
+
+    deleted = push_request_create(
+        record=push.content_type.get_object_for_this_type(pk=push.object_id),
+        user=api_pusher,
+        operation="delete",
+    )
+    settle(push_emulator, deleted, push_client)
+
+    assert deleted.state == PushRequest.State.SUCCESS, deleted.validation_errors
+    note.refresh_from_db()
+    assert note.amount_due == credit
+    remaining = emulator_amount_due("invoiceCreditNotes", note.remote_id, "remainingCredit")
+    assert remaining == credit

@@ -1,7 +1,8 @@
 """The payment composer's open-documents address: for the chosen customer (or vendor) in the
 chosen connection, their documents still owing, oldest first, with number, dates, currency,
-total and amount due; nobody else's, nothing paid, void or archived, and only for staff who may
-see payments. The lines' autocomplete narrows to the same party once it is named."""
+total and amount due, then their credit notes with credit remaining; nobody else's, nothing
+paid, void or archived, and only for staff who may see payments. The lines' autocomplete
+narrows to the same party once it is named."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from django.urls import reverse
 from tests.factories import (
     ConnectionFactory,
     CustomerFactory,
+    OpenBillCreditNoteFactory,
     OpenBillFactory,
+    OpenInvoiceCreditNoteFactory,
     OpenInvoiceFactory,
     VendorFactory,
 )
@@ -75,6 +78,8 @@ def test_only_the_party_s_open_documents_in_the_connection_oldest_first(clerk, b
     documents = response.json()["documents"]
     assert [d["number"] for d in documents] == ["INV-1", "INV-2"]
     assert documents[0] == {
+        "field": "document",
+        "kind": "invoice",
         "id": older.pk,
         "label": str(older),
         "number": "INV-1",
@@ -156,3 +161,52 @@ def test_the_lines_autocomplete_offers_only_the_named_party_s_documents(
 
     assert any("OTHERS" in r["text"] for r in everyone)
     assert [r["text"].split(" ")[0] for r in theirs.json()["results"]] == ["INV-1", "INV-2"]
+
+
+def test_the_party_s_open_credit_notes_follow_their_documents(clerk, books):
+    connection, customer, *_ = books
+    note = OpenInvoiceCreditNoteFactory(
+        connection=connection,
+        party=customer,
+        name="CN-1",
+        due_date=None,
+        total_amount=Decimal("80.00"),
+        amount_due=Decimal("30.00"),
+        document_status="partiallyPaid",
+    )
+    OpenInvoiceCreditNoteFactory(
+        connection=connection, party=customer, name="USED", amount_due=0, document_status="paid"
+    )
+    OpenInvoiceCreditNoteFactory(connection=connection, name="OTHERS-CN")
+
+    documents = get(clerk, connection, customer).json()["documents"]
+
+    assert [d["number"] for d in documents] == ["INV-1", "INV-2", "CN-1"]
+    assert documents[-1] | {"label": ""} == {
+        "field": "credit_note",
+        "kind": "creditNote",
+        "id": note.pk,
+        "label": "",
+        "number": "CN-1",
+        "date": "2026-10-01",
+        "due_date": None,
+        "currency": "CAD",
+        "total": "80.00",
+        "amount_due": "30.00",
+    }
+
+
+def test_bill_payments_list_the_vendor_s_bill_credit_notes(client, django_user_model, books):
+    connection, *_ = books
+    vendor = VendorFactory(connection=connection)
+    OpenBillCreditNoteFactory(connection=connection, party=vendor, name="VCN-1")
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+
+    response = client.get(
+        reverse("admin:pushes_billpayment_open_documents"),
+        {"connection": connection.pk, "party": vendor.pk},
+    )
+
+    assert [(d["number"], d["field"]) for d in response.json()["documents"]] == [
+        ("VCN-1", "credit_note")
+    ]
