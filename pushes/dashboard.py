@@ -18,9 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import BooleanField, Count, Exists, F, Func, Max, OuterRef, Q, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from pushes.models import PushEvent, PushHourCount, PushRequest
 from pushes.push_counts import COUNT_COLUMNS, hour_of
@@ -379,9 +381,22 @@ class Failure:
     record_type: str = ""
 
 
+# The states of the pushes that may wait for a person, in the order of the partial index
+# `pushes_needs_person` (its condition, which the query must repeat exactly).
+NEEDS_PERSON_STATES = (State.FAILED, State.REJECTED, State.UNKNOWN, State.PENDING, State.QUEUED)
+
+
+def _in_needs_person_states() -> Func:
+    """`state IN ('failed', ...)` with the states written into the SQL, not bound: SQLite uses
+    the partial index only for a condition it can match to the index's own, and parameters
+    never match. The states are the model's constants, never input."""
+    listed = ", ".join(f"'{state.value}'" for state in NEEDS_PERSON_STATES)
+    return Func(F("state"), template=f"%(expressions)s IN ({listed})", output_field=BooleanField())
+
+
 def _needs_person_filter(*, now: datetime) -> Q:
     stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
-    return (
+    return Q(_in_needs_person_states()) & (
         Q(state__in=(State.FAILED, State.REJECTED, State.UNKNOWN))
         | Q(state=State.PENDING, sent_at__lt=stuck_before)
         # A payment held behind a document that did not get there: a person decides.
@@ -565,6 +580,28 @@ class Chart:
     def summary(self) -> list[tuple[str, str, int]]:
         return [(key, label, self.totals.get(key, 0)) for key, label, _ in OUTCOMES]
 
+    def bars_svg(self) -> SafeString:
+        """The bars as SVG, written here rather than by a template loop: a week's 168 bars
+        through the template engine were most of the dashboard's 5-second refresh."""
+        parts = []
+        for bar in self.bars:
+            segments = "".join(
+                f'<rect x="{bar.x}" y="{y}" width="{bar.width}" height="{height}" '
+                f'class="rp-bar rp-bar--{escape(key)}"></rect>'
+                for key, y, height, _ in bar.segments
+            )
+            parts.append(
+                f"<g><title>{escape(bar.title)}</title>"
+                f'<rect x="{bar.x}" y="0" width="{bar.width}" height="{self.height}" '
+                f'class="rp-chart__hit"></rect>{segments}</g>'
+            )
+        return mark_safe("\n".join(parts))  # noqa: S308 - numbers and escaped words only
+
+    def labels_html(self) -> SafeString:
+        return mark_safe(  # noqa: S308 - escaped words only
+            "".join(f"<span>{escape(bar.label)}</span>" for bar in self.bars)
+        )
+
 
 def chart_build(
     *, title: str, buckets: list[HourBucket], label_hours: int, label_format: str
@@ -655,9 +692,13 @@ def push_hours_with_pushes(
     """Hours in which pushes were created, from the running totals, with the hour readable
     as `as_field` (the push list's date navigation asks its years, months and days)."""
     hours = PushHourCount.objects.filter(count__gt=0).annotate(**{as_field: F("hour")})
-    for part, value in (("year", year), ("month", month), ("day", day)):
-        if value not in (None, ""):
-            hours = hours.filter(**{f"{as_field}__{part}": value})
+    period = _period_asked(year=year, month=month, day=day)
+    if period is False:
+        return hours.none()
+    if period is not None:
+        # A range of the hour index: extracting the month or day of each hour is a function
+        # called for each row of the year on SQLite.
+        hours = hours.filter(hour__gte=period[0], hour__lt=period[1])
     if isinstance(connection_id, list):
         connection_id = connection_id[-1]
     if connection_id not in (None, ""):
@@ -668,6 +709,109 @@ def push_hours_with_pushes(
             number = -1
         hours = hours.filter(connection_id=number if 0 < number < 2**63 else -1)
     return hours
+
+
+def _period_asked(*, year: Any, month: Any, day: Any) -> tuple[datetime, datetime] | bool | None:
+    """The local year, month or day the navigation's parameters name, as [start, end); None
+    when they name none, False when they name no date."""
+    parts = []
+    for value in (year, month, day):
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        if value in (None, ""):
+            break
+        try:
+            parts.append(int(value))
+        except (TypeError, ValueError):
+            return False
+    if not parts:
+        return None
+    kind = ("year", "month", "day")[len(parts) - 1]
+    try:
+        start = datetime(parts[0], *(parts[1:] or [1]), *([1] if len(parts) < 3 else []))
+        return timezone.make_aware(start), timezone.make_aware(_next_period(start, kind))
+    except (OverflowError, ValueError):
+        return False
+
+
+# More periods than this between the first and the last push (dates no person typed) and the
+# navigation asks the database for the distinct ones instead.
+PERIODS_PROBED_AT_MOST = 400
+
+
+class PushPeriods:
+    """The running totals of `push_hours_with_pushes` as Django's date navigation reads a
+    queryset: `aggregate` for the first and last hour, `datetimes` for the years, months or
+    days that have pushes. Those come from one query that asks, for each period between the
+    first and the last, whether a total in it is above zero (a probe of the hour index each),
+    instead of truncating every hour of the history to its year in the database (a function
+    called for each of tens of thousands of rows on SQLite)."""
+
+    def __init__(self, hours, *, every_period=None) -> None:
+        # `every_period`: the same totals without the period asked, for the probes: SQLite
+        # searches the index by one range only, and with the year's range as well as the
+        # month's each probe would read the year up to its month.
+        self.hours = hours
+        self.every_period = hours if every_period is None else every_period
+        self._range: dict | None = None
+
+    def aggregate(self, **aggregates):
+        if self._range is None:
+            # The first and the last hour each from an end of the hour index, stopping at the
+            # first total above zero: MIN and MAX with that condition read the whole range.
+            ends = {
+                "first": Subquery(self.hours.order_by("hour").values("hour")[:1]),
+                "last": Subquery(self.hours.order_by("-hour").values("hour")[:1]),
+            }
+            row = PushHourCount.objects.order_by().annotate(**ends).values(*ends)[:1]
+            self._range = next(iter(row), {"first": None, "last": None})
+        # Django asks the Min and Max of the field the navigation is on: the hour itself.
+        return {name: self._range[name] for name in aggregates}
+
+    def datetimes(self, field_name: str, kind: str) -> list[datetime]:
+        span = self.aggregate(first=None, last=None)
+        if span["first"] is None:
+            return []
+        starts = _period_starts(
+            timezone.localtime(span["first"]), timezone.localtime(span["last"]), kind
+        )
+        if len(starts) > PERIODS_PROBED_AT_MOST:
+            return list(self.hours.datetimes(field_name, kind))
+        bounds = [*starts, _next_period(starts[-1], kind)]
+        probes = {
+            f"p{n}": Exists(self.every_period.filter(hour__gte=bounds[n], hour__lt=bounds[n + 1]))
+            for n in range(len(starts))
+        }
+        row = PushHourCount.objects.order_by().annotate(**probes).values(*probes)[:1]
+        found = next(iter(row), {})
+        return [start for n, start in enumerate(starts) if found.get(f"p{n}")]
+
+    dates = datetimes
+
+
+def _period_starts(first: datetime, last: datetime, kind: str) -> list[datetime]:
+    """The starts (local time) of the years, months or days from `first`'s to `last`'s."""
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    if kind in ("year", "month"):
+        start = start.replace(day=1)
+    if kind == "year":
+        start = start.replace(month=1)
+    starts = []
+    while start <= last.replace(tzinfo=None) and len(starts) <= PERIODS_PROBED_AT_MOST:
+        starts.append(start)
+        start = _next_period(start, kind)
+    return [timezone.make_aware(s) if timezone.is_naive(s) else s for s in starts]
+
+
+def _next_period(start: datetime, kind: str) -> datetime:
+    naive = start.replace(tzinfo=None)
+    if kind == "year":
+        naive = naive.replace(year=naive.year + 1)
+    elif kind == "month":
+        naive = naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
+    else:
+        naive = naive + timedelta(days=1)
+    return timezone.make_aware(naive) if start.tzinfo is not None else naive
 
 
 def dashboard_connections(*, now: datetime) -> list[Connection]:

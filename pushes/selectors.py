@@ -289,16 +289,27 @@ def record_list_total(record: Any) -> Decimal:
 class CurrencyTotal:
     currency: str
     count: int
-    total: Decimal
+    # None: too many records to sum on each visit (LIST_TOTALS_MAX_RECORDS).
+    total: Decimal | None
 
     @property
     def shown(self) -> str:
+        if self.total is None:
+            return "not summed"
         return f"{self.currency} {self.total:,}".strip()
 
 
-def records_total_by_currency(queryset: QuerySet, *, spec: Any) -> list[CurrencyTotal]:
+# A list of more records than this is counted per currency but not summed: adding up every
+# line of a hundred thousand records is a scan of all their lines on each visit of the list.
+LIST_TOTALS_MAX_RECORDS = 10_000
+
+
+def records_total_by_currency(
+    queryset: QuerySet, *, spec: Any, max_records: int = LIST_TOTALS_MAX_RECORDS
+) -> list[CurrencyTotal]:
     """What the records of `queryset` come to, per currency: two queries, whatever the
-    number of records."""
+    number of records; past `max_records` records, their count per currency only (one query,
+    each total None)."""
     parent = spec.line_parent
     counts = dict(
         queryset.order_by()
@@ -306,6 +317,11 @@ def records_total_by_currency(queryset: QuerySet, *, spec: Any) -> list[Currency
         .annotate(n=Count("pk"))
         .values_list("currency", "n")
     )
+    if sum(counts.values()) > max_records:
+        return [
+            CurrencyTotal(currency=currency or "", count=count, total=None)
+            for currency, count in sorted(counts.items(), key=lambda pair: pair[0] or "")
+        ]
     totals = dict(
         spec.line_model_class.objects.filter(**{f"{parent}__in": queryset.order_by().values("pk")})
         .order_by()

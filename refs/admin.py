@@ -67,7 +67,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+        # Only the keys: a list's per-row annotations (a record's latest push) are not
+        # computed for the rows it merely counts.
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
 class PeekPaginator(Paginator):

@@ -53,6 +53,7 @@ from pushes.push_options_selectors import (
 from pushes.push_selectors import connections_paused
 from pushes.refusals import Refusal, reference_names, refusals_in_words
 from pushes.selectors import (
+    LIST_TOTALS_MAX_RECORDS,
     PushState,
     connections_for_invoice,
     invoice_totals,
@@ -75,7 +76,7 @@ from pushes.services.records import (
 from pushes.spec import DocumentSpec, Kind, LineData, RecordData
 from railzpush.railz.datatypes import Op
 from railzpush.railz.errors import RailzError
-from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM
+from refs.admin import AUTOCOMPLETE_CONNECTION_PARAM, CappedCountPaginator
 from refs.models import Account, Connection, Currency, Item, TaxRate
 from refs.selectors import item_line_defaults, open_documents_of_party
 from sheets.exports import ExportMixin
@@ -515,6 +516,7 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
     list_filter = ("connection", PushStateFilter, "posted_date")
     date_hierarchy = None
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     actions = (
         "refresh_push_options",
@@ -632,9 +634,15 @@ class RecordAdmin(ExportMixin, ConnectionScopedFields, admin.ModelAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None and _totalled(self.spec):
             # What the filtered list comes to, per currency (not only the page shown).
-            response.context_data["list_totals"] = records_total_by_currency(
-                changelist.queryset, spec=self.spec
-            )
+            response.context_data["list_totals_max"] = LIST_TOTALS_MAX_RECORDS
+            # The paginator has counted up to just past the cap: a longer list is not summed
+            # (nor counted per currency, a read of the whole table on each visit).
+            if changelist.result_count <= LIST_TOTALS_MAX_RECORDS:
+                response.context_data["list_totals"] = records_total_by_currency(
+                    changelist.queryset, spec=self.spec, max_records=LIST_TOTALS_MAX_RECORDS
+                )
+            else:
+                response.context_data["list_totals_over"] = True
         return response
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -52,6 +52,7 @@ from pushes.services.push_requests import (
     pushes_request_bulk,
 )
 from pushes.services.reconcile import push_adopt_candidate, pushes_reconcile
+from refs.admin import CappedCountPaginator
 from sheets.exports import ExportMixin
 
 State = PushRequest.State
@@ -236,6 +237,15 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DataTypeFilter(admin.AllValuesFieldListFilter):
+    """The record types the registry declares, not the distinct values read from every push
+    (a scan of the whole history on each visit of the list); same parameter as Django's."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = sorted(registry.PUSHABLE_TYPES)
+
+
 def _record_words(push: PushRequest, record) -> str:
     """ "Invoice INV-1042 for Beacon Brewing", or its type and number when it is gone."""
     if record is not None:
@@ -297,7 +307,7 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         "state",
         "reconcile_reason",
         "operation",
-        "data_type",
+        ("data_type", DataTypeFilter),
         "source",
         "connection",
     )
@@ -309,6 +319,9 @@ class PushRequestAdmin(ExportMixin, admin.ModelAdmin):
         "=provider_record_id",
     )
     show_full_result_count = False
+    # A page of a million pushes counts at most COUNT_CAP + 1 of them, never the history.
+    paginator = CappedCountPaginator
+    list_per_page = 50
     date_hierarchy = "created_at"
     actions = (
         "retry_pushes",

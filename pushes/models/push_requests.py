@@ -166,6 +166,16 @@ class PushRequest(models.Model):
             # The failures a person must look at (failed, rejected, unknown) and the pushes
             # pending since too long: a few rows among millions that succeeded.
             models.Index(fields=["state", "sent_at"], name="pushes_state_sent"),
+            # The same few (and the queued, some held for a person), newest first, for the
+            # dashboard's list of what waits for a person.
+            # Its queries repeat this condition word for word (`pushes.dashboard`): SQLite
+            # reads a partial index only then, and its statistics cannot tell that these
+            # states are rare among a million pushes.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(state__in=["failed", "rejected", "unknown", "pending", "queued"]),
+                name="pushes_needs_person",
+            ),
         ]
 
     def __str__(self):

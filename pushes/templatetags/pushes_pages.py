@@ -17,6 +17,7 @@ from pushes.approval_selectors import approval_timeline
 from pushes.dashboard import (
     RECORD_ICONS,
     STATE_LEGEND,
+    PushPeriods,
     dashboard_build,
     push_badge,
     push_exchanges,
@@ -49,12 +50,15 @@ class _CountedDates:
             value = cl.params.get(f"{cl.date_hierarchy}__{name}")
             return value[-1] if isinstance(value, list) else value
 
-        self.queryset = push_hours_with_pushes(
-            as_field=cl.date_hierarchy,
-            year=param("year"),
-            month=param("month"),
-            day=param("day"),
-            connection_id=cl.params.get("connection__id__exact"),
+        common = {
+            "as_field": cl.date_hierarchy,
+            "connection_id": cl.params.get("connection__id__exact"),
+        }
+        self.queryset = PushPeriods(
+            push_hours_with_pushes(
+                **common, year=param("year"), month=param("month"), day=param("day")
+            ),
+            every_period=push_hours_with_pushes(**common),
         )
 
 

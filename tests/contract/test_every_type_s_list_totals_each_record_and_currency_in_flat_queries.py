@@ -3,6 +3,7 @@ rounded as the composer rounds them, in as many queries for thirty records as fo
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,12 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from pushes.selectors import invoice_totals, record_list_total, records_with_totals
+from pushes.selectors import (
+    invoice_totals,
+    record_list_total,
+    records_total_by_currency,
+    records_with_totals,
+)
 from tests.factories import ConnectionFactory, TaxRateFactory, invoice_plain_static  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_plain_static")]
@@ -85,3 +91,43 @@ def test_each_total_rounds_per_line_as_the_composer_does_and_the_foot_adds_them_
     # Searched down to one record, the foot counts that one only.
     response = admin_client.get(list_url(record_type), {"q": "R-3"})
     assert [row.currency for row in response.context_data["list_totals"]] == ["JPY"]
+
+
+def test_past_the_cap_the_list_says_to_filter_it_and_reads_no_line(
+    record_type, admin_client, monkeypatch
+):
+    """A list too long to add up on each visit says that filtering it shows its totals, and
+    reads neither its lines nor its records beyond the page."""
+    spec = record_type.spec
+    if not (spec.totals and spec.has_lines):
+        pytest.skip(f"{spec.label_plural} have no amounts to total")
+    monkeypatch.setattr("pushes.admin.base.LIST_TOTALS_MAX_RECORDS", 2)
+    make(record_type, ConnectionFactory(), 2)
+    make(record_type, ConnectionFactory(), 1, start=2, currency="USD")
+    lines = spec.line_model_class._meta.db_table
+    with CaptureQueriesContext(db) as captured:
+        response = admin_client.get(list_url(record_type))
+    assert "list_totals" not in response.context_data
+    assert "filter the list" in response.content.decode()
+    # Each row's own total reads its lines in a subquery (U0); no statement reads them all.
+    assert not [q for q in captured if re.search(rf'FROM "{lines}"(?! U\d)', q["sql"])]
+    assert not [q for q in captured if 'AS "currency", COUNT(' in q["sql"]]
+
+    # Filtered down under the cap, the totals are back.
+    response = admin_client.get(list_url(record_type), {"q": "L-2"})
+    assert [(row.currency, row.total is None) for row in response.context_data["list_totals"]] == [
+        ("USD", False)
+    ]
+
+
+def test_past_the_cap_the_selector_counts_each_currency_but_sums_no_line(record_type):
+    spec = record_type.spec
+    if not (spec.totals and spec.has_lines):
+        pytest.skip(f"{spec.label_plural} have no amounts to total")
+    make(record_type, ConnectionFactory(), 2)
+    make(record_type, ConnectionFactory(), 1, start=2, currency="USD")
+    rows = records_total_by_currency(spec.model_class.objects.all(), spec=spec, max_records=2)
+    assert [(row.currency, row.count, row.total) for row in rows] == [
+        ("CAD", 2, None),
+        ("USD", 1, None),
+    ]

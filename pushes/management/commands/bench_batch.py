@@ -34,6 +34,7 @@ from pushes.management.commands.bench_push import (
     _free_port,
     _wait_for_port,
 )
+from pushes.management.scratch import scratch_env
 
 TARGET_CALLS_PER_RECORD = 0.05
 BATCHED_TYPES = ("customers", "journalEntries")
@@ -167,27 +168,18 @@ class Command(BaseCommand):
         (scratch / "queries").mkdir()
         port = _free_port()
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
-            "RAILZPUSH_VAR_DIR": str(scratch),
-            "SITE_URL": f"http://127.0.0.1:{port}",
-            "RAILZ_EMULATOR": "1",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "Q_WORKERS": str(options["workers"]),
-            "Q_POLL": "0.05",
-            "RAILZ_EMULATOR_PUSH_DELAY_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-            "PUSH_BATCH_ENABLED": "1" if batching else "0",
-            QUERY_DIR_ENV: str(scratch / "queries"),
-        }
-        env.pop("REDIS_URL", None)
+        env = scratch_env(
+            database=f"sqlite:///{scratch / 'bench.sqlite3'}",
+            scratch=scratch,
+            SITE_URL=f"http://127.0.0.1:{port}",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            Q_WORKERS=str(options["workers"]),
+            Q_POLL="0.05",
+            RAILZ_EMULATOR_PUSH_DELAY_SECONDS="0",
+            LOG_LEVEL="WARNING",
+            PUSH_BATCH_ENABLED="1" if batching else "0",
+            **{QUERY_DIR_ENV: str(scratch / "queries")},
+        )
         sizes = [
             "--customers",
             str(counts["customers"]),

@@ -15,7 +15,6 @@ date navigation, and each API list. Nothing is kept.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,6 +26,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from pushes.management.scratch import scratch_env
 
 RESULT_PREFIX = "BENCH-PAGES "
 CONNECTIONS = 5
@@ -64,21 +65,12 @@ class Command(BaseCommand):
             if options["postgres"]
             else f"sqlite:///{scratch / 'pages.sqlite3'}"
         )
-        env = {
-            **os.environ,
-            "DATABASE_URL": database,
-            "RAILZPUSH_VAR_DIR": str(scratch),
-            "RAILZ_EMULATOR": "1",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "LOG_LEVEL": "ERROR",
-        }
-        env.pop("REDIS_URL", None)
+        env = scratch_env(
+            database=database,
+            scratch=scratch,
+            ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+            LOG_LEVEL="ERROR",
+        )
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         try:
             subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)  # noqa: S603

@@ -23,6 +23,9 @@ emulator's (reported, not charged to the app).
 
 `--storm 429:SECONDS` (or `503:SECONDS`) answers every Railz request with that status for the
 first SECONDS of the run and prints the time from the storm's end to the last success.
+Under Railz's limit (`--rate-limit`, 1000 a minute by default, as Railz's own) the app's calls
+wait on the shared rate budget: the time they waited, and the calls put off (their push
+requeued), are printed too.
 `--profile` profiles the app's server threads and queue tasks and prints where their CPU goes.
 """
 
@@ -49,6 +52,7 @@ BENCH_SERVICE = "quickbooks"  # no per-connection provider limit, supports creat
 QUERY_DIR_ENV = "BENCH_QUERY_DIR"
 PROFILE_DIR_ENV = "BENCH_PROFILE_DIR"
 PIDS_ENV = "BENCH_PIDS"
+BUDGET_DIR_ENV = "BENCH_BUDGET_DIR"
 LIFTED_LIMIT = 1_000_000
 FLUSH_SECONDS = 0.1
 
@@ -136,7 +140,43 @@ def install_query_counter(directory: str) -> dict:
         if connection.connection is not None:
             on_connect(None, connection)
     state["flush"] = flush
+    if os.environ.get(BUDGET_DIR_ENV):
+        install_budget_meter(os.environ[BUDGET_DIR_ENV])
     return state
+
+
+def install_budget_meter(directory: str) -> None:
+    """Write the time this process's Railz calls waited on the shared rate budget into
+    `directory/<pid>`: the seconds slept before sending, and the calls the budget turned away
+    (their push requeued) with the wait it asked for. Written when it changes (only on a
+    wait), so the figure costs nothing while the budget has room."""
+    from railzpush.railz.errors import RailzRateLimited
+    from railzpush.railz.ratelimit import RateBudget
+
+    if getattr(RateBudget.acquire, "bench_metered", False):
+        return
+    original = RateBudget.acquire
+    lock = threading.Lock()
+    totals = {"slept": 0.0, "calls_waited": 0, "refused": 0, "refused_wait": 0.0}
+
+    def record(**changes) -> None:
+        with lock:
+            for key, value in changes.items():
+                totals[key] += value
+            (Path(directory) / str(os.getpid())).write_text(json.dumps(totals))
+
+    def acquire(self, **kwargs):
+        try:
+            waited = original(self, **kwargs)
+        except RailzRateLimited as exc:
+            record(refused=1, refused_wait=exc.retry_after or 0.0)
+            raise
+        if waited:
+            record(slept=waited, calls_waited=1)
+        return waited
+
+    acquire.bench_metered = True
+    RateBudget.acquire = acquire
 
 
 # --- profiling (--profile) ---------------------------------------------------------------------
@@ -455,7 +495,9 @@ class Command(BaseCommand):
             "RAILZ_EMULATOR_PUSH_DELAY_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
             QUERY_DIR_ENV: str(queries),
+            BUDGET_DIR_ENV: str(scratch / "budget"),
         }
+        (scratch / "budget").mkdir()
         env.pop("REDIS_URL", None)
         env.pop(PROFILE_DIR_ENV, None)
         if options["redis"]:
@@ -609,7 +651,10 @@ class Command(BaseCommand):
                     queries.update(counts)
                 else:
                     queries["emulator"] += sum(counts.values())
-        return {"calls": dict(calls), "queries": dict(queries)}
+        budget = Counter()
+        for path in (scratch / "budget").iterdir():
+            budget.update(json.loads(path.read_text() or "{}"))
+        return {"calls": dict(calls), "queries": dict(queries), "budget": dict(budget)}
 
     def _report(self, options, results: dict[str, dict]) -> None:
         modes = list(results)
@@ -696,6 +741,14 @@ class Command(BaseCommand):
                 "storm end to last success, s",
                 [_seconds(results[m].get("storm_to_last_success")) for m in modes],
             )
+        budget = {m: results[m].get("budget", {}) for m in modes}
+        row("waited on the rate budget, s", [f"{budget[m].get('slept', 0):.1f}" for m in modes])
+        row("  calls that waited", [str(budget[m].get("calls_waited", 0)) for m in modes])
+        row("  calls put off (requeued)", [str(budget[m].get("refused", 0)) for m in modes])
+        row(
+            "  their waits, summed over calls, s",
+            [f"{budget[m].get('refused_wait', 0):.1f}" for m in modes],
+        )
         row("load average", [f"{results[m]['load']:.1f}" for m in modes])
         for mode in modes:
             if "profile" in results[mode]:
