@@ -132,7 +132,8 @@ def pushes_dispatch_task() -> str:
     The schedule wakes it every minute, but a 429 or 503 storm ends at the second its
     Retry-After names: when nothing is due yet and the next push falls due within
     PUSH_POLL_LOOP_SECONDS, it sleeps until then and enqueues it, so pushes resume as soon as
-    Railz allows, not up to a minute (and the scheduler's lateness) later.
+    Railz allows, not up to a minute (and the scheduler's lateness) later. A connection's pause
+    that ends by itself within that time is waited for the same way.
     """
     # Pauses whose cause clears by itself (a daily cap, a run of server errors) end first.
     resumed = connection_pauses.connection_pauses_resume_due()
@@ -142,13 +143,25 @@ def pushes_dispatch_task() -> str:
     deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
     ids = services.pushes_dispatch_due()
     while not ids:
-        due = services.pushes_next_attempt_at()
+        # The next push due again, or the next pause to end (its pushes go out when it does).
+        due = min(
+            (
+                when
+                for when in (
+                    services.pushes_next_attempt_at(),
+                    connection_pauses.connection_pauses_next_resume_at(),
+                )
+                if when is not None
+            ),
+            default=None,
+        )
         if due is None:
             break
-        wait = max(0.0, (due - timezone.now()).total_seconds())
+        wait = max(0.2, (due - timezone.now()).total_seconds())
         if time.monotonic() + wait >= deadline:
             break
         time.sleep(wait)
+        resumed += connection_pauses.connection_pauses_resume_due()
         ids = services.pushes_dispatch_due()
     resumed_note = f"; {resumed} paused connection(s) resumed" if resumed else ""
     return f"{len(ids)} push(es) enqueued{resumed_note}"

@@ -96,9 +96,35 @@ def _problem_of(exc: RailzError, connection_id: int) -> ConnectionProblem | None
             Cause.PROVIDER_ERRORS,
             f"the accounting system answered {settings.PUSH_PAUSE_AFTER_SERVER_ERRORS} server "
             "errors in a row; pushing is tried again later",
-            resume_after=settings.PUSH_PAUSE_RETRY_SECONDS,
+            resume_after=_server_error_pause_seconds(connection_id, exc.retry_after),
         )
     return None
+
+
+def _server_error_pause_seconds(connection_id: int, retry_after: float | None) -> float:
+    """How long a run of server errors pauses the connection.
+
+    The answer's own Retry-After when it named one (Railz knows when it is back). Otherwise a
+    short first pause, doubled for each pause of the same cause that ended within the error
+    window before this one (the outage goes on), up to PUSH_PAUSE_RETRY_SECONDS: a blip ends
+    within seconds of its end, a long outage costs one probe every PUSH_PAUSE_RETRY_SECONDS.
+    """
+    longest = settings.PUSH_PAUSE_RETRY_SECONDS
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), longest)
+    since = timezone.now() - timedelta(seconds=settings.PUSH_PAUSE_ERROR_WINDOW_SECONDS)
+    previous = (
+        ConnectionPause.objects.filter(
+            connection_id=connection_id, cause=Cause.PROVIDER_ERRORS, resumed_at__gte=since
+        )
+        .order_by("-resumed_at")
+        .values_list("paused_at", "resume_at")
+        .first()
+    )
+    if previous is None or previous[1] is None:
+        return float(settings.PUSH_PAUSE_FIRST_RETRY_SECONDS)
+    last = (previous[1] - previous[0]).total_seconds()
+    return float(min(max(last * 2, settings.PUSH_PAUSE_FIRST_RETRY_SECONDS), longest))
 
 
 def connection_pause_for_error(*, push: PushRequest, exc: RailzError) -> ConnectionPause | None:
@@ -255,6 +281,17 @@ def _enqueue(ids: list[int]) -> None:
                 enqueue_push_submit(pk)
     except Exception:
         logger.exception("could not enqueue %d resumed push(es); the dispatcher will", len(ids))
+
+
+def connection_pauses_next_resume_at() -> datetime | None:
+    """When the next pause that clears by itself is due to end, if any."""
+    return (
+        ConnectionPause.objects.open()
+        .filter(resume_at__isnull=False)
+        .order_by("resume_at")
+        .values_list("resume_at", flat=True)
+        .first()
+    )
 
 
 def connection_pauses_resume_due(*, now: datetime | None = None) -> int:
