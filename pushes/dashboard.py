@@ -287,7 +287,9 @@ def rate_budget_usage(*, connections: list[Connection], clock: float | None = No
     """This minute's requests against the team limit and each provider's per-connection limit.
 
     Reads the counters the client's RateBudget keeps in the shared cache (one get_many), so it
-    shows what every web and worker process has spent together.
+    shows what every web and worker process has taken together. The team's figure counts
+    requests as processes reserve them, a few at a time, so it runs ahead of what was sent by
+    at most a reservation per process; a connection's figure is exact.
     """
     from railzpush.railz import get_client
     from railzpush.railz.ratelimit import WINDOW_SECONDS
