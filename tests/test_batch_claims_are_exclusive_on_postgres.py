@@ -77,12 +77,15 @@ def test_racing_workers_send_each_queued_customer_once(push_staff, monkeypatch, 
     ]
     client = _BatchCountingClient()
     barrier = threading.Barrier(WORKERS)
+    errors: list[BaseException] = []
 
     def worker(i):
         try:
             barrier.wait()
             for push in pushes[i::WORKERS]:
                 push_submit(push_request_id=push.pk, client=client)
+        except BaseException as error:  # a deadlock here once left a customer unsent
+            errors.append(error)
         finally:
             connections.close_all()
 
@@ -92,6 +95,7 @@ def test_racing_workers_send_each_queued_customer_once(push_staff, monkeypatch, 
     for thread in threads:
         thread.join(60)
 
+    assert errors == []
     assert sorted(client.sent) == sorted(f"PG-{n}" for n in range(CUSTOMERS))
     settled = PushRequest.objects.all()
     assert {p.state for p in settled} == {"pending"}

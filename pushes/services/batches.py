@@ -182,6 +182,16 @@ def _claim(push: PushRequest) -> list[PushRequest]:
     first, and commit before anything is sent. Empty when `push` itself was claimed elsewhere."""
     now = timezone.now()
     with transaction.atomic():
+        # Lock `push` itself first, waiting for it if need be, then only siblings nobody holds:
+        # every row the claim updates is then already this worker's, so two workers claiming
+        # overlapping groups never wait on each other's rows (PostgreSQL found that deadlock
+        # when each skipped the other's own push and then both updated it).
+        if not list(
+            PushRequest.objects.filter(pk=push.pk, state=State.QUEUED)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        ):
+            return []
         others = list(
             _siblings(push, now=now)
             .exclude(pk=push.pk)
