@@ -22,13 +22,15 @@ go by; and payments kept in order behind the documents they pay.
 from __future__ import annotations
 
 import logging
+import operator
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from pushes import registry
@@ -128,8 +130,10 @@ def _document_settled(push: PushRequest) -> None:
     # The placeholder and (on success) the row a sync may have brought first, in one read.
     rows = {
         row.remote_id: row
-        for row in mirror.objects.filter(
-            connection_id=push.connection_id, remote_id__in=[placeholder, provider_id]
+        for row in _with_payment_lines(
+            mirror.objects.filter(
+                connection_id=push.connection_id, remote_id__in=[placeholder, provider_id]
+            )
         )
     }
     row = rows.get(placeholder)
@@ -175,12 +179,29 @@ def _document_settled(push: PushRequest) -> None:
             for line_model, name in links_to(mirror):
                 line_model.objects.filter(**{name: row}).update(**{name: synced})
             row.delete()
+            synced.paid_here = synced.paid_here or row.paid_here
         document = synced
     _release_waiting(document)
 
 
+def _with_payment_lines(documents: Any) -> Any:
+    """The mirror rows of `documents`, each with `paid_here`: whether a payment line composed
+    here names it. Most documents have none, and then no payment can be waiting for them: the
+    one read that settles a document's push answers that too."""
+    links = links_to(documents.model)
+    if not links:
+        return documents.annotate(paid_here=Value(False))
+    annotations = {
+        f"paid_here_{n}": Exists(line_model.objects.filter(**{name: OuterRef("pk")}))
+        for n, (line_model, name) in enumerate(links)
+    }
+    return documents.annotate(**annotations).annotate(
+        paid_here=reduce(operator.or_, (Q(**{name: True}) for name in annotations))
+    )
+
+
 def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
-    if document is None:
+    if document is None or getattr(document, "paid_here", True) is False:
         return []
     pushes = []
     for line_model, name in links_to(type(document)):

@@ -27,6 +27,7 @@ package imports the types, so a type importing it back would be a cycle.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -178,14 +179,15 @@ def document_in_the_accounting_system(checked: Any, line: dict[str, Any], index:
             )
 
 
-def links_to(document_model: Any) -> list[tuple[Any, str]]:
+@cache
+def links_to(document_model: Any) -> tuple[tuple[Any, str], ...]:
     """(line model, link field) of every payment line field that names a `document_model` row."""
-    return [
+    return tuple(
         (model, name)
         for model in apps.get_app_config("pushes").get_models()
         for name in LINKS
         if _related(model, name) is document_model
-    ]
+    )
 
 
 def _related(model: Any, name: str) -> Any:

@@ -101,6 +101,29 @@ def test_a_payment_waits_for_its_invoice_and_is_sent_with_the_real_id(push_staff
     assert "is in the accounting system" in payment_push.events.order_by("-pk")[0].message
 
 
+def test_a_payment_waits_for_an_invoice_a_sync_brought_first_and_follows_it(push_staff, no_queue):
+    connection = ConnectionFactory()
+    customer = CustomerFactory(connection=connection)
+    invoice = composed_invoice(connection, customer)
+    invoice_push = push_request_create(record=invoice, user=push_staff)
+    on_its_way = OpenInvoice.objects.get(connection=connection, name="INV-77")
+    payment = pay(connection, customer, [(on_its_way, "50")], total="50")
+    payment_push = push_request_create(record=payment, user=push_staff)
+    # A sync read the invoice from the accounting system before its push's outcome came.
+    synced = OpenInvoiceFactory(
+        connection=connection, customer=customer, remote_id="INV-ID-10", name="INV-77"
+    )
+
+    settle(invoice_push, "success", ids=["INV-ID-10"])
+
+    assert not OpenInvoice.objects.filter(pk=on_its_way.pk).exists()
+    assert payment.lines.get().document_id == synced.pk
+    payment_push.refresh_from_db()
+    assert payment_push.next_attempt_at is not None
+    links = payment_push.body["data"]["lines"][0]["links"]
+    assert links == [{"type": "invoice", "id": "INV-ID-10"}]
+
+
 def test_a_payment_is_held_when_its_invoices_push_fails(push_staff):
     connection = ConnectionFactory()
     customer = CustomerFactory(connection=connection)
