@@ -230,7 +230,11 @@ def _transition(
     now = timezone.now()
     values = {**(fields or {}), "state": to, "updated_at": now}
     expected = push.state
-    with transaction.atomic():
+    # Inside a caller's transaction (a webhook's receipt), a savepoint is two more statements
+    # and only matters where a unique constraint can refuse the change and a caller goes on:
+    # adopting a Railz push id, or entering a state of the one-push-in-flight rule.
+    savepoint = "push_communication_id" in values or to in PushRequest.IN_FLIGHT
+    with transaction.atomic(savepoint=savepoint):
         for _ in range(3):
             if expected in allowed and (
                 PushRequest.objects.filter(pk=push.pk, state=expected).update(**values)
