@@ -18,7 +18,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, Exists, F, Func, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -418,12 +430,17 @@ def pushes_needing_person(*, now: datetime, limit: int = FAILURES_LISTED) -> tup
         created_at__gt=OuterRef("created_at"),
     )
     waiting = PushRequest.objects.filter(_needs_person_filter(now=now)).filter(~Exists(newer))
-    total = waiting.count()
+    if limit < 1:
+        return [], waiting.count()
+    # The total rides on each row listed (a window over every row waiting, computed before
+    # the LIMIT): one pass over the candidates and their newer-push probes instead of two.
     pushes = list(
-        waiting.select_related("connection")
+        waiting.annotate(waiting_total=Window(Count("pk")))
+        .select_related("connection")
         .prefetch_related("record")
         .order_by("-created_at", "-pk")[:limit]
     )
+    total = pushes[0].waiting_total if pushes else 0
     stuck_before = now - timedelta(minutes=settings.PUSH_STUCK_AFTER_MINUTES)
     refusals = refusals_by_push(pushes)
     failures = []
