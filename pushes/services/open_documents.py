@@ -127,6 +127,8 @@ def _document_settled(push: PushRequest) -> None:
     provider_id = (
         next(iter(push.source_object_ids or []), "") if push.state == State.SUCCESS else ""
     )
+    if provider_id and _placeholder_becomes(mirror, push, placeholder, provider_id):
+        return
     # The placeholder and (on success) the row a sync may have brought first, in one read.
     rows = {
         row.remote_id: row
@@ -147,17 +149,8 @@ def _document_settled(push: PushRequest) -> None:
         return
     synced = rows.get(provider_id)
     if synced is None and row is not None:
-        # The placeholder becomes the document: the payments composed against it keep it. Its
-        # figures were read from the record when the push was queued, i.e. from the body that
-        # was pushed, so they stand.
-        fields = {
-            "remote_id": provider_id,
-            "document_status": "open",
-            "status": "active",
-            "archived_at": None,
-            "content_hash": "",
-            "synced_at": timezone.now(),
-        }
+        # The placeholder becomes the document: the payments composed against it keep it.
+        fields = _became_fields(provider_id)
         mirror.objects.filter(pk=row.pk).update(**fields)
         for name, value in fields.items():
             setattr(row, name, value)
@@ -182,6 +175,34 @@ def _document_settled(push: PushRequest) -> None:
             synced.paid_here = synced.paid_here or row.paid_here
         document = synced
     _release_waiting(document)
+
+
+def _placeholder_becomes(
+    mirror: type[OpenDocument], push: PushRequest, placeholder: str, provider_id: str
+) -> bool:
+    """The usual success in one UPDATE: the placeholder takes the provider's id, where no sync
+    brought that row first and no payment composed here waits for it. False (nothing changed)
+    otherwise, and the full path decides."""
+    synced = mirror.objects.filter(connection_id=push.connection_id, remote_id=provider_id)
+    documents = mirror.objects.filter(
+        connection_id=push.connection_id, remote_id=placeholder
+    ).exclude(Exists(synced))
+    for line_model, name in links_to(mirror):
+        documents = documents.exclude(Exists(line_model.objects.filter(**{name: OuterRef("pk")})))
+    return bool(documents.update(**_became_fields(provider_id)))
+
+
+def _became_fields(provider_id: str) -> dict[str, Any]:
+    # Its figures were read from the record when the push was queued, i.e. from the body
+    # that was pushed, so they stand.
+    return {
+        "remote_id": provider_id,
+        "document_status": "open",
+        "status": "active",
+        "archived_at": None,
+        "content_hash": "",
+        "synced_at": timezone.now(),
+    }
 
 
 def _with_payment_lines(documents: Any) -> Any:
