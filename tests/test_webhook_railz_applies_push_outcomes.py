@@ -220,8 +220,8 @@ def test_a_webhook_whose_push_is_written_down_while_it_is_stored_is_applied_at_o
     PushRequest.objects.filter(pk=pending_push.pk).update(push_communication_id="")
     looked = push_requests._webhook_outcome
 
-    def outcome_then_the_worker_writes_the_id(event):
-        result = looked(event)
+    def outcome_then_the_worker_writes_the_id(event, **kwargs):
+        result = looked(event, **kwargs)
         if not result[1]:
             PushRequest.objects.filter(pk=pending_push.pk).update(
                 push_communication_id=communication_id
@@ -235,3 +235,36 @@ def test_a_webhook_whose_push_is_written_down_while_it_is_stored_is_applied_at_o
     assert event.processed_at is not None
     assert event.outcome == "1 push(es) changed"
     assert PushRequest.objects.get(pk=pending_push.pk).state == "success"
+
+
+def test_a_webhook_that_comes_before_the_answer_is_applied_by_the_worker_that_writes_it_down(
+    push_staff, client, enqueued
+):
+    """Railz can send the outcome before the worker has written down the push's id: the
+    receipt keeps it waiting, and the worker applies it as soon as it records the answer."""
+    invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-WH-EARLY")
+    push = push_request_create(record=invoice, user=push_staff)
+    answers = FakePushClient()
+
+    class OutcomeFirst(FakePushClient):
+        def create(self, data_type, **kwargs):
+            answer = answers.create(data_type, **kwargs)
+            sent = PushRequest.objects.get(pk=push.pk)
+            sent.push_communication_id = answer["pushCommunicationId"]
+            assert _post(client, _body(sent, "success")).status_code == 200
+            return answer
+
+    push_request_submit(push_request_id=push.pk, client=OutcomeFirst())
+
+    event = WebhookEvent.objects.get()
+    push.refresh_from_db()
+    invoice.refresh_from_db()
+    assert push.state == "success" and push.source_object_ids == ["9001"]
+    assert invoice.provider_record_id == "9001"
+    assert event.processed_at is not None and event.outcome == "1 push(es) changed"
+    assert [(e.from_state, e.to_state) for e in push.events.filter(kind="state")] == [
+        ("", "queued"),
+        ("queued", "submitting"),
+        ("submitting", "pending"),
+        ("pending", "success"),
+    ]

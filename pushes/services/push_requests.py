@@ -632,7 +632,7 @@ def push_request_submit(
     moved = _record_answer(push, answer, events=exchanges, claim=claim)
     if moved:
         # Its webhook may have arrived before we wrote the id down.
-        webhook_events_apply_waiting(push_communication_id=push.push_communication_id)
+        webhook_events_apply_waiting(push_communication_id=push.push_communication_id, push=push)
     return push
 
 
@@ -1404,19 +1404,20 @@ def _webhook_items(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [data]
 
 
-def webhook_event_apply(*, webhook_event: WebhookEvent) -> str:
+def webhook_event_apply(*, webhook_event: WebhookEvent, push: PushRequest | None = None) -> str:
     """Apply a stored webhook to the pushes it names; returns (and stores) what it did.
 
     A push not known yet (its webhook came before the worker wrote the answer down) leaves the
-    event waiting: the worker applies it when it records the push's id.
+    event waiting: the worker applies it when it records the push's id. `push`, if given, is
+    one it names as the caller has it in hand (just moved, with its connection), not read again.
     """
     # One write transaction for the push, its record and the event's outcome.
     with transaction.atomic():
-        return _webhook_event_apply(webhook_event)
+        return _webhook_event_apply(webhook_event, push=push)
 
 
-def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
-    outcome, done = _webhook_outcome(webhook_event)
+def _webhook_event_apply(webhook_event: WebhookEvent, *, push: PushRequest | None = None) -> str:
+    outcome, done = _webhook_outcome(webhook_event, known=push)
     # Applied once: of the receipt and the worker both applying it, the first one's outcome
     # stands (the pushes' own changes are conditional, so the second changed nothing).
     WebhookEvent.objects.filter(pk=webhook_event.pk, processed_at__isnull=True).update(
@@ -1425,7 +1426,9 @@ def _webhook_event_apply(webhook_event: WebhookEvent) -> str:
     return outcome
 
 
-def _webhook_outcome(webhook_event: WebhookEvent) -> tuple[str, bool]:
+def _webhook_outcome(
+    webhook_event: WebhookEvent, *, known: PushRequest | None = None
+) -> tuple[str, bool]:
     """Apply the event to the pushes it names; (what it did, whether it is done with).
 
     Not done while it names a push not known yet: the worker applies it once it records the
@@ -1442,12 +1445,16 @@ def _webhook_outcome(webhook_event: WebhookEvent) -> tuple[str, bool]:
         for i in items
         if i.get("pushCommunicationId") or i.get("deleteCommunicationId")
     ]
-    pushes = {
-        p.push_communication_id: p
-        for p in PushRequest.objects.filter(push_communication_id__in=ids).select_related(
-            "connection", "content_type"
+    pushes = {}
+    if known is not None and known.push_communication_id in ids:
+        pushes[known.push_communication_id] = known
+    if unread := [i for i in ids if i not in pushes]:
+        pushes.update(
+            (p.push_communication_id, p)
+            for p in PushRequest.objects.filter(push_communication_id__in=unread).select_related(
+                "connection", "content_type"
+            )
         )
-    }
     applied = missing = 0
     for item in items:
         communication_id = item.get("pushCommunicationId") or item.get("deleteCommunicationId")
@@ -1466,13 +1473,19 @@ def _webhook_outcome(webhook_event: WebhookEvent) -> tuple[str, bool]:
     return outcome[:300], not missing
 
 
-def webhook_events_apply_waiting(*, push_communication_id: str) -> int:
-    """Apply webhooks that arrived for this push before its id was known here."""
+def webhook_events_apply_waiting(
+    *, push_communication_id: str, push: PushRequest | None = None
+) -> int:
+    """Apply webhooks that arrived for this push before its id was known here; `push` is the
+    push itself as the caller just moved it, if it has it."""
     waiting = list(
         WebhookEvent.objects.filter(
             push_communication_id=push_communication_id, processed_at__isnull=True
         )
     )
+    if waiting and push is not None:
+        # Its content type from the cache of them, not a read through the foreign key.
+        push.content_type = ContentType.objects.get_for_id(push.content_type_id)
     for event in waiting:
-        webhook_event_apply(webhook_event=event)
+        webhook_event_apply(webhook_event=event, push=push)
     return len(waiting)
