@@ -104,14 +104,7 @@ def test_failures_that_need_a_person_say_what_the_provider_said_and_link_record_
     two_hours_ten = NOW - dt.timedelta(hours=2, minutes=10)
     stuck = _push(DEMO_QUICKBOOKS, "pending", at=two_hours_ten, sent_at=two_hours_ten)
     _push(DEMO_QUICKBOOKS, "pending", at=NOW, sent_at=NOW - dt.timedelta(minutes=1))  # young
-    # A failure pushed again since is no longer waiting for anyone.
-    superseded = _push(DEMO_XERO, "failed", at=NOW - dt.timedelta(hours=5))
-    _push(
-        DEMO_XERO,
-        "success",
-        at=NOW - dt.timedelta(hours=4),
-        invoice=Invoice.objects.get(pk=superseded.object_id),
-    )
+    _failure_pushed_again_since(hours_ago=5)
 
     failures, total = pushes_needing_person(now=NOW)
 
@@ -133,18 +126,23 @@ def test_failures_that_need_a_person_say_what_the_provider_said_and_link_record_
     assert by_pk[failed.pk].push_url == reverse("admin:pushes_pushrequest_change", args=[failed.pk])
 
 
+def _failure_pushed_again_since(*, hours_ago):
+    """A failure pushed again since, successfully: no longer waiting for anyone."""
+    superseded = _push(DEMO_XERO, "failed", at=NOW - dt.timedelta(hours=hours_ago))
+    _push(
+        DEMO_XERO,
+        "success",
+        at=NOW - dt.timedelta(hours=hours_ago - 1),
+        invoice=Invoice.objects.get(pk=superseded.object_id),
+    )
+
+
 def test_the_failures_total_counts_every_push_waiting_beyond_the_page_listed(frozen):
     waiting = [
         _push(DEMO_XERO, state, at=NOW - dt.timedelta(hours=hours))
         for hours, state in enumerate(("failed", "rejected", "unknown", "failed", "rejected"))
     ]
-    superseded = _push(DEMO_XERO, "failed", at=NOW - dt.timedelta(hours=9))
-    _push(
-        DEMO_XERO,
-        "success",
-        at=NOW - dt.timedelta(hours=8),
-        invoice=Invoice.objects.get(pk=superseded.object_id),
-    )
+    _failure_pushed_again_since(hours_ago=9)
 
     failures, total = pushes_needing_person(now=NOW, limit=2)
 

@@ -17,17 +17,13 @@ from pushes.services.push_requests import (
     push_request_cancel,
     push_request_create,
 )
-from refs.models import OpenInvoice
 from tests.factories import (
-    ConnectionFactory,
-    CustomerFactory,
     invoice_plain_static,  # noqa: F401
 )
 from tests.fixtures.api import *  # noqa: F403
 from tests.fixtures.pushes import *  # noqa: F403
 from tests.types.payments.test_a_payment_waits_for_its_documents_push_and_takes_the_amount_due import (  # noqa: E501
-    composed_invoice,
-    pay,
+    paying_an_invoice_on_its_way,
     settle,
 )
 
@@ -45,13 +41,7 @@ def no_queue(enqueued):
 @pytest.fixture
 def held(api_pusher):
     """An invoice composed here whose push failed, and the payment of it, held."""
-    connection = ConnectionFactory()
-    customer = CustomerFactory(connection=connection)
-    invoice = composed_invoice(connection, customer)
-    invoice_push = push_request_create(record=invoice, user=api_pusher)
-    on_its_way = OpenInvoice.objects.get(connection=connection, name="INV-77")
-    payment = pay(connection, customer, [(on_its_way, "50")], total="50")
-    payment_push = push_request_create(record=payment, user=api_pusher)
+    invoice, invoice_push, _, _, payment_push = paying_an_invoice_on_its_way(api_pusher)
     settle(
         invoice_push, "failed", errors=[{"field": "customerRef", "message": "Customer inactive"}]
     )

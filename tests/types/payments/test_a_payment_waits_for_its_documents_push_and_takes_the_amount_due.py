@@ -72,6 +72,19 @@ def composed_invoice(connection, customer):
     return record_create(data_type="invoices", data=data)
 
 
+def paying_an_invoice_on_its_way(user):
+    """An invoice composed here and queued, and a payment of 50 against its placeholder, queued
+    behind it: (invoice, its push, its mirror row, the payment, the payment's push)."""
+    connection = ConnectionFactory()
+    customer = CustomerFactory(connection=connection)
+    invoice = composed_invoice(connection, customer)
+    invoice_push = push_request_create(record=invoice, user=user)
+    on_its_way = OpenInvoice.objects.get(connection=connection, name="INV-77")
+    payment = pay(connection, customer, [(on_its_way, "50")], total="50")
+    payment_push = push_request_create(record=payment, user=user)
+    return invoice, invoice_push, on_its_way, payment, payment_push
+
+
 def test_a_payment_waits_for_its_invoice_and_is_sent_with_the_real_id(push_staff, no_queue):
     connection = ConnectionFactory()
     customer = CustomerFactory(connection=connection)
@@ -102,16 +115,15 @@ def test_a_payment_waits_for_its_invoice_and_is_sent_with_the_real_id(push_staff
 
 
 def test_a_payment_waits_for_an_invoice_a_sync_brought_first_and_follows_it(push_staff, no_queue):
-    connection = ConnectionFactory()
-    customer = CustomerFactory(connection=connection)
-    invoice = composed_invoice(connection, customer)
-    invoice_push = push_request_create(record=invoice, user=push_staff)
-    on_its_way = OpenInvoice.objects.get(connection=connection, name="INV-77")
-    payment = pay(connection, customer, [(on_its_way, "50")], total="50")
-    payment_push = push_request_create(record=payment, user=push_staff)
+    invoice, invoice_push, on_its_way, payment, payment_push = paying_an_invoice_on_its_way(
+        push_staff
+    )
     # A sync read the invoice from the accounting system before its push's outcome came.
     synced = OpenInvoiceFactory(
-        connection=connection, customer=customer, remote_id="INV-ID-10", name="INV-77"
+        connection=invoice.connection,
+        customer=invoice.customer,
+        remote_id="INV-ID-10",
+        name="INV-77",
     )
 
     settle(invoice_push, "success", ids=["INV-ID-10"])
@@ -125,13 +137,7 @@ def test_a_payment_waits_for_an_invoice_a_sync_brought_first_and_follows_it(push
 
 
 def test_a_payment_is_held_when_its_invoices_push_fails(push_staff):
-    connection = ConnectionFactory()
-    customer = CustomerFactory(connection=connection)
-    invoice = composed_invoice(connection, customer)
-    invoice_push = push_request_create(record=invoice, user=push_staff)
-    on_its_way = OpenInvoice.objects.get(connection=connection, name="INV-77")
-    payment = pay(connection, customer, [(on_its_way, "50")], total="50")
-    payment_push = push_request_create(record=payment, user=push_staff)
+    _, invoice_push, on_its_way, payment, payment_push = paying_an_invoice_on_its_way(push_staff)
 
     settle(
         invoice_push, "failed", errors=[{"field": "customerRef", "message": "Customer inactive"}]
