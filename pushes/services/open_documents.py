@@ -187,8 +187,8 @@ def _placeholder_becomes(
     documents = mirror.objects.filter(
         connection_id=push.connection_id, remote_id=placeholder
     ).exclude(Exists(synced))
-    for line_model, name in links_to(mirror):
-        documents = documents.exclude(Exists(line_model.objects.filter(**{name: OuterRef("pk")})))
+    for named in _payment_lines_naming(mirror):
+        documents = documents.exclude(named)
     return bool(documents.update(**_became_fields(provider_id)))
 
 
@@ -209,16 +209,23 @@ def _with_payment_lines(documents: Any) -> Any:
     """The mirror rows of `documents`, each with `paid_here`: whether a payment line composed
     here names it. Most documents have none, and then no payment can be waiting for them: the
     one read that settles a document's push answers that too."""
-    links = links_to(documents.model)
-    if not links:
-        return documents.annotate(paid_here=Value(False))
     annotations = {
-        f"paid_here_{n}": Exists(line_model.objects.filter(**{name: OuterRef("pk")}))
-        for n, (line_model, name) in enumerate(links)
+        f"paid_here_{n}": named for n, named in enumerate(_payment_lines_naming(documents.model))
     }
+    if not annotations:
+        return documents.annotate(paid_here=Value(False))
     return documents.annotate(**annotations).annotate(
         paid_here=reduce(operator.or_, (Q(**{name: True}) for name in annotations))
     )
+
+
+def _payment_lines_naming(mirror: type[OpenDocument]) -> list[Exists]:
+    """For each kind of payment line that can name a `mirror` row: whether one names the row
+    of the outer query."""
+    return [
+        Exists(line_model.objects.filter(**{name: OuterRef("pk")}))
+        for line_model, name in links_to(mirror)
+    ]
 
 
 def _waiting_pushes(document: OpenDocument | None) -> list[PushRequest]:
