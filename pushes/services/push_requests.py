@@ -1392,7 +1392,7 @@ def _named_push_known(event: WebhookEvent) -> bool:
     named = event.push_communication_id
     if not named:
         return False
-    pushes = PushRequest.objects.filter(push_communication_id=named)
+    pushes = PushRequest.objects.railz_pushes(named)
     if event.event == "batchPush":
         pushes = PushRequest.objects.filter(batch_id=named)
     return pushes.exists()
@@ -1451,7 +1451,7 @@ def _webhook_outcome(
     if unread := [i for i in ids if i not in pushes]:
         pushes.update(
             (p.push_communication_id, p)
-            for p in PushRequest.objects.filter(push_communication_id__in=unread).select_related(
+            for p in PushRequest.objects.railz_pushes(*unread).select_related(
                 "connection", "content_type"
             )
         )

@@ -160,7 +160,7 @@ def pushes_competing_with(*, push: PushRequest) -> list[PushRequest]:
 def _candidates(push: PushRequest, status_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = [_communication_id(i) for i in status_items if _communication_id(i)]
     owned = set(
-        PushRequest.objects.filter(push_communication_id__in=ids)
+        PushRequest.objects.railz_pushes(*ids)
         .exclude(pk=push.pk)
         .values_list("push_communication_id", flat=True)
     )
@@ -596,11 +596,7 @@ def push_adopt_candidate(
             f"Railz push {push_communication_id} is not among the candidates of push "
             f"#{push.pk}; reconcile it again to see the current ones."
         )
-    owner = (
-        PushRequest.objects.filter(push_communication_id=push_communication_id)
-        .exclude(pk=push.pk)
-        .first()
-    )
+    owner = PushRequest.objects.railz_pushes(push_communication_id).exclude(pk=push.pk).first()
     if owner is not None:
         raise PushRefused(
             f"Railz push {push_communication_id} already belongs to push #{owner.pk}."

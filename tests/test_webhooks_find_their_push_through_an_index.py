@@ -1,0 +1,88 @@
+"""A webhook finds the push it names through the index of Railz push ids, never by reading the
+push request table: with a million pushes, a scan per webhook would be most of its cost.
+
+SQLite uses the partial unique index on `push_communication_id` only when the query repeats
+the index's condition, so every statement a webhook's receipt (and the worker applying one
+that came early) runs on the table is explained: SQLite's plan must search an index. On
+PostgreSQL sequential scans are switched off and the plan must still find one.
+"""
+
+import json
+import re
+
+import pytest
+from django.db import connection, transaction
+
+from pushes.models import PushRequest
+from pushes.services.push_requests import (
+    push_request_create,
+    push_request_submit,
+    webhook_event_receive,
+)
+from tests.fixtures.emulator import DEMO_QUICKBOOKS
+from tests.fixtures.pushes import *  # noqa: F403
+from tests.fixtures.pushes import FakePushClient, ready_invoice, status_item
+
+pytestmark = pytest.mark.django_db
+
+TABLE = "pushes_pushrequest"
+
+
+def _statements_on_pushes(action) -> list[tuple[str, tuple]]:
+    ran = []
+
+    def record(execute, sql, params, many, context):
+        ran.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        action()
+    return [
+        (sql, params) for sql, params in ran if f'"{TABLE}"' in sql and sql.startswith("SELECT")
+    ]
+
+
+def _webhook(push, status="success"):
+    data = {"event": "push", "connectionId": push.connection.connection_uuid}
+    data.update(status_item(push, status))
+    return json.dumps({"data": data}).encode()
+
+
+@pytest.fixture
+def reads(push_staff, enqueued):
+    """The reads of push requests by a webhook's receipt, for a known push and for one the
+    worker has not written down yet."""
+    invoices = [ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"IX-{n}") for n in (1, 2)]
+    pushes = [push_request_create(record=invoice, user=push_staff) for invoice in invoices]
+    push_request_submit(push_request_id=pushes[0].pk, client=FakePushClient())
+    known = PushRequest.objects.get(pk=pushes[0].pk)
+    early = PushRequest.objects.get(pk=pushes[1].pk)
+    early.push_communication_id = "not-written-down-yet"
+    statements = _statements_on_pushes(lambda: webhook_event_receive(raw_body=_webhook(known)))
+    statements += _statements_on_pushes(lambda: webhook_event_receive(raw_body=_webhook(early)))
+    assert PushRequest.objects.get(pk=known.pk).state == "success"
+    return statements
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own query plans")
+def test_on_sqlite_a_webhook_searches_the_index_of_railz_push_ids(reads):
+    assert reads
+    with connection.cursor() as cursor:
+        for sql, params in reads:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = [row[3] for row in cursor.fetchall()]
+            # "SCAN t" reads the table, "SCAN t USING INDEX i" a whole index.
+            assert not [line for line in plan if line.startswith(f"SCAN {TABLE}")], (sql, plan)
+            assert any("pushes_push_communication_id_unique" in line for line in plan), plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_on_postgresql_a_webhook_can_use_the_index_of_railz_push_ids(reads):
+    assert reads
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql, params in reads:
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"Seq Scan on {TABLE}" not in plan, (sql, plan)
+            assert re.search(r"pushes_push_communication_id_unique", plan), plan
