@@ -1098,6 +1098,7 @@ def pushes_poll_due(
     connection_ids = (
         PushRequest.objects.filter(state=State.PENDING)
         .filter(Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True))
+        .order_by()  # the default ordering's columns would make every push distinct
         .values_list("connection_id", flat=True)
         .distinct()
     )
