@@ -1,6 +1,6 @@
 """bench_pages seeds its history (pushes doubled by INSERT ... SELECT, with running totals
-that match them) and asks every staff page and API list, each answering 200 with the same
-queries; a tiny run, so the command cannot rot unnoticed."""
+that match them), asks every staff page and API list and receives a webhook, each answering
+200 with the same queries; a tiny run, so the command cannot rot unnoticed."""
 
 import re
 from io import StringIO
@@ -25,6 +25,7 @@ def test_bench_pages_answers_every_page_and_prints_time_and_queries():
         "push list, one year",
         "API /api/v1/pushes/",
         "API /api/v1/customers/",
+        "webhook receipt (push not known yet)",
     ):
         assert pages[name][1] == 200, (name, report)
     assert all(status == 200 for _, status in pages.values()), report

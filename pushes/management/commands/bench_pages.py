@@ -9,7 +9,8 @@ PostgreSQL server `--postgres URL` names, dropped afterwards), seeds it with fas
 million rows take seconds), then, in a fresh process, asks each page through Django's test
 client as a superuser and prints the median time and the queries of each: the dashboard and its
 5-second refresh, each record type's list and composer, a push's page, the push list and its
-date navigation, and each API list. Nothing is kept.
+date navigation, each API list, and the receipt of a webhook (which finds its push by its Railz
+id). Nothing is kept.
 """
 
 from __future__ import annotations
@@ -271,6 +272,49 @@ class Command(BaseCommand):
 
     # --- measuring (a fresh process) --------------------------------------------------------
 
+    @staticmethod
+    def _measure_webhook(client, connection, runs: int) -> dict:
+        """A signed webhook naming a push not written down yet, each run another one: it is
+        stored to wait for its worker, after looking the push up by its Railz id twice."""
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
+        from django.urls import reverse
+
+        from railzpush.railz.signatures import sign
+
+        times, queries, status = [], 0, 0
+        for run in range(runs + 1):  # the first one warms up
+            body = json.dumps(
+                {
+                    "data": {
+                        "event": "push",
+                        "connectionId": connection.connection_uuid,
+                        "pushCommunicationId": f"bench{run:019d}",
+                        "status": "success",
+                        "sourceObjectIds": ["1"],
+                    }
+                }
+            ).encode()
+            signature = sign(body, settings.RAILZ_WEBHOOK_SECRET)
+            with CaptureQueriesContext(db) as captured:
+                started = time.perf_counter()
+                response = client.post(
+                    reverse("railz-webhook"),
+                    data=body,
+                    content_type="application/json",
+                    HTTP_RAILZ_SIGNATURE=signature,
+                )
+                elapsed = 1000 * (time.perf_counter() - started)
+            if run:
+                times.append(elapsed)
+            queries, status = len(captured), response.status_code
+        return {
+            "name": "webhook receipt (push not known yet)",
+            "median_ms": statistics.median(times),
+            "queries": queries,
+            "status": status,
+        }
+
     def _measure(self, runs: int) -> None:
         from django.contrib.auth import get_user_model
         from django.db import connection as db
@@ -349,6 +393,7 @@ class Command(BaseCommand):
                     "status": status,
                 }
             )
+        measured.append(self._measure_webhook(client, connection, runs))
         sizes = {
             "pushes": PushRequest.objects.count(),
             "records": Invoice.objects.count(),
