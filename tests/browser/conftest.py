@@ -112,6 +112,10 @@ def browser_app(push_emulator, live_server, settings, monkeypatch, push_plain_st
 
 @pytest.fixture
 def page(chromium, browser_app) -> Iterator:
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions: their own default (5 s) failed on a shared machine.
+    expect.set_options(timeout=TIMEOUT_MS)
     context = chromium.new_context(viewport=VIEWPORT, base_url=browser_app.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
