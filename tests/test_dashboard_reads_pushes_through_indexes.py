@@ -12,11 +12,12 @@ import datetime as dt
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from pushes.dashboard import dashboard_build
 from tests.fixtures.emulator import DEMO_QUICKBOOKS, DEMO_XERO
 from tests.fixtures.pushes import *  # noqa: F403
+from tests.fixtures.query_plans import postgresql_plans, sqlite_plans, statements_run
 from tests.test_dashboard_counts_failures_and_query_budget import NOW, _push
 
 pytestmark = pytest.mark.django_db
@@ -40,15 +41,7 @@ def pushes_in_every_state(time_machine):
 
 def _dashboard_statements(table: str = TABLE) -> list[tuple[str, tuple]]:
     """The statements dashboard_build runs that read `table`, with their parameters."""
-    ran = []
-
-    def record(execute, sql, params, many, context):
-        ran.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        dashboard_build(now=NOW)
-    return [(sql, params) for sql, params in ran if f'"{table}"' in sql]
+    return statements_run(lambda: dashboard_build(now=NOW), table)
 
 
 def _aliases(sql: str) -> set[str]:
@@ -64,18 +57,12 @@ def test_on_sqlite_every_read_of_pushes_searches_an_index(pushes_in_every_state)
     assert len(statements) == 2
     assert len(_dashboard_statements("pushes_pushhourcount")) == 3
     used = set()
-    with connection.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-            plan = [row[3] for row in cursor.fetchall()]
-            for alias in _aliases(sql):
-                # "SCAN t" reads the table, "SCAN t USING INDEX i" a whole index: both read
-                # every push; "SEARCH t USING INDEX i (...)" reads only a range of it.
-                assert not [line for line in plan if line.startswith(f"SCAN {alias}")], (
-                    sql,
-                    plan,
-                )
-            used |= set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", " ".join(plan)))
+    for sql, plan in sqlite_plans(statements):
+        for alias in _aliases(sql):
+            # "SCAN t" reads the table, "SCAN t USING INDEX i" a whole index: both read
+            # every push; "SEARCH t USING INDEX i (...)" reads only a range of it.
+            assert not [line for line in plan if line.startswith(f"SCAN {alias}")], (sql, plan)
+        used |= set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", " ".join(plan)))
     assert "pushes_state_sent" in used
 
 
@@ -84,11 +71,7 @@ def test_on_postgresql_every_read_of_pushes_can_use_an_index(pushes_in_every_sta
     statements = _dashboard_statements()
     assert len(statements) == 2
     used = set()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        for sql, params in statements:
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert f"Seq Scan on {TABLE}" not in plan, (sql, plan)
-            used |= set(re.findall(r" (?:on|using) (pushes_\w+)", plan))
+    for sql, plan in postgresql_plans(statements):
+        assert f"Seq Scan on {TABLE}" not in plan, (sql, plan)
+        used |= set(re.findall(r" (?:on|using) (pushes_\w+)", plan))
     assert "pushes_state_sent" in used
