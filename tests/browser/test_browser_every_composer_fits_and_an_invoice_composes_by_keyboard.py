@@ -65,7 +65,12 @@ def choose(page, select_id: str, typed: str, expected: str) -> None:
     """Open an autocomplete with Enter, type, and take the first match with Enter."""
     tab_to(page, f"{select_id} + .select2 .select2-selection")
     page.keyboard.press("Enter")
+    # Select2 moves the focus into its search box when it opens; keys pressed before that are
+    # lost (on a loaded machine the box once got "r Media" and offered another customer).
+    search = page.locator(".select2-container--open .select2-search__field")
+    expect(search).to_be_focused()
     page.keyboard.type(typed)
+    expect(search).to_have_value(typed)
     expect(page.locator(".select2-results__option--highlighted")).to_contain_text(expected)
     page.keyboard.press("Enter")
     expect(page.locator(f"{select_id} + .select2 .select2-selection__rendered")).to_contain_text(
