@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from pushes.dashboard import dashboard_build, pushes_needing_person
 from pushes.models import Invoice, PushRequest
-from pushes.push_counts import counts_add
 from refs.models import SyncRun
 from tests.fixtures.emulator import DEMO_NETSUITE, DEMO_QUICKBOOKS, DEMO_XERO
 from tests.fixtures.pushes import *  # noqa: F403
@@ -50,8 +49,6 @@ def _push(connection_uuid, state, *, at, invoice=None, **fields):
     )
     PushRequest.objects.filter(pk=push.pk).update(created_at=at)
     push.refresh_from_db()
-    # Written here, not by the pipeline: it is counted as the pipeline counts what it writes.
-    counts_add([push])
     return push
 
 

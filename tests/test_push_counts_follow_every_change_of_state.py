@@ -3,12 +3,13 @@ stay exactly the pushes' states as pushes are queued in bulk or one by one, sent
 webhook or poll, cancelled and retried: a page never needs to count the history of pushes."""
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
 
 from pushes.models import PushHourCount, PushRequest
-from pushes.push_counts import COLUMN_OF_STATE, hour_of
+from pushes.push_counts import COLUMN_OF_STATE, counts_rebuild, hour_of
 from pushes.services.push_requests import (
     push_apply_status,
     push_request_cancel,
@@ -74,3 +75,34 @@ def test_the_totals_follow_each_push_from_queued_to_its_outcome(push_staff):
     for (_, _, column), n in totals.items():
         columns[column] += n
     assert columns == {"success": 1, "failed": 1, "cancelled": 2, "in_flight": 2}
+
+
+def test_the_totals_follow_writes_made_outside_the_pipeline(push_staff):
+    """The database keeps the totals, so a bulk update, a data fix or a deletion made with
+    no thought for them still leaves them exactly the pushes' states."""
+    invoices = [ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"OUT-{n}") for n in range(4)]
+    pushes = pushes_request_bulk(records=invoices, user=push_staff).created
+    other = ready_invoice(connection_uuid=DEMO_XERO, number="OUT-X").connection
+    ids = [p.pk for p in pushes]
+
+    PushRequest.objects.filter(pk__in=ids[:2]).update(state=PushRequest.State.SUCCESS)
+    assert _totals() == _truth()
+    # The same column (queued -> submitting) moves nothing; a repeated write changes nothing.
+    PushRequest.objects.filter(pk=ids[2]).update(state=PushRequest.State.SUBMITTING)
+    PushRequest.objects.filter(pk__in=ids[:2]).update(state=PushRequest.State.SUCCESS)
+    assert _totals() == _truth()
+    # Moved to another hour (a week back) and to another connection.
+    moved = PushRequest.objects.get(pk=ids[0])
+    PushRequest.objects.filter(pk=ids[0]).update(
+        created_at=moved.created_at - timedelta(days=7, minutes=30)
+    )
+    PushRequest.objects.filter(pk=ids[1]).update(connection=other)
+    assert _totals() == _truth()
+    assert len({hour for hour, _, _ in _totals()}) == 2
+    PushRequest.objects.filter(pk=ids[3]).delete()
+    assert _totals() == _truth()
+    assert sum(_totals().values()) == 3
+    # Recounting from the pushes finds what the triggers kept.
+    kept = _totals()
+    counts_rebuild()
+    assert _totals() == kept

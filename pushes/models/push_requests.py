@@ -275,10 +275,10 @@ class PushHourCount(models.Model):
     """How many pushes created in one UTC hour, on one connection, are in one count column
     (in progress, succeeded, failed, rejected, unknown, cancelled) now.
 
-    A running total: a push adds one to its column when it is created and moves its one from
-    column to column in the same transaction as each change of state that changes its column,
-    so the dashboard's counts and charts and the push list's date navigation read a few
-    hundred rows, never the history of pushes.
+    A running total kept by the database: triggers on the push table add a push to its column
+    when it is written and move it from column to column in the statement that changes its
+    state (see `pushes.push_counts`), so the dashboard's counts and charts and the push list's
+    date navigation read a few hundred rows, never the history of pushes.
     """
 
     hour = models.DateTimeField()

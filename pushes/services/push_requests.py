@@ -37,7 +37,6 @@ from django_q.conf import Conf
 from pushes import registry
 from pushes.models import ConnectionPause, PushEvent, PushRequest, WebhookEvent
 from pushes.payloads import payload_hash, record_build_payload
-from pushes.push_counts import counts_add, counts_move
 from pushes.push_selectors import (
     push_cancel_plan,
     push_never_received_plan,
@@ -252,7 +251,6 @@ def _transition(
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(push, name, value)
-        counts_move(push, from_state=expected, to_state=to)
         state_event = PushEvent(
             push_request=push,
             at=now,
@@ -369,7 +367,6 @@ def _push_request_queue(
             event.push_request = push
             event.save()
             push_queued.send(sender=PushRequest, push=push, record=record)
-            counts_add([push])
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
@@ -450,7 +447,6 @@ def pushes_request_bulk(
                 PushEvent.objects.bulk_create([event for _, _, event in planned])
                 for push, (record, _, _) in zip(pushes, planned, strict=True):
                     push_queued.send(sender=PushRequest, push=push, record=record)
-                counts_add(pushes)
         except (IntegrityError, PushRefused):
             for record, _, _ in planned:
                 try:

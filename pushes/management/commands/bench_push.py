@@ -27,12 +27,15 @@ Under Railz's limit (`--rate-limit`, 1000 a minute by default, as Railz's own) t
 wait on the shared rate budget: the time they waited, and the calls put off (their push
 requeued), are printed too.
 `--profile` profiles the app's server threads and queue tasks and prints where their CPU goes.
+`--statements` also prints the app's queries per push by statement (verb, table, first column
+it filters on), to show where the queries go.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -53,6 +56,7 @@ QUERY_DIR_ENV = "BENCH_QUERY_DIR"
 PROFILE_DIR_ENV = "BENCH_PROFILE_DIR"
 PIDS_ENV = "BENCH_PIDS"
 BUDGET_DIR_ENV = "BENCH_BUDGET_DIR"
+STATEMENTS_ENV = "BENCH_STATEMENTS"
 LIFTED_LIMIT = 1_000_000
 FLUSH_SECONDS = 0.1
 
@@ -82,6 +86,30 @@ call_command("qcluster")
 """
 
 
+_VERB = re.compile(r"^\s*(\w+)")
+_TABLE = {
+    "UPDATE": re.compile(r'^\s*UPDATE\s+"(\w+)"', re.IGNORECASE),
+    "INSERT": re.compile(r'\bINTO\s+"(\w+)"', re.IGNORECASE),
+}
+_FROM = re.compile(r'\bFROM\s+"(\w+)"', re.IGNORECASE)
+_FILTERED = re.compile(r'\bWHERE\s+\(*(?:"\w+"\.)?"(\w+)"', re.IGNORECASE)
+
+
+def statement_shape(sql) -> str:
+    """A statement's verb, table and first column filtered on: `UPDATE pushes_x (id)`."""
+    text = sql if isinstance(sql, str) else str(sql)
+    verb_match = _VERB.match(text)
+    if not verb_match:
+        return text[:40]
+    verb = verb_match[1].upper()
+    if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+        return verb
+    table = _TABLE.get(verb, _FROM).search(text)
+    column = _FILTERED.search(text)
+    shape = f"{verb} {table[1] if table else ''}".rstrip()
+    return f"{shape} ({column[1]})" if column else shape
+
+
 def install_query_counter(directory: str) -> dict:
     """Count every query this process (and its forks) runs into `directory/<pid>`.
 
@@ -94,6 +122,7 @@ def install_query_counter(directory: str) -> dict:
 
     lock = threading.Lock()
     state = {"pid": None, "fd": None, "counts": Counter(), "enabled": True, "dirty": False}
+    by_statement = bool(os.environ.get(STATEMENTS_ENV))
 
     def kind_of(sql) -> str:
         text = sql if isinstance(sql, str) else str(sql)
@@ -104,7 +133,9 @@ def install_query_counter(directory: str) -> dict:
     def flush() -> None:
         with lock:
             if state["dirty"] and state["pid"] == os.getpid():
-                os.pwrite(state["fd"], json.dumps(state["counts"]).ljust(100).encode(), 0)
+                text = json.dumps(state["counts"])
+                # Counts only grow, so the text never gets shorter than what it overwrites.
+                os.pwrite(state["fd"], text.ljust(100).encode(), 0)
                 state["dirty"] = False
 
     def flusher(pid: int) -> None:
@@ -126,6 +157,8 @@ def install_query_counter(directory: str) -> dict:
                     )
                     threading.Thread(target=flusher, args=(pid,), daemon=True).start()
                 state["counts"][kind] += 1
+                if by_statement:
+                    state["counts"][f"{kind}: {statement_shape(sql)}"] += 1
                 state["dirty"] = True
         return execute(sql, params, many, context)
 
@@ -432,6 +465,11 @@ class Command(BaseCommand):
             help="answer every Railz request with 429 or 503 for the run's first SECONDS",
         )
         parser.add_argument("--profile", action="store_true", help="print where the CPU goes")
+        parser.add_argument(
+            "--statements",
+            action="store_true",
+            help="print the app's queries per push by statement",
+        )
         parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
         # Internal: the steps run inside the scratch environment.
         parser.add_argument("--step", choices=["prepare", "run", "naive"], help="(internal)")
@@ -500,6 +538,9 @@ class Command(BaseCommand):
         (scratch / "budget").mkdir()
         env.pop("REDIS_URL", None)
         env.pop(PROFILE_DIR_ENV, None)
+        env.pop(STATEMENTS_ENV, None)
+        if options["statements"]:
+            env[STATEMENTS_ENV] = "1"
         if options["redis"]:
             import redis
 
@@ -650,7 +691,7 @@ class Command(BaseCommand):
                 if charged:
                     queries.update(counts)
                 else:
-                    queries["emulator"] += sum(counts.values())
+                    queries["emulator"] += sum(v for k, v in counts.items() if ":" not in k)
         budget = Counter()
         for path in (scratch / "budget").iterdir():
             budget.update(json.loads(path.read_text() or "{}"))
@@ -727,6 +768,8 @@ class Command(BaseCommand):
         row("  app", [f"{p[m]['app queries']:.1f}" for m in modes])
         row("  queue", [f"{p[m]['queue queries']:.1f}" for m in modes])
         row("emulator queries per push (apart)", [f"{p[m]['emulator queries']:.1f}" for m in modes])
+        if options["statements"]:
+            self._report_statements(results)
         row(
             "invoices in the emulator",
             [str(results[m]["emulator_invoices"]) for m in modes],
@@ -755,6 +798,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"Where {mode}'s CPU goes (server threads and queue tasks):")
                 for line in results[mode]["profile"]:
                     self.stdout.write(line)
+
+    def _report_statements(self, results: dict[str, dict]) -> None:
+        """Queries per push by statement shape, most first, for each mode."""
+        for mode, r in results.items():
+            shapes = Counter({k.split(": ", 1)[1]: v for k, v in r["queries"].items() if ": " in k})
+            self.stdout.write(f"Where {mode}'s queries go, per push:")
+            for shape, n in shapes.most_common():
+                if n / r["pushes"] >= 0.005:
+                    self.stdout.write(f"  {n / r['pushes']:6.2f}  {shape}")
 
     # --- the steps inside the scratch environment ---------------------------------------------
 
