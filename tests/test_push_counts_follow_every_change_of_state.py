@@ -106,3 +106,19 @@ def test_the_totals_follow_writes_made_outside_the_pipeline(push_staff):
     kept = _totals()
     counts_rebuild()
     assert _totals() == kept
+
+
+def test_a_push_deleted_after_its_count_row_writes_no_row_again(push_staff):
+    """Emptying the tables (a test database's flush, a purge of a connection's history) may
+    delete the counts before the pushes: a push deleted after its count row never writes that
+    row again, so nothing is left naming a connection about to go."""
+    kept = ready_invoice(connection_uuid=DEMO_XERO, number="KEEP-1")
+    gone = [ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"GONE-{n}") for n in range(2)]
+    pushes_request_bulk(records=[kept, *gone], user=push_staff)
+    connection = gone[0].connection
+
+    PushHourCount.objects.filter(connection=connection).delete()
+    PushRequest.objects.filter(connection=connection).delete()
+    assert not PushHourCount.objects.filter(connection=connection).exists()
+    assert _totals() == _truth()
+    assert sum(_totals().values()) == 1
