@@ -7,9 +7,10 @@ roll back with it.
 
 from django.dispatch import Signal
 
-# A push was written as queued. Args: push (PushRequest), record. A receiver may raise
-# PushRefused: the push is then not written at all.
-push_queued = Signal()
+# Pushes were written as queued, one or a bulk push's batch at once. Args: queued, a list of
+# (PushRequest, record). A receiver may raise PushRefused: then none of them is written (a
+# bulk push falls back to one record at a time, so only that record is refused).
+pushes_queued = Signal()
 
 # A push reached success, failed, rejected or cancelled. Args: push (PushRequest).
 push_settled = Signal()

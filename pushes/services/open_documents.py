@@ -40,7 +40,7 @@ from pushes.push_selectors import push_release_plan
 from pushes.queue import enqueue_push_submit
 from pushes.selectors import invoice_totals
 from pushes.services.push_requests import PushRefused
-from pushes.signals import push_queued, push_settled
+from pushes.signals import push_settled, pushes_queued
 from pushes.spec import Kind
 from pushes.types.payment_spec import (
     LINKS,
@@ -105,18 +105,28 @@ def _document_fields(record: Any) -> dict[str, Any]:
 # --- documents composed here ---------------------------------------------------------------
 
 
-def _document_queued(push: PushRequest, record: Any) -> None:
-    mirror = _mirror_of(push.data_type)
-    if mirror is None or push.operation != PushRequest.Operation.CREATE:
-        return
-    # One INSERT ... ON CONFLICT DO UPDATE: a new row, or the one an earlier push left.
-    fields = {**_document_fields(record), "document_status": PUSHING}
-    mirror.objects.bulk_create(
-        [mirror(connection=record.connection, remote_id=_placeholder_id(push), **fields)],
-        update_conflicts=True,
-        unique_fields=["connection", "remote_id"],
-        update_fields=list(fields),
-    )
+def _documents_queued(queued: list[tuple[PushRequest, Any]]) -> None:
+    """Each created document's placeholder row, on its way: one INSERT ... ON CONFLICT DO
+    UPDATE per mirror for a whole bulk push (a new row, or the one an earlier push left)."""
+    rows: dict[type[OpenDocument], list[OpenDocument]] = {}
+    updated: dict[type[OpenDocument], list[str]] = {}
+    for push, record in queued:
+        mirror = _mirror_of(push.data_type)
+        if mirror is None or push.operation != PushRequest.Operation.CREATE:
+            continue
+        fields = {**_document_fields(record), "document_status": PUSHING}
+        rows.setdefault(mirror, []).append(
+            mirror(connection=record.connection, remote_id=_placeholder_id(push), **fields)
+        )
+        updated[mirror] = list(fields)
+    for mirror, documents in rows.items():
+        mirror.objects.bulk_create(
+            documents,
+            update_conflicts=True,
+            unique_fields=["connection", "remote_id"],
+            update_fields=updated[mirror],
+            batch_size=500,
+        )
 
 
 def _document_settled(push: PushRequest) -> None:
@@ -441,11 +451,14 @@ def _payment_settled(push: PushRequest) -> None:
 # --- receivers -----------------------------------------------------------------------------
 
 
-def on_push_queued(sender: Any, push: PushRequest, record: Any, **kwargs: Any) -> None:
-    if _is_payment(push.data_type):
-        _payment_queued(push, record)
-    else:
-        _document_queued(push, record)
+def on_pushes_queued(sender: Any, queued: list[tuple[PushRequest, Any]], **kwargs: Any) -> None:
+    documents = []
+    for push, record in queued:
+        if _is_payment(push.data_type):
+            _payment_queued(push, record)
+        else:
+            documents.append((push, record))
+    _documents_queued(documents)
 
 
 def on_push_settled(sender: Any, push: PushRequest, **kwargs: Any) -> None:
@@ -455,5 +468,5 @@ def on_push_settled(sender: Any, push: PushRequest, **kwargs: Any) -> None:
         _document_settled(push)
 
 
-push_queued.connect(on_push_queued, dispatch_uid="open_documents.queued")
+pushes_queued.connect(on_pushes_queued, dispatch_uid="open_documents.queued")
 push_settled.connect(on_push_settled, dispatch_uid="open_documents.settled")

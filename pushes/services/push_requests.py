@@ -54,7 +54,7 @@ from pushes.services.connection_pauses import (
     connection_pause_for_status,
 )
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
-from pushes.signals import push_queued, push_settled
+from pushes.signals import push_settled, pushes_queued
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -366,7 +366,7 @@ def _push_request_queue(
             push.save()
             event.push_request = push
             event.save()
-            push_queued.send(sender=PushRequest, push=push, record=record)
+            pushes_queued.send(sender=PushRequest, queued=[(push, record)])
     except IntegrityError:
         # The partial unique constraint: someone queued a push of this record a moment ago.
         raise PushRefused(
@@ -445,8 +445,12 @@ def pushes_request_bulk(
                 for push, (_, _, event) in zip(pushes, planned, strict=True):
                     event.push_request = push
                 PushEvent.objects.bulk_create([event for _, _, event in planned])
-                for push, (record, _, _) in zip(pushes, planned, strict=True):
-                    push_queued.send(sender=PushRequest, push=push, record=record)
+                pushes_queued.send(
+                    sender=PushRequest,
+                    queued=[
+                        (push, record) for push, (record, _, _) in zip(pushes, planned, strict=True)
+                    ],
+                )
         except (IntegrityError, PushRefused):
             for record, _, _ in planned:
                 try:
