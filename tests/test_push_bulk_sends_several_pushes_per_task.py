@@ -5,6 +5,7 @@ skipped, one push's unexpected failure does not stop the others, and what a task
 reached when its time slice runs out goes back to the queue."""
 
 import pytest
+from django.db import connection
 
 from pushes.models import PushRequest
 from pushes.queue import SUBMIT_MANY_TASK, SUBMIT_TASK
@@ -101,3 +102,36 @@ def test_what_a_task_has_not_reached_when_its_slice_runs_out_goes_back_to_the_qu
     assert sorted(pk for _, share in enqueued for pk in share) == sorted(ids[2:])
     states = dict(PushRequest.objects.filter(pk__in=ids).values_list("pk", "state"))
     assert [states[pk] for pk in ids] == ["pending", "pending", "queued", "queued"]
+
+
+def test_a_task_reads_its_pushes_a_few_turns_ahead_and_never_sends_one_gone_meanwhile(
+    enqueued,
+):
+    created = _bulk(2)
+    ids = [p.pk for p in created]
+    late = PushRequest.objects.get(pk=ids[2])
+
+    class CancelsOneWhileSending(FakePushClient):
+        def create(self, *args, **kwargs):
+            if not self.calls:  # while the first is on its way, a person cancels the third
+                push_request_cancel(push=late, user=None)
+            return super().create(*args, **kwargs)
+
+    client = CancelsOneWhileSending()
+    reads = []
+
+    def count_push_reads(execute, sql, params, many, context):
+        if sql.startswith("SELECT") and 'FROM "pushes_pushrequest"' in sql:
+            reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_push_reads):
+        result = batches.pushes_submit(push_request_ids=ids, slice_seconds=60, client=client)
+
+    # Four turns, one read of the pushes (with their connections) for all of them.
+    assert len([sql for sql in reads if "WHERE" in sql and " IN (" in sql]) == 1
+    assert not [sql for sql in reads if '"pushes_pushrequest"."id" = ' in sql]
+    states = dict(PushRequest.objects.filter(pk__in=ids).values_list("pk", "state"))
+    assert [states[pk] for pk in ids] == ["pending", "pending", "cancelled", "pending"]
+    assert len(client.calls) == 3
+    assert result.skipped == 1 and dict(result.states) == {"pending": 3}
