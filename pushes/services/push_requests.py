@@ -13,6 +13,7 @@ resend could create a second record in the accounting system.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db import connection as database
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -551,11 +553,53 @@ def pushes_claim(queued: Any, *, now: datetime) -> int:
     """Claim the pushes of the queryset `queued` for sending (queued -> submitting, one more
     attempt, `sent_at` = `now`, the claim's own mark); how many were claimed. A paused
     connection's pushes are left to wait for it to be resumed. The claim is committed before
-    anything is sent; each claimed push's timeline gets its `claim_event`."""
+    anything is sent; each claimed push's timeline gets its `claim_event`. (`_claim_one` is
+    this statement for one push, written out.)"""
     return (
         queued.filter(state=State.QUEUED)
         .exclude(connection_id__in=_paused_connections())
         .update(state=State.SUBMITTING, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+
+
+def _claim_one(push_request_id: int, *, attempts: int | None, now: datetime) -> bool:
+    """`pushes_claim` of one push (with the attempts read, if given), in a statement built
+    once: every send runs it, and the ORM compiled it and its subquery anew each time."""
+    sql = _claim_statement(with_attempts=attempts is not None)
+    field = PushRequest._meta.get_field
+    params = [
+        State.SUBMITTING.value,
+        field("sent_at").get_db_prep_save(now, database),
+        field("updated_at").get_db_prep_save(now, database),
+        push_request_id,
+        State.QUEUED.value,
+        *([attempts] if attempts is not None else []),
+    ]
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0
+
+
+@functools.cache
+def _claim_statement(*, with_attempts: bool) -> str:
+    quote = database.ops.quote_name
+    meta = PushRequest._meta
+    table = quote(meta.db_table)
+    pauses = ConnectionPause._meta
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("state", "sent_at", "attempts", "updated_at", "connection")
+    }
+    paused = pauses.get_field("connection").column
+    # Built from the models' own table and column names only, never from input.
+    return (
+        f"UPDATE {table} SET {column['state']} = %s, {column['sent_at']} = %s, "  # noqa: S608
+        f"{column['attempts']} = {column['attempts']} + 1, {column['updated_at']} = %s "
+        f"WHERE {quote(meta.pk.column)} = %s AND {column['state']} = %s"
+        + (f" AND {column['attempts']} = %s" if with_attempts else "")
+        + f" AND NOT EXISTS (SELECT 1 FROM {quote(pauses.db_table)} WHERE "  # noqa: S608
+        f"{quote(paused)} = {table}.{column['connection']} AND "
+        f"{quote(pauses.get_field('resumed_at').column)} IS NULL)"
     )
 
 
@@ -591,10 +635,7 @@ def push_request_submit(
     in that transaction and INSERT.
     """
     now = timezone.now()
-    queued = PushRequest.objects.filter(pk=push_request_id)
-    if push is not None:
-        queued = queued.filter(attempts=push.attempts)
-    if not pushes_claim(queued, now=now):
+    if not _claim_one(push_request_id, attempts=push.attempts if push else None, now=now):
         return None
     claim = claim_event(push_request_id, now=now)
     exchanges: list[PushEvent] = []
@@ -1450,12 +1491,11 @@ def _webhook_outcome(
     if known is not None and known.push_communication_id in ids:
         pushes[known.push_communication_id] = known
     if unread := [i for i in ids if i not in pushes]:
-        pushes.update(
-            (p.push_communication_id, p)
-            for p in PushRequest.objects.railz_pushes(*unread).select_related(
-                "connection", "content_type"
-            )
-        )
+        # Unordered (a sort of one row costs its compiling), and the content type from the
+        # cache of them rather than a join: this read is on every webhook's path.
+        for p in PushRequest.objects.railz_pushes(*unread).select_related("connection").order_by():
+            p.content_type = ContentType.objects.get_for_id(p.content_type_id)
+            pushes[p.push_communication_id] = p
     applied = missing = 0
     for item in items:
         communication_id = item.get("pushCommunicationId") or item.get("deleteCommunicationId")
@@ -1479,10 +1519,12 @@ def webhook_events_apply_waiting(
 ) -> int:
     """Apply webhooks that arrived for this push before its id was known here; `push` is the
     push itself as the caller just moved it, if it has it."""
-    waiting = list(
+    # Nearly always none, so unordered (sorting nothing still costs its compiling).
+    waiting = sorted(
         WebhookEvent.objects.filter(
             push_communication_id=push_communication_id, processed_at__isnull=True
-        )
+        ).order_by(),
+        key=lambda event: (event.received_at, event.pk),
     )
     if waiting and push is not None:
         # Its content type from the cache of them, not a read through the foreign key.

@@ -529,7 +529,6 @@ class Command(BaseCommand):
             "SECURE_HSTS_SECONDS": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "Q_WORKERS": str(options["workers"]),
-            "Q_POLL": "0.05",
             "RAILZ_EMULATOR_PUSH_DELAY_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
             QUERY_DIR_ENV: str(queries),
