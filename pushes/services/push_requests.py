@@ -1491,9 +1491,14 @@ def _webhook_outcome(
     if known is not None and known.push_communication_id in ids:
         pushes[known.push_communication_id] = known
     if unread := [i for i in ids if i not in pushes]:
-        # Unordered (a sort of one row costs its compiling), and the content type from the
-        # cache of them rather than a join: this read is on every webhook's path.
-        for p in PushRequest.objects.railz_pushes(*unread).select_related("connection").order_by():
+        # This read is on every webhook's path, so it is the push's row alone, unordered (a
+        # sort of one row still costs its compiling): the content type comes from the cache of
+        # them, and the connection only when a refusal needs more than its uuid.
+        for p in (
+            PushRequest.objects.railz_pushes(*unread)
+            .annotate(named_connection=F("connection__connection_uuid"))
+            .order_by()
+        ):
             p.content_type = ContentType.objects.get_for_id(p.content_type_id)
             pushes[p.push_communication_id] = p
     applied = missing = 0
@@ -1503,7 +1508,7 @@ def _webhook_outcome(
         if push is None:
             missing += 1
             continue
-        if connection_uuid and push.connection.connection_uuid != connection_uuid:
+        if connection_uuid and _connection_uuid(push) != connection_uuid:
             logger.warning("webhook names push %s on another connection", communication_id)
             continue
         if push_apply_status(push=push, item=item, source=Source.WEBHOOK):
@@ -1512,6 +1517,11 @@ def _webhook_outcome(
     if missing:
         outcome += f"; {missing} not known yet"
     return outcome[:300], not missing
+
+
+def _connection_uuid(push: PushRequest) -> str:
+    named = getattr(push, "named_connection", None)
+    return named if named is not None else push.connection.connection_uuid
 
 
 def webhook_events_apply_waiting(

@@ -6,6 +6,8 @@ never reach them, whatever shape the body has.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -15,9 +17,14 @@ REDACTED = "[redacted]"
 _SECRET_KEY_PARTS = ("token", "secret", "password", "authorization", "apikey", "api_key")
 
 
+_SECRET_KEY = re.compile("|".join(map(re.escape, _SECRET_KEY_PARTS)))
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
-    lowered = key.lower().replace("-", "_")
-    return any(part in lowered for part in _SECRET_KEY_PARTS)
+    # Every key of every body a push sends and receives is asked, and bodies repeat their
+    # keys: each is decided once.
+    return _SECRET_KEY.search(key.lower().replace("-", "_")) is not None
 
 
 def redact(value: Any) -> Any:
