@@ -466,6 +466,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--profile", action="store_true", help="print where the CPU goes")
         parser.add_argument(
+            "--push-delay",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="how long the emulator takes to process a push before its webhook (0, the "
+            "default, sends the webhook while the app is still writing the answer down: the "
+            "most work for the app; the emulator's own default, like Railz, takes seconds)",
+        )
+        parser.add_argument(
             "--statements",
             action="store_true",
             help="print the app's queries per push by statement",
@@ -477,6 +486,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["invoices"] < 1 or options["connections"] < 1 or options["workers"] < 1:
             raise CommandError("--invoices, --connections and --workers must be at least 1")
+        if options["push_delay"] < 0:
+            raise CommandError("--push-delay must be 0 or more")
         if options["rate_limit"] < 1:
             raise CommandError("--rate-limit must be at least 1")
         storm = _parse_storm(options["storm"]) if options["storm"] else None
@@ -529,7 +540,7 @@ class Command(BaseCommand):
             "SECURE_HSTS_SECONDS": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "Q_WORKERS": str(options["workers"]),
-            "RAILZ_EMULATOR_PUSH_DELAY_SECONDS": "0",
+            "RAILZ_EMULATOR_PUSH_DELAY_SECONDS": str(options["push_delay"]),
             "LOG_LEVEL": "WARNING",
             QUERY_DIR_ENV: str(queries),
             BUDGET_DIR_ENV: str(scratch / "budget"),
@@ -710,7 +721,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"bench_push: {first['pushes']} invoices, {options['connections']} connections, "
             f"{options['workers']} workers ({database}, {broker}), Railz limit "
-            f"{options['rate_limit']}/min"
+            f"{options['rate_limit']}/min, push delay {options['push_delay']:g} s"
             + (f", storm {options['storm']}" if options["storm"] else "")
         )
         row("", modes)
