@@ -148,11 +148,6 @@ def pushes_dispatch_task(woken: bool = False) -> str:
             cache.delete(DISPATCHER_WOKEN_KEY)
 
 
-# After sending what fell due, a woken dispatcher also waits for what falls due this soon after:
-# pushes put off together are spread over a second so they do not come back at once.
-FOLLOW_SECONDS = 2.0
-
-
 def _dispatch(*, woken: bool) -> str:
     # Pauses whose cause clears by itself (a daily cap, a run of server errors) end first.
     resumed = connection_pauses.connection_pauses_resume_due()
@@ -160,11 +155,8 @@ def _dispatch(*, woken: bool) -> str:
     if backlog > settings.PUSH_DISPATCH_MAX_BACKLOG:
         return f"{backlog} task(s) still queued; dispatch skipped"
     deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
-    # While a woken dispatcher waits, the scheduled one sends what is due and leaves: two
-    # sleeping dispatchers would hold two workers.
-    may_wait = woken or cache.get(DISPATCHER_WOKEN_KEY) is None
-    sent = services.pushes_dispatch_due()
-    while may_wait and (not sent or woken):
+    ids = services.pushes_dispatch_due()
+    while not ids:
         # The next push due again, or the next pause to end (its pushes go out when it does).
         due = min(
             (
@@ -180,13 +172,13 @@ def _dispatch(*, woken: bool) -> str:
         if due is None:
             break
         wait = max(0.2, (due - timezone.now()).total_seconds())
-        if time.monotonic() + wait >= deadline or (sent and wait > FOLLOW_SECONDS):
+        if time.monotonic() + wait >= deadline:
             break
         time.sleep(wait)
         resumed += connection_pauses.connection_pauses_resume_due()
-        sent += services.pushes_dispatch_due()
+        ids = services.pushes_dispatch_due()
     resumed_note = f"; {resumed} paused connection(s) resumed" if resumed else ""
-    return f"{len(sent)} push(es) enqueued{resumed_note}"
+    return f"{len(ids)} push(es) enqueued{resumed_note}"
 
 
 def pushes_expire_leases_task() -> str:

@@ -3,10 +3,7 @@ the worker that puts it off wakes the dispatcher, which sleeps until then, inste
 it to the scheduler's next tick (up to a minute, and the scheduler's lateness, later). One
 dispatcher at a time; none for a wait the minute schedule reaches anyway."""
 
-from datetime import timedelta
-
 import pytest
-import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -73,38 +70,3 @@ def test_the_woken_dispatcher_sends_them_when_due_whatever_the_backlog(
     assert enqueued == [(SUBMIT_TASK, push.pk)]
     # Done: the next push put off may wake another.
     assert cache.get(DISPATCHER_WOKEN_KEY) is None
-
-
-def test_the_woken_dispatcher_also_sends_what_falls_due_a_moment_later(
-    push_staff, enqueued, monkeypatch
-):
-    """Pushes put off together come back spread over a second; the woken dispatcher sends
-    them all, where the scheduled one would leave the later ones to its next run."""
-    first = _put_off(push_staff, "WAKE-A", retry_after=5)
-    second = _put_off(push_staff, "WAKE-B", retry_after=5)
-    enqueued.clear()
-    slept = []
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        PushRequest.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
-        PushRequest.objects.filter(pk=second.pk).update(
-            next_attempt_at=timezone.now() + timedelta(seconds=0.8)
-        )
-
-        def sleep(seconds):
-            slept.append(seconds)
-            traveller.shift(timedelta(seconds=seconds))
-
-        monkeypatch.setattr(tasks.time, "sleep", sleep)
-        assert tasks.pushes_dispatch_task(woken=True) == "2 push(es) enqueued"
-    assert slept == [pytest.approx(0.8)]
-    assert [args[1] for args in enqueued] == [first.pk, second.pk]
-
-
-def test_while_a_woken_dispatcher_waits_the_scheduled_one_does_not(
-    push_staff, enqueued, monkeypatch
-):
-    push = _put_off(push_staff, "WAKE-WAIT", retry_after=5)
-    assert cache.get(DISPATCHER_WOKEN_KEY) is not None  # the woken one is waiting for it
-    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: pytest.fail("slept"))
-    assert tasks.pushes_dispatch_task() == "0 push(es) enqueued"
-    assert PushRequest.objects.get(pk=push.pk).state == PushRequest.State.QUEUED
