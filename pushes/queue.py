@@ -8,12 +8,15 @@ visible yet.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.conf import settings
 from django_q.tasks import async_task
 
 __all__ = [
+    "DISPATCHER_WOKEN_KEY",
+    "DISPATCH_TASK",
     "GROUP",
     "PUSH_OPTIONS_TASK",
     "RECONCILE_MANY_TASK",
@@ -27,15 +30,21 @@ __all__ = [
     "enqueue_pushes_reconcile",
     "enqueue_pushes_submit",
     "enqueue_webhook_apply",
+    "wake_dispatcher",
 ]
 
 GROUP = "pushes"
+logger = logging.getLogger("pushes")
+
 SUBMIT_TASK = "pushes.tasks.push_submit_task"
 SUBMIT_MANY_TASK = "pushes.tasks.pushes_submit_task"
 RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
 RECONCILE_MANY_TASK = "pushes.tasks.pushes_reconcile_these_task"
 WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
 PUSH_OPTIONS_TASK = "pushes.tasks.push_options_refresh_task"
+DISPATCH_TASK = "pushes.tasks.pushes_dispatch_task"
+# Set while a dispatcher woken by a put-off push waits (see `wake_dispatcher`).
+DISPATCHER_WOKEN_KEY = "pushes:dispatcher-woken"
 
 
 def enqueue_push_submit(push_request_id: int) -> str:
@@ -93,3 +102,25 @@ def enqueue_push_options_refresh(connection_id: int) -> str:
     return async_task(
         PUSH_OPTIONS_TASK, connection_id, task_name=f"push options {connection_id}", group=GROUP
     )
+
+
+def wake_dispatcher(seconds: float) -> str | None:
+    """Have the dispatcher send pushes put off for `seconds` (a 429's or 503's Retry-After, a
+    backoff) as soon as they fall due, not when the scheduler next wakes it (up to a minute
+    and its lateness later). One dispatcher at a time: it sleeps until the next push falls
+    due, so pushes put off meanwhile are sent by the same one. Nothing for a wait the minute
+    schedule reaches anyway, nor with a synchronous queue, which would sleep in the caller.
+    """
+    from django.core.cache import cache
+    from django_q.conf import Conf
+
+    if Conf.SYNC or seconds >= settings.PUSH_POLL_LOOP_SECONDS:
+        return None
+    try:
+        if not cache.add(DISPATCHER_WOKEN_KEY, 1, timeout=settings.PUSH_POLL_LOOP_SECONDS + 10):
+            return None
+        return async_task(DISPATCH_TASK, True, task_name="dispatch pushes put off", group=GROUP)
+    except Exception:
+        # The scheduled dispatcher still sends them, only later.
+        logger.exception("could not wake the dispatcher; the schedule will send the pushes")
+        return None

@@ -12,10 +12,12 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django_q.brokers import get_broker
 
 from pushes.models import PushRequest, WebhookEvent
+from pushes.queue import DISPATCHER_WOKEN_KEY
 from pushes.services import alerts, batches, connection_pauses, reconcile
 from pushes.services import push_options as push_options_services
 from pushes.services import push_requests as services
@@ -122,7 +124,7 @@ def pushes_poll_task() -> str:
     return f"{runs} poll round(s), {changed} push(es) changed"
 
 
-def pushes_dispatch_task() -> str:
+def pushes_dispatch_task(woken: bool = False) -> str:
     """Enqueue queued pushes whose backoff or rate-limit wait is over.
 
     Skipped while the broker still holds a backlog: a big bulk push may outlast the dispatch
@@ -134,15 +136,35 @@ def pushes_dispatch_task() -> str:
     PUSH_POLL_LOOP_SECONDS, it sleeps until then and enqueues it, so pushes resume as soon as
     Railz allows, not up to a minute (and the scheduler's lateness) later. A connection's pause
     that ends by itself within that time is waited for the same way.
+
+    `woken`: run by a worker that has just put pushes off (`queue.wake_dispatcher`), not by
+    the schedule. It does not look at the backlog (the pushes it waits for are not in the
+    queue), and lets the next put-off push wake another once it is done.
     """
+    try:
+        return _dispatch(woken=woken)
+    finally:
+        if woken:
+            cache.delete(DISPATCHER_WOKEN_KEY)
+
+
+# After sending what fell due, a woken dispatcher also waits for what falls due this soon after:
+# pushes put off together are spread over a second so they do not come back at once.
+FOLLOW_SECONDS = 2.0
+
+
+def _dispatch(*, woken: bool) -> str:
     # Pauses whose cause clears by itself (a daily cap, a run of server errors) end first.
     resumed = connection_pauses.connection_pauses_resume_due()
-    backlog = get_broker().queue_size() or 0
+    backlog = 0 if woken else get_broker().queue_size() or 0
     if backlog > settings.PUSH_DISPATCH_MAX_BACKLOG:
         return f"{backlog} task(s) still queued; dispatch skipped"
     deadline = time.monotonic() + settings.PUSH_POLL_LOOP_SECONDS
-    ids = services.pushes_dispatch_due()
-    while not ids:
+    # While a woken dispatcher waits, the scheduled one sends what is due and leaves: two
+    # sleeping dispatchers would hold two workers.
+    may_wait = woken or cache.get(DISPATCHER_WOKEN_KEY) is None
+    sent = services.pushes_dispatch_due()
+    while may_wait and (not sent or woken):
         # The next push due again, or the next pause to end (its pushes go out when it does).
         due = min(
             (
@@ -158,13 +180,13 @@ def pushes_dispatch_task() -> str:
         if due is None:
             break
         wait = max(0.2, (due - timezone.now()).total_seconds())
-        if time.monotonic() + wait >= deadline:
+        if time.monotonic() + wait >= deadline or (sent and wait > FOLLOW_SECONDS):
             break
         time.sleep(wait)
         resumed += connection_pauses.connection_pauses_resume_due()
-        ids = services.pushes_dispatch_due()
+        sent += services.pushes_dispatch_due()
     resumed_note = f"; {resumed} paused connection(s) resumed" if resumed else ""
-    return f"{len(ids)} push(es) enqueued{resumed_note}"
+    return f"{len(sent)} push(es) enqueued{resumed_note}"
 
 
 def pushes_expire_leases_task() -> str:

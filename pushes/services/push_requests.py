@@ -47,7 +47,7 @@ from pushes.push_selectors import (
     push_retry_plan,
     pushes_in_flight_for,
 )
-from pushes.queue import enqueue_push_reconcile, enqueue_pushes_submit
+from pushes.queue import enqueue_push_reconcile, enqueue_pushes_submit, wake_dispatcher
 from pushes.read_memo import memo_scope
 from pushes.record_checks import unique_read_ahead
 from pushes.services.connection_pauses import (
@@ -784,6 +784,12 @@ def _record_answer(
     )
 
 
+def _wake_dispatcher_at(due: datetime) -> None:
+    """Once this transaction commits, have the dispatcher send what falls due at `due` then,
+    not when the scheduler next wakes it."""
+    transaction.on_commit(lambda: wake_dispatcher(max(0.0, (due - timezone.now()).total_seconds())))
+
+
 def _paused_connections() -> Any:
     return ConnectionPause.objects.open().values("connection_id")
 
@@ -815,6 +821,8 @@ def _record_error(
                 "next_attempt_at": now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS),
             },
         )
+        if pause.resume_at is not None:
+            _wake_dispatcher_at(pause.resume_at)
         return
     if exc.outcome_unknown or isinstance(exc, RailzOutcomeUnknown):
         moved = _transition(
@@ -843,6 +851,7 @@ def _record_error(
                 "next_attempt_at": now + timedelta(seconds=wait + random.random()),
             },
         )
+        _wake_dispatcher_at(now + timedelta(seconds=wait))
         return
     if exc.retryable:
         if push.attempts >= settings.PUSH_MAX_ATTEMPTS:
@@ -868,6 +877,7 @@ def _record_error(
                 "next_attempt_at": now + timedelta(seconds=wait + random.random()),
             },
         )
+        _wake_dispatcher_at(now + timedelta(seconds=wait))
         return
     # Refused before anything was created: Railz's own messages, in plain words.
     _transition(
