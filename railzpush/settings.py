@@ -288,14 +288,14 @@ PUSH_BATCH_MAX_ITEMS = env_int("PUSH_BATCH_MAX_ITEMS", 100, minimum=1)
 PUSH_BATCH_WAIT_SECONDS = env_float("PUSH_BATCH_WAIT_SECONDS", 1.0, minimum=0)
 # A connection whose accounting system answered this many server errors (5xx) to pushes
 # within PUSH_PAUSE_ERROR_WINDOW_SECONDS is paused, and resumed by itself: after the last
-# error's Retry-After when it named one, else after PUSH_PAUSE_FIRST_RETRY_SECONDS, doubling
-# for each further pause that follows within the window, up to PUSH_PAUSE_RETRY_SECONDS (a
-# push then tries again; another run of errors pauses it again). A short outage thus ends
+# error's Retry-After when it named one, else after PUSH_PAUSE_FIRST_RETRY_SECONDS, a quarter
+# longer for each further pause that follows within the window, up to PUSH_PAUSE_RETRY_SECONDS
+# (a push then tries again; its first server error pauses it again). A short outage thus ends
 # within seconds of its end, and a long one costs a probe every ten minutes.
 PUSH_PAUSE_AFTER_SERVER_ERRORS = env_int("PUSH_PAUSE_AFTER_SERVER_ERRORS", 5, minimum=1)
 PUSH_PAUSE_ERROR_WINDOW_SECONDS = env_int("PUSH_PAUSE_ERROR_WINDOW_SECONDS", 300, minimum=1)
 PUSH_PAUSE_RETRY_SECONDS = env_int("PUSH_PAUSE_RETRY_SECONDS", 600, minimum=1)
-PUSH_PAUSE_FIRST_RETRY_SECONDS = env_int("PUSH_PAUSE_FIRST_RETRY_SECONDS", 15, minimum=1)
+PUSH_PAUSE_FIRST_RETRY_SECONDS = env_int("PUSH_PAUSE_FIRST_RETRY_SECONDS", 5, minimum=1)
 if PUSH_PAUSE_FIRST_RETRY_SECONDS > PUSH_PAUSE_RETRY_SECONDS:
     raise ImproperlyConfigured(
         "PUSH_PAUSE_FIRST_RETRY_SECONDS must not exceed PUSH_PAUSE_RETRY_SECONDS"

@@ -101,13 +101,20 @@ def _problem_of(exc: RailzError, connection_id: int) -> ConnectionProblem | None
     return None
 
 
+# Each pause of an outage that goes on is this much longer than the one before: the time a
+# connection stays idle after its outage ends is then about a quarter of the outage (seconds
+# after a short storm), while a long outage still costs only one probe per pause.
+PAUSE_GROWTH = 1.25
+
+
 def _server_error_pause_seconds(connection_id: int, retry_after: float | None) -> float:
     """How long a run of server errors pauses the connection.
 
     The answer's own Retry-After when it named one (Railz knows when it is back). Otherwise a
-    short first pause, doubled for each pause of the same cause that ended within the error
-    window before this one (the outage goes on), up to PUSH_PAUSE_RETRY_SECONDS: a blip ends
-    within seconds of its end, a long outage costs one probe every PUSH_PAUSE_RETRY_SECONDS.
+    short first pause, PAUSE_GROWTH times longer for each pause of the same cause that ended
+    within the error window before this one (the outage goes on), up to
+    PUSH_PAUSE_RETRY_SECONDS: a blip ends within seconds of its end, a long outage costs one
+    probe every PUSH_PAUSE_RETRY_SECONDS.
     """
     longest = settings.PUSH_PAUSE_RETRY_SECONDS
     if retry_after is not None:
@@ -124,7 +131,22 @@ def _server_error_pause_seconds(connection_id: int, retry_after: float | None) -
     if previous is None or previous[1] is None:
         return float(settings.PUSH_PAUSE_FIRST_RETRY_SECONDS)
     last = (previous[1] - previous[0]).total_seconds()
-    return float(min(max(last * 2, settings.PUSH_PAUSE_FIRST_RETRY_SECONDS), longest))
+    grown = max(last * PAUSE_GROWTH, settings.PUSH_PAUSE_FIRST_RETRY_SECONDS)
+    return float(min(round(grown, 3), longest))
+
+
+# After a pause for server errors ends by itself, the connection is on probation this long:
+# its first server error pauses it again, so a probe of an outage that goes on costs one or
+# two calls, not a run of PUSH_PAUSE_AFTER_SERVER_ERRORS.
+PROBATION_SECONDS = 60
+
+
+def _on_probation(connection_id: int) -> None:
+    cache.set(
+        f"pushes:server-errors:{connection_id}",
+        settings.PUSH_PAUSE_AFTER_SERVER_ERRORS - 1,
+        timeout=PROBATION_SECONDS,
+    )
 
 
 def connection_pause_for_error(*, push: PushRequest, exc: RailzError) -> ConnectionPause | None:
@@ -299,7 +321,9 @@ def connection_pauses_resume_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = ConnectionPause.objects.open().filter(resume_at__lte=now)
     resumed = 0
-    for connection_id in list(due.values_list("connection_id", flat=True)):
+    for connection_id, cause in list(due.values_list("connection_id", "cause")):
+        if cause == Cause.PROVIDER_ERRORS:
+            _on_probation(connection_id)
         connection_resume(connection_id=connection_id)
         resumed += 1
     return resumed
