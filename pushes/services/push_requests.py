@@ -57,6 +57,7 @@ from pushes.services.connection_pauses import (
 )
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from pushes.signals import push_settled, pushes_queued
+from pushes.statements import row_insert, row_update, rows_insert, rows_read
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -237,18 +238,16 @@ def _transition(
     savepoint = "push_communication_id" in values or to in PushRequest.IN_FLIGHT
     with transaction.atomic(savepoint=savepoint):
         for _ in range(3):
-            if expected in allowed and (
-                PushRequest.objects.filter(pk=push.pk, state=expected).update(**values)
-            ):
+            if expected in allowed and _update_push(push.pk, expected, values):
                 break
             # Someone else moved it (or our copy is old): decide from the state it is in now.
             current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
             if current == expected and current not in allowed:
-                PushEvent.objects.bulk_create(with_claim(current))
+                rows_insert(PushEvent, with_claim(current))
                 return False
             expected = current
         else:
-            PushEvent.objects.bulk_create(with_claim(expected))
+            rows_insert(PushEvent, with_claim(expected))
             return False
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
@@ -262,7 +261,7 @@ def _transition(
             to_state=to,
             message=message,
         )
-        PushEvent.objects.bulk_create([*with_claim(expected), state_event])
+        rows_insert(PushEvent, [*with_claim(expected), state_event])
         if then is not None:
             then(push)
         if to in PushRequest.TERMINAL:
@@ -272,6 +271,14 @@ def _transition(
             fields=[k for k, v in values.items() if hasattr(v, "resolve_expression")]
         )
     return True
+
+
+def _update_push(pk: int, expected: str, values: dict[str, Any]) -> int:
+    """UPDATE the push `pk` with `values` if it is still in `expected`; rows changed."""
+    changed = row_update(PushRequest, pk, where={"state": expected}, values=values)
+    if changed is None:  # an expression (attempts - 1): the ORM writes it
+        changed = PushRequest.objects.filter(pk=pk, state=expected).update(**values)
+    return changed
 
 
 # --- creating pushes --------------------------------------------------------------------------
@@ -919,7 +926,8 @@ def _record_written(push: PushRequest) -> None:
         ids = [str(i) for i in push.source_object_ids or [] if i not in (None, "")]
         if push.operation == PushRequest.Operation.CREATE and ids:
             values["provider_record_id"] = ids[0]
-    model._default_manager.filter(pk=push.object_id).update(**values)
+    if row_update(model, push.object_id, where={}, values=values) is None:
+        model._default_manager.filter(pk=push.object_id).update(**values)
     if push.operation != PushRequest.Operation.DELETE:
         try:
             spec = registry.for_model(model).spec
@@ -1426,7 +1434,7 @@ def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
         with transaction.atomic():
             event.outcome, done = _webhook_outcome(event)
             event.processed_at = timezone.now() if done else None
-            event.save(force_insert=True)
+            row_insert(event)
     except IntegrityError:
         existing = WebhookEvent.objects.filter(dedupe_key=event.dedupe_key).first()
         if existing is None:
@@ -1444,10 +1452,31 @@ def _named_push_known(event: WebhookEvent) -> bool:
     named = event.push_communication_id
     if not named:
         return False
-    pushes = PushRequest.objects.railz_pushes(named)
-    if event.event == "batchPush":
-        pushes = PushRequest.objects.filter(batch_id=named)
-    return pushes.exists()
+    batch = event.event == "batchPush"
+    sql = _known_sql.get(batch)
+    if sql is None:
+        query = _named_query(named, batch=batch).query
+        sql, params = query.sql_with_params()
+        if list(params) != ([named] if batch else [named, ""]):
+            return _named_query(named, batch=batch).exists()  # another shape: the ORM's
+        _known_sql[batch] = sql
+    with database.cursor() as cursor:
+        cursor.execute(sql, [named] if batch else [named, ""])
+        return cursor.fetchone() is not None
+
+
+# The statement of `_named_push_known`, compiled by the ORM once (it runs for every webhook
+# that comes before its push's answer is written down).
+_known_sql: dict[bool, str] = {}
+
+
+def _named_query(named: str, *, batch: bool) -> Any:
+    pushes = (
+        PushRequest.objects.filter(batch_id=named)
+        if batch
+        else PushRequest.objects.railz_pushes(named)
+    )
+    return pushes.order_by().values_list("pk")[:1]
 
 
 def _webhook_items(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1537,7 +1566,7 @@ def _pushes_named(push_communication_ids: list[str]) -> Any:
             # Not the shape this cache expects (another Django): compiled every time.
             return _pushes_named_query(push_communication_ids)
         _named_sql[count] = sql
-    return PushRequest.objects.raw(sql, [*push_communication_ids, ""])
+    return rows_read(PushRequest, sql, [*push_communication_ids, ""], extra=1)
 
 
 _named_sql: dict[int, str] = {}
@@ -1556,18 +1585,32 @@ def _connection_uuid(push: PushRequest) -> str:
     return named if named is not None else push.connection.connection_uuid
 
 
+@functools.cache
+def _waiting_statement() -> str:
+    """Every column of the webhooks waiting for a push id, oldest first (`rows_read`)."""
+    quote = database.ops.quote_name
+    meta = WebhookEvent._meta
+    table = quote(meta.db_table)
+    columns = ", ".join(f"{table}.{quote(field.column)}" for field in meta.concrete_fields)
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("push_communication_id", "processed_at", "received_at")
+    }
+    # Built from the model's own table and column names only, never from input.
+    return (
+        f"SELECT {columns} FROM {table} "  # noqa: S608
+        f"WHERE {column['push_communication_id']} = %s AND {column['processed_at']} IS NULL "
+        f"ORDER BY {column['received_at']}, {quote(meta.pk.column)}"
+    )
+
+
 def webhook_events_apply_waiting(
     *, push_communication_id: str, push: PushRequest | None = None
 ) -> int:
     """Apply webhooks that arrived for this push before its id was known here; `push` is the
     push itself as the caller just moved it, if it has it."""
-    # Nearly always none, so unordered (sorting nothing still costs its compiling).
-    waiting = sorted(
-        WebhookEvent.objects.filter(
-            push_communication_id=push_communication_id, processed_at__isnull=True
-        ).order_by(),
-        key=lambda event: (event.received_at, event.pk),
-    )
+    # Nearly always none, and on every push's path: a statement built once.
+    waiting = rows_read(WebhookEvent, _waiting_statement(), [push_communication_id])
     if waiting and push is not None:
         # Its content type from the cache of them, not a read through the foreign key.
         push.content_type = ContentType.objects.get_for_id(push.content_type_id)

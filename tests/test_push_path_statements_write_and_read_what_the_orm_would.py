@@ -1,0 +1,105 @@
+"""The push path's statements built once (`pushes.statements`) write and read the same rows the
+ORM would: dates, JSON and foreign keys converted by the fields themselves; an expression or a
+column of another table is left to the ORM."""
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from pushes.models import PushEvent, PushRequest, WebhookEvent
+from pushes.services.push_requests import push_request_create
+from pushes.statements import row_insert, row_update, rows_insert, rows_read
+from tests.fixtures.emulator import DEMO_QUICKBOOKS
+from tests.fixtures.pushes import *  # noqa: F403
+from tests.fixtures.pushes import ready_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def push(push_staff):
+    invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-STATEMENTS")
+    return push_request_create(record=invoice, user=push_staff)
+
+
+def _columns(row):
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+def test_rows_insert_writes_the_lines_bulk_create_would(push):
+    now = timezone.now()
+    lines = [
+        PushEvent(
+            push_request=push,
+            at=now,
+            kind=PushEvent.Kind.EXCHANGE,
+            source=PushEvent.Source.WORKER,
+            method="POST",
+            path="/invoices",
+            query={"a": [1, "é"]},
+            status_code=202,
+            request_body={"data": {"lines": [{"amount": "12.50"}]}},
+            response_body=None,
+        ),
+        PushEvent(
+            push_request=push, at=now, kind=PushEvent.Kind.NOTE, source="system", message="x"
+        ),
+    ]
+    before = set(PushEvent.objects.values_list("pk", flat=True))
+    rows_insert(PushEvent, lines)
+
+    written = PushEvent.objects.exclude(pk__in=before).order_by("pk")
+    assert [(e.kind, e.at, e.query, e.request_body, e.response_body) for e in written] == [
+        ("exchange", now, {"a": [1, "é"]}, {"data": {"lines": [{"amount": "12.50"}]}}, None),
+        ("note", now, None, None, None),
+    ]
+    assert all(e.push_request_id == push.pk for e in written)
+
+
+def test_row_insert_sets_the_primary_key_and_a_repeat_fails_on_its_unique_key():
+    from django.db import IntegrityError, transaction
+
+    event = WebhookEvent(dedupe_key="k-1", raw_body="{}", received_at=timezone.now())
+    row_insert(event)
+    assert event.pk is not None
+    assert WebhookEvent.objects.get(pk=event.pk).dedupe_key == "k-1"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row_insert(WebhookEvent(dedupe_key="k-1", raw_body="{}", received_at=timezone.now()))
+
+
+def test_row_update_changes_the_row_only_where_it_still_matches(push):
+    now = timezone.now()
+    assert row_update(PushRequest, push.pk, where={"state": "success"}, values={"attempts": 7}) == 0
+    changed = row_update(
+        PushRequest,
+        push.pk,
+        where={"state": push.state},
+        values={"attempts": 7, "sent_at": now, "connection": push.connection},
+    )
+    assert changed == 1
+    push.refresh_from_db()
+    assert (push.attempts, push.sent_at) == (7, now)
+
+
+def test_row_update_leaves_expressions_to_the_orm(push):
+    values = {"attempts": F("attempts") + 1}
+    assert row_update(PushRequest, push.pk, where={}, values=values) is None
+    assert PushRequest.objects.get(pk=push.pk).attempts == push.attempts
+
+
+def test_rows_read_gives_the_instances_the_orm_gives(push):
+    table = PushRequest._meta.db_table
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"{quote(table)}.{quote(f.column)}" for f in PushRequest._meta.concrete_fields
+    )
+    sql = f"SELECT {columns}, 'extra' AS named FROM {quote(table)} WHERE id = %s"  # noqa: S608
+    (read,) = rows_read(PushRequest, sql, [push.pk], extra=1)
+
+    assert _columns(read) == _columns(PushRequest.objects.get(pk=push.pk))
+    assert isinstance(read.body, dict) and read.created_at.tzinfo is not None
+    assert read.named == "extra"
+    with pytest.raises(ValueError, match="does not select"):
+        rows_read(PushRequest, sql, [push.pk])
