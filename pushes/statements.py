@@ -77,10 +77,37 @@ def _insert_params(model: type[models.Model], rows: list[models.Model]) -> list[
     fields = _insert_fields(model)
     params: list[Any] = []
     for row in rows:
-        params.extend(
-            field.get_db_prep_save(field.pre_save(row, True), database) for field in fields
-        )
+        params.extend(_prep(field, field.pre_save(row, True)) for field in fields)
     return params
+
+
+def _prep(field: models.Field, value: Any) -> Any:
+    """`field.get_db_prep_save(value)`, short of the calls where it gives the value back: an
+    empty column, text into a text field, a whole number into a number or a key."""
+    if value is None and field.null:
+        return None
+    if (isinstance(value, str) and _is_text(field)) or (type(value) is int and _is_number(field)):
+        return value
+    return field.get_db_prep_save(value, database)
+
+
+@functools.cache
+def _is_text(field: models.Field) -> bool:
+    return type(field) in (models.CharField, models.TextField)
+
+
+@functools.cache
+def _is_number(field: models.Field) -> bool:
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return type(target) in (
+        models.AutoField,
+        models.BigAutoField,
+        models.IntegerField,
+        models.BigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.SmallIntegerField,
+    )
 
 
 @functools.cache
@@ -109,14 +136,9 @@ def row_update(
     ):
         return None
     names = tuple(values)
-    params = [
-        meta.get_field(name).get_db_prep_save(_plain(values[name]), database) for name in names
-    ]
+    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
     params.append(pk)
-    params.extend(
-        meta.get_field(name).get_db_prep_save(_plain(value), database)
-        for name, value in where.items()
-    )
+    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in where.items())
     with database.cursor() as cursor:
         cursor.execute(_update_statement(model, names, tuple(where)), params)
         return cursor.rowcount
