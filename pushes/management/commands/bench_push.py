@@ -66,7 +66,9 @@ GUNICORN_CONFIG = """
 import os
 
 def post_worker_init(worker):
+    from django.urls import get_resolver
     from pushes.management.commands.bench_push import install_profiler, install_query_counter
+    get_resolver().url_patterns  # the URL configuration, imported as by a first request
     install_query_counter(os.environ["BENCH_QUERY_DIR"])
     if os.environ.get("BENCH_PROFILE_DIR"):
         worker.wsgi = install_profiler(worker.wsgi, os.environ["BENCH_PROFILE_DIR"])
@@ -77,9 +79,10 @@ def worker_exit(server, worker):
 """
 
 CLUSTER_BOOT = """
-import os, django
+import importlib, os, django
 from pushes.management.commands.bench_push import install_query_counter, install_task_profiler
 django.setup()
+importlib.import_module("pushes.tasks")  # before the workers start, as a first task would
 install_query_counter(os.environ["BENCH_QUERY_DIR"])
 if os.environ.get("BENCH_PROFILE_DIR"):
     install_task_profiler(os.environ["BENCH_PROFILE_DIR"])
@@ -1020,8 +1023,9 @@ class Command(BaseCommand):
         from railzpush.emulator.models import EmuWebhookDelivery
 
         # The clock starts once the cluster answers: a task importing the push path must come
-        # back first. The app server answers a GET of the webhook address (405) too, so neither
-        # process's start-up (imports, the URL configuration) is charged to the pushes.
+        # back first (the cluster imported the tasks before forking its workers). The app server
+        # answers a GET of the webhook address (405) too; each of its processes imported the URL
+        # configuration as it started, so no process's start-up is charged to the pushes.
         ready = async_task("pushes.management.commands.bench_push.warm_up")
         if fetch(ready, wait=60_000) is None:
             raise CommandError("the django-q2 cluster did not start within 60 s")
