@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
 
 from django.conf import settings
 from django_q.tasks import async_task
@@ -18,6 +19,7 @@ __all__ = [
     "DISPATCHER_WOKEN_KEY",
     "DISPATCH_TASK",
     "GROUP",
+    "PROBE_TASK",
     "PUSH_OPTIONS_TASK",
     "RECONCILE_MANY_TASK",
     "RECONCILE_TASK",
@@ -25,6 +27,7 @@ __all__ = [
     "SUBMIT_TASK",
     "WEBHOOK_TASK",
     "enqueue_push_options_refresh",
+    "enqueue_push_probe",
     "enqueue_push_reconcile",
     "enqueue_push_submit",
     "enqueue_pushes_reconcile",
@@ -38,6 +41,7 @@ logger = logging.getLogger("pushes")
 
 SUBMIT_TASK = "pushes.tasks.push_submit_task"
 SUBMIT_MANY_TASK = "pushes.tasks.pushes_submit_task"
+PROBE_TASK = "pushes.tasks.push_probe_task"
 RECONCILE_TASK = "pushes.tasks.push_reconcile_task"
 RECONCILE_MANY_TASK = "pushes.tasks.pushes_reconcile_these_task"
 WEBHOOK_TASK = "pushes.tasks.webhook_event_apply_task"
@@ -50,6 +54,18 @@ DISPATCHER_WOKEN_KEY = "pushes:dispatcher-woken"
 def enqueue_push_submit(push_request_id: int) -> str:
     return async_task(
         SUBMIT_TASK, push_request_id, task_name=f"push {push_request_id}", group=GROUP
+    )
+
+
+def enqueue_push_probe(push_request_id: int, held_until: datetime) -> str:
+    """Send one push first after a connection's outage; the pushes held until `held_until`
+    follow once the accounting system answers it (`connection_pauses.connection_probe_answered`)."""
+    return async_task(
+        PROBE_TASK,
+        push_request_id,
+        held_until,
+        task_name=f"push {push_request_id} (first after a pause)",
+        group=GROUP,
     )
 
 

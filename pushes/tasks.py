@@ -39,6 +39,18 @@ def push_submit_task(push_request_id: int) -> str:
     return f"push {push_request_id}: {push.state}{batch}"
 
 
+def push_probe_task(push_request_id: int, held_until) -> str:
+    """Send the first push of a connection whose pause for server errors ended by itself, then
+    let the pushes held behind it go if the accounting system answered (see
+    `connection_pauses.connection_resume`)."""
+    push = batches.push_submit(push_request_id=push_request_id)
+    released = connection_pauses.connection_probe_answered(
+        push_request_id=push_request_id, held_until=held_until
+    )
+    state = push.state if push is not None else "not queued"
+    return f"push {push_request_id} (first after a pause): {state}; {released} push(es) released"
+
+
 def pushes_submit_task(push_request_ids: list[int]) -> str:
     """Send several queued pushes in turn, each as `push_submit_task` would, sharing one
     Railz client (one connection kept open); see `batches.pushes_submit`."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from pushes.models import ConnectionPause, PushEvent, PushRequest
-from pushes.queue import enqueue_push_submit
+from pushes.queue import enqueue_push_probe, enqueue_push_submit, enqueue_pushes_submit
 from railzpush.railz.errors import (
     DISCONNECT_REASONS,
     ConnectionProblem,
@@ -256,11 +256,16 @@ def connection_pauses_follow_status(*, connection_ids: list[int]) -> tuple[int, 
     return paused, resumed
 
 
-def connection_resume(*, connection_id: int, user: Any = None) -> int:
+def connection_resume(*, connection_id: int, user: Any = None, probe: bool = False) -> int:
     """Close the connection's pause and send its queued pushes now; how many were queued.
 
     Nothing happens (0) when it is not paused. A push that meets the same broken connection
     pauses it again, and the others keep waiting.
+
+    `probe` (a pause for server errors ending by itself): the oldest push goes first, alone,
+    and the others are held until `connection_probe_answered` sees the accounting system
+    answer it, or PROBE_HOLD_SECONDS pass. While an outage goes on, each of its pauses then
+    ends with one call, not with every waiting push sent, refused and put back.
     """
     now = timezone.now()
     who = getattr(user, "pk", None)
@@ -273,36 +278,133 @@ def connection_resume(*, connection_id: int, user: Any = None) -> int:
         if not closed:
             return 0
         waiting = list(
-            PushRequest.objects.filter(
-                connection_id=connection_id, state=PushRequest.State.QUEUED
-            ).values_list("pk", flat=True)
+            PushRequest.objects.filter(connection_id=connection_id, state=PushRequest.State.QUEUED)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
         )
+        if probe and len(waiting) > 1:
+            _probe(waiting[0], held=waiting[1:], now=now)
+            return len(waiting)
         PushRequest.objects.filter(pk__in=waiting, state=PushRequest.State.QUEUED).update(
             next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
         )
         name = user.get_username() if who else "automatically"
-        PushEvent.objects.bulk_create(
-            PushEvent(
-                push_request_id=pk,
-                at=now,
-                kind=PushEvent.Kind.NOTE,
-                source=PushEvent.Source.STAFF if who else PushEvent.Source.SYSTEM,
-                message=f"The connection was resumed ({name}); this push is sent now.",
-            )
-            for pk in waiting
+        _notes(
+            waiting,
+            now=now,
+            staff=bool(who),
+            message=f"The connection was resumed ({name}); this push is sent now.",
         )
         transaction.on_commit(lambda: _enqueue(waiting))
     return len(waiting)
 
 
-def _enqueue(ids: list[int]) -> None:
+# How long the pushes held behind a connection's first push after a pause wait for its answer
+# at most: if it never comes (the answer was lost, the worker died), the dispatcher sends them.
+PROBE_HOLD_SECONDS = 60
+
+
+def _probe(first: int, *, held: list[int], now: datetime) -> None:
+    """Send `first` now and hold `held` (in the caller's transaction)."""
+    held_until = now + timedelta(seconds=PROBE_HOLD_SECONDS)
+    PushRequest.objects.filter(pk=first, state=PushRequest.State.QUEUED).update(
+        next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
+    )
+    PushRequest.objects.filter(pk__in=held, state=PushRequest.State.QUEUED).update(
+        next_attempt_at=held_until
+    )
+    others = (
+        "the other push waiting follows"
+        if len(held) == 1
+        else f"the {len(held)} other pushes waiting follow"
+    )
+    _notes(
+        [first],
+        now=now,
+        staff=False,
+        message=(
+            "The connection was resumed automatically; this push is sent first, alone, and "
+            f"{others} once the accounting system answers it."
+        ),
+    )
+    transaction.on_commit(lambda: _enqueue_probe(first, held_until))
+
+
+def connection_probe_answered(*, push_request_id: int, held_until: datetime) -> int:
+    """After the first push following a pause was sent: if the accounting system answered it
+    (accepted or refused it, or asked to wait: anything but a server error, which paused the
+    connection again, or a lost answer), send the pushes held behind it now; how many."""
+    row = (
+        PushRequest.objects.filter(pk=push_request_id).values_list("state", "connection_id").first()
+    )
+    if row is None:
+        return 0
+    state, connection_id = row
+    if state in (PushRequest.State.UNKNOWN, PushRequest.State.SUBMITTING):
+        return 0  # no answer: the held pushes go when their hold ends
+    now = timezone.now()
+    with transaction.atomic():
+        if ConnectionPause.objects.open().filter(connection_id=connection_id).exists():
+            return 0  # paused again: they wait for the next resume
+        held = list(
+            PushRequest.objects.filter(
+                connection_id=connection_id,
+                state=PushRequest.State.QUEUED,
+                next_attempt_at=held_until,
+            ).values_list("pk", flat=True)
+        )
+        if not held:
+            return 0
+        PushRequest.objects.filter(pk__in=held, state=PushRequest.State.QUEUED).update(
+            next_attempt_at=now + timedelta(seconds=settings.PUSH_DISPATCH_GRACE_SECONDS)
+        )
+        _notes(
+            held,
+            now=now,
+            staff=False,
+            message=(
+                f"The accounting system answered push #{push_request_id}, sent first after the "
+                "connection's pause; this push is sent now."
+            ),
+        )
+        transaction.on_commit(lambda: _enqueue(held, together=True))
+    return len(held)
+
+
+def _notes(ids: list[int], *, now: datetime, staff: bool, message: str) -> None:
+    PushEvent.objects.bulk_create(
+        PushEvent(
+            push_request_id=pk,
+            at=now,
+            kind=PushEvent.Kind.NOTE,
+            source=PushEvent.Source.STAFF if staff else PushEvent.Source.SYSTEM,
+            message=message,
+        )
+        for pk in ids
+    )
+
+
+def _enqueue(ids: list[int], *, together: bool = False) -> None:
+    """One task a push, or (`together`) a few tasks sending several each."""
     batch = nullcontext() if Conf.SYNC else transaction.atomic()
     try:
         with batch:
-            for pk in ids:
-                enqueue_push_submit(pk)
+            if together:
+                enqueue_pushes_submit(ids)
+            else:
+                for pk in ids:
+                    enqueue_push_submit(pk)
     except Exception:
         logger.exception("could not enqueue %d resumed push(es); the dispatcher will", len(ids))
+
+
+def _enqueue_probe(push_request_id: int, held_until: datetime) -> None:
+    try:
+        enqueue_push_probe(push_request_id, held_until)
+    except Exception:
+        logger.exception(
+            "could not enqueue push %s after a pause; the dispatcher will", push_request_id
+        )
 
 
 def connection_pauses_next_resume_at() -> datetime | None:
@@ -322,8 +424,9 @@ def connection_pauses_resume_due(*, now: datetime | None = None) -> int:
     due = ConnectionPause.objects.open().filter(resume_at__lte=now)
     resumed = 0
     for connection_id, cause in list(due.values_list("connection_id", "cause")):
-        if cause == Cause.PROVIDER_ERRORS:
+        probe = cause == Cause.PROVIDER_ERRORS
+        if probe:
             _on_probation(connection_id)
-        connection_resume(connection_id=connection_id)
+        connection_resume(connection_id=connection_id, probe=probe)
         resumed += 1
     return resumed
