@@ -24,19 +24,10 @@ from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
 from tests.fixtures.pushes import emulator_invoice_numbers, ready_invoice
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.PUSH_PAUSE_AFTER_SERVER_ERRORS = 3
-    settings.PUSH_PAUSE_FIRST_RETRY_SECONDS = 5
-    settings.PUSH_PAUSE_RETRY_SECONDS = 50
-    settings.PUSH_PAUSE_ERROR_WINDOW_SECONDS = 300
-    settings.Q_WORKERS = 2
-    from django.core.cache import cache
-
-    cache.clear()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("server_error_pauses"),
+]
 
 
 def _paused_with_waiting(user, prefix: str, count: int = 4):
