@@ -126,9 +126,8 @@ USING_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 # --- Cache: shares the Railz token and rate budget between the web process and workers --------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    # Django's Redis backend, reusing one client per server (see railzpush/cache.py).
+    CACHES = {"default": {"BACKEND": "railzpush.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {

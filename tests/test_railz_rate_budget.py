@@ -162,8 +162,7 @@ def test_a_pause_longer_than_the_maximum_is_handed_back_to_the_caller(
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
 def test_the_budget_and_pause_are_shared_through_redis(railz_clock):
     # The production cache: add + incr must count across separate cache clients (processes).
-    from django.core.cache.backends.redis import RedisCache
-
+    from railzpush.cache import RedisCache
     from railzpush.railz.ratelimit import RateBudget
 
     def budget() -> RateBudget:
