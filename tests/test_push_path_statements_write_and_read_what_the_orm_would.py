@@ -96,7 +96,7 @@ def test_rows_read_gives_the_instances_the_orm_gives(push):
         f"{quote(table)}.{quote(f.column)}" for f in PushRequest._meta.concrete_fields
     )
     sql = f"SELECT {columns}, 'extra' AS named FROM {quote(table)} WHERE id = %s"  # noqa: S608
-    (read,) = rows_read(PushRequest, sql, [push.pk], extra=1)
+    (read,) = rows_read(PushRequest, sql, [push.pk], extra=("named",))
 
     assert _columns(read) == _columns(PushRequest.objects.get(pk=push.pk))
     assert isinstance(read.body, dict) and read.created_at.tzinfo is not None

@@ -1566,7 +1566,7 @@ def _pushes_named(push_communication_ids: list[str]) -> Any:
             # Not the shape this cache expects (another Django): compiled every time.
             return _pushes_named_query(push_communication_ids)
         _named_sql[count] = sql
-    return rows_read(PushRequest, sql, [*push_communication_ids, ""], extra=1)
+    return rows_read(PushRequest, sql, [*push_communication_ids, ""], extra=("named_connection",))
 
 
 _named_sql: dict[int, str] = {}
