@@ -19,17 +19,13 @@ from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCach
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, servers: Any, **options: Any) -> None:
         super().__init__(servers, **options)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Any] = {}  # by id() of the pool it uses, kept in self._pools
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(
-                    self._servers[index], **self._pool_options
-                )
-            client = self._clients[index] = self._client(connection_pool=self._pools[index])
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
 

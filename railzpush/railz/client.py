@@ -113,10 +113,10 @@ class EnvironmentOnceSession(requests.Session):
 
     Preparing a request merged the session's cookies, headers, parameters and auth into the
     request's through generic code (runtime protocol checks on each mapping, a netrc lookup on
-    disk, two cookie jar copies): a third of the client's CPU for a send. This session never
-    holds parameters or auth, so while it holds no cookie either (Railz sets none) and the
-    request brings none, the merge is done here directly; anything else takes requests' path.
-    The prepared request is requests' own, built by its own steps.
+    disk, two cookie jar copies): a third of a send's CPU under the profiler. This session
+    never holds parameters or auth, so while it holds no cookie either (none until an answer
+    sets one) and the request brings none, the merge is done here directly; anything else
+    takes requests' path. The prepared request is requests' own, built by its own steps.
     """
 
     def __init__(self) -> None:
