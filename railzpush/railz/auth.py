@@ -19,6 +19,7 @@ import requests
 
 from railzpush.railz.errors import RailzAuthError, RailzTransportError
 from railzpush.railz.exchange import ExchangeCallback, decode_body, perform
+from railzpush.railz.ratelimit import UNREAD
 
 TOKEN_LIFETIME_SECONDS = 60 * 60
 REFRESH_MARGIN_SECONDS = 5 * 60
@@ -75,9 +76,14 @@ class AccessTokens:
         digest = hashlib.sha256(f"{auth_url}|{client_id}".encode()).hexdigest()[:24]
         self.cache_key = f"railz:access-token:{digest}"
 
-    def get(self, *, callbacks: Iterable[ExchangeCallback | None] = ()) -> str:
-        """A token that is good for at least `refresh_margin` more seconds."""
-        entry = self.cache.get(self.cache_key)
+    def get(self, *, callbacks: Iterable[ExchangeCallback | None] = (), entry: Any = UNREAD) -> str:
+        """A token that is good for at least `refresh_margin` more seconds.
+
+        `entry` is the cache key's value if the caller has just read it (with others in one
+        round trip).
+        """
+        if entry is UNREAD:
+            entry = self.cache.get(self.cache_key)
         now = self.clock()
         if isinstance(entry, dict) and entry.get("refresh_at", 0) > now:
             return entry["token"]

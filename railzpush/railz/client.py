@@ -39,7 +39,7 @@ from railzpush.railz.errors import (
     RailzTransportError,
 )
 from railzpush.railz.exchange import ExchangeCallback, decode_body, perform
-from railzpush.railz.ratelimit import RateBudget, retry_after_seconds
+from railzpush.railz.ratelimit import UNREAD, RateBudget, retry_after_seconds
 
 logger = logging.getLogger("railzpush.railz")
 
@@ -225,6 +225,7 @@ class RailzClient:
         self.registry = registry or data_type
         self.on_exchange = on_exchange
         self._secret_key = secret_key
+        self.cache = cache
         self.tokens = AccessTokens(
             auth_url=auth_url,
             client_id=client_id,
@@ -628,10 +629,18 @@ class RailzClient:
         is_write = method in _WRITE_METHODS
         callbacks = (self.on_exchange, on_exchange)
         for first_try in (True, False):
-            self.budget.acquire(
-                connection_uuid=connection_uuid, service_name=service_name if is_write else None
+            # The shared pause and the shared token, both read for every request: one cache
+            # round trip. After a wait, the token is read again.
+            pause_key, token_key = self.budget.pause_key, self.tokens.cache_key
+            known = self.cache.get_many([pause_key, token_key])
+            waited = self.budget.acquire(
+                connection_uuid=connection_uuid,
+                service_name=service_name if is_write else None,
+                paused_until=known.get(pause_key),
             )
-            token = self.tokens.get(callbacks=callbacks)
+            token = self.tokens.get(
+                callbacks=callbacks, entry=UNREAD if waited else known.get(token_key)
+            )
             try:
                 response = perform(
                     self.session,

@@ -31,6 +31,8 @@ WINDOW_SECONDS = 60
 RESERVE_MAX = 10
 # A reset header larger than this is an epoch timestamp, not "seconds from now".
 _EPOCH_THRESHOLD = 1_000_000_000
+# A cache value the caller has not read (None is a value: the key is absent).
+UNREAD: Any = object()
 
 
 def _number(value: str | None) -> float | None:
@@ -98,16 +100,27 @@ class RateBudget:
         return f"{self.prefix}:paused-until"
 
     def acquire(
-        self, *, connection_uuid: str | None = None, service_name: str | None = None
+        self,
+        *,
+        connection_uuid: str | None = None,
+        service_name: str | None = None,
+        paused_until: Any = UNREAD,
     ) -> float:
         """Take one request from the budget, waiting if needed; returns the seconds waited.
 
         Pass `service_name` (and `connection_uuid`) for writes, which also count against the
-        provider's per-connection limit.
+        provider's per-connection limit. `paused_until` is the pause key's value if the caller
+        has just read it from the cache (with others in one round trip); after a wait the
+        pause is read again.
         """
         waited = 0.0
         while True:
-            wait = self._wait_needed(connection_uuid=connection_uuid, service_name=service_name)
+            wait = self._wait_needed(
+                connection_uuid=connection_uuid,
+                service_name=service_name,
+                paused_until=paused_until,
+            )
+            paused_until = UNREAD
             if wait <= 0:
                 return waited
             if waited + wait > self.max_wait:
@@ -140,9 +153,12 @@ class RateBudget:
         if current is None or until > current:
             self.cache.set(self.pause_key, until, timeout=math.ceil(seconds) + 1)
 
-    def _wait_needed(self, *, connection_uuid: str | None, service_name: str | None) -> float:
+    def _wait_needed(
+        self, *, connection_uuid: str | None, service_name: str | None, paused_until: Any
+    ) -> float:
         now = self.clock()
-        paused_until = self.cache.get(self.pause_key)
+        if paused_until is UNREAD:
+            paused_until = self.cache.get(self.pause_key)
         if paused_until is not None and paused_until > now:
             return paused_until - now
         window = int(now // WINDOW_SECONDS)
