@@ -119,9 +119,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / f"test-railzpush-{os.getpid()}.sqlite3"))
     }
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+USING_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
+if USING_POSTGRES:
+    # Django's backend with a health check that needs no round trip (railzpush/db/postgresql).
+    _db["ENGINE"] = "railzpush.db.postgresql"
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USING_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 # --- Cache: shares the Railz token and rate budget between the web process and workers --------
 REDIS_URL = env_str("REDIS_URL")
