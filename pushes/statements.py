@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection as database
 from django.db import models
 
-__all__ = ["row_insert", "row_update", "rows_insert", "rows_read"]
+__all__ = ["column_read", "row_insert", "row_update", "rows_insert", "rows_read"]
 
 
 def rows_insert(model: type[models.Model], rows: list[models.Model]) -> None:
@@ -130,21 +130,50 @@ def _read_plan(model: type[models.Model]) -> tuple[tuple[models.Field, ...], tup
 def row_update(
     model: type[models.Model], pk: Any, *, where: dict[str, Any], values: dict[str, Any]
 ) -> int | None:
-    """UPDATE the row `pk` of `model` with `values` where its columns equal `where`; the number
-    of rows changed, or None (nothing done) when a value is an expression (`F(...) - 1`) the
-    caller then leaves to the ORM."""
+    """UPDATE the row `pk` of `model` with `values` where its columns equal `where` (a None
+    there: where the column is empty); the number of rows changed, or None (nothing done) when
+    a value is an expression (`F(...) - 1`) the caller then leaves to the ORM."""
     meta = model._meta
     if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
         _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
     ):
         return None
     names = tuple(values)
+    equal = {name: value for name, value in where.items() if value is not None}
+    empty = tuple(name for name, value in where.items() if value is None)
     params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
     params.append(pk)
-    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in where.items())
+    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
     with database.cursor() as cursor:
-        cursor.execute(_update_statement(model, names, tuple(where)), params)
+        cursor.execute(_update_statement(model, names, tuple(equal), empty), params)
         return cursor.rowcount
+
+
+def column_read(model: type[models.Model], pk: Any, name: str) -> Any:
+    """The column `name` of the row `pk` of `model` (None if there is no such row), converted
+    as the ORM converts it: `filter(pk=pk).values_list(name, flat=True).first()` without
+    compiling it each time."""
+    field = model._meta.get_field(name)
+    with database.cursor() as cursor:
+        cursor.execute(_column_statement(model, name), [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    value = row[0]
+    column = field.get_col(model._meta.db_table)
+    for converter in database.ops.get_db_converters(column) + column.get_db_converters(database):
+        value = converter(value, column, database)
+    return value
+
+
+@functools.cache
+def _column_statement(model: type[models.Model], name: str) -> str:
+    quote = database.ops.quote_name
+    meta = model._meta
+    return (
+        f"SELECT {quote(meta.get_field(name).column)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -181,12 +210,16 @@ def _insert_statement(model: type[models.Model], count: int, *, returning: bool 
 
 @functools.cache
 def _update_statement(
-    model: type[models.Model], names: tuple[str, ...], where: tuple[str, ...]
+    model: type[models.Model],
+    names: tuple[str, ...],
+    where: tuple[str, ...],
+    empty: tuple[str, ...] = (),
 ) -> str:
     quote = database.ops.quote_name
     meta = model._meta
     assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
     conditions = "".join(f" AND {quote(meta.get_field(name).column)} = %s" for name in where)
+    conditions += "".join(f" AND {quote(meta.get_field(name).column)} IS NULL" for name in empty)
     return (
         f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
         f"WHERE {quote(meta.pk.column)} = %s{conditions}"

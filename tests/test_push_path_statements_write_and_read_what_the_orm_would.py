@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create
-from pushes.statements import row_insert, row_update, rows_insert, rows_read
+from pushes.statements import column_read, row_insert, row_update, rows_insert, rows_read
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
 from tests.fixtures.pushes import ready_invoice
@@ -79,6 +79,26 @@ def test_row_update_changes_the_row_only_where_it_still_matches(push):
     assert changed == 1
     push.refresh_from_db()
     assert (push.attempts, push.sent_at) == (7, now)
+
+
+def test_row_update_with_an_empty_column_as_condition_changes_it_only_while_empty():
+    event = WebhookEvent(dedupe_key="k-null", raw_body="{}", received_at=timezone.now())
+    row_insert(event)
+    first, second = timezone.now(), timezone.now()
+    values = {"processed_at": first, "outcome": "applied"}
+
+    assert row_update(WebhookEvent, event.pk, where={"processed_at": None}, values=values) == 1
+    later = {"processed_at": second, "outcome": "again"}
+    assert row_update(WebhookEvent, event.pk, where={"processed_at": None}, values=later) == 0
+    event.refresh_from_db()
+    assert (event.processed_at, event.outcome) == (first, "applied")
+
+
+def test_column_read_gives_the_value_the_orm_gives(push):
+    for name in ("state", "created_at", "body", "connection"):
+        orm = PushRequest.objects.filter(pk=push.pk).values_list(name, flat=True).first()
+        assert column_read(PushRequest, push.pk, name) == orm
+    assert column_read(PushRequest, push.pk + 10_000, "state") is None
 
 
 def test_row_update_leaves_expressions_to_the_orm(push):

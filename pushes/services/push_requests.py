@@ -57,7 +57,7 @@ from pushes.services.connection_pauses import (
 )
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from pushes.signals import push_settled, pushes_queued
-from pushes.statements import row_insert, row_update, rows_insert, rows_read
+from pushes.statements import column_read, row_insert, row_update, rows_insert, rows_read
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -241,7 +241,7 @@ def _transition(
             if expected in allowed and _update_push(push.pk, expected, values):
                 break
             # Someone else moved it (or our copy is old): decide from the state it is in now.
-            current = PushRequest.objects.filter(pk=push.pk).values_list("state", flat=True).first()
+            current = column_read(PushRequest, push.pk, "state")
             if current == expected and current not in allowed:
                 rows_insert(PushEvent, with_claim(current))
                 return False
@@ -1501,8 +1501,11 @@ def _webhook_event_apply(webhook_event: WebhookEvent, *, push: PushRequest | Non
     outcome, done = _webhook_outcome(webhook_event, known=push)
     # Applied once: of the receipt and the worker both applying it, the first one's outcome
     # stands (the pushes' own changes are conditional, so the second changed nothing).
-    WebhookEvent.objects.filter(pk=webhook_event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now() if done else None, outcome=outcome
+    row_update(
+        WebhookEvent,
+        webhook_event.pk,
+        where={"processed_at": None},
+        values={"processed_at": timezone.now() if done else None, "outcome": outcome},
     )
     return outcome
 
