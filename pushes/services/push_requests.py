@@ -1390,7 +1390,7 @@ def _webhook_event(raw_body: bytes) -> WebhookEvent:
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise ValueError("the body must be a JSON object with a data object")
     data = payload["data"]
-    return WebhookEvent(
+    event = WebhookEvent(
         dedupe_key=_dedupe_key(payload, raw_body),
         event=str(data.get("event") or "")[:40],
         connection_uuid=str(data.get("connectionId") or data.get("connectionUuid") or "")[:64],
@@ -1404,6 +1404,8 @@ def _webhook_event(raw_body: bytes) -> WebhookEvent:
         raw_body=raw_body.decode("utf-8", errors="replace"),
         received_at=timezone.now(),
     )
+    event.parsed_data = data  # what applying it reads, not parsed again
+    return event
 
 
 def webhook_event_store(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
@@ -1428,11 +1430,17 @@ def webhook_event_receive(*, raw_body: bytes) -> tuple[WebhookEvent, bool]:
     so an outcome is never applied twice. Raises ValueError for a body that is not a JSON
     object with a `data` object; any other failure leaves nothing written (the caller may
     then store it for the queue to apply).
+
+    An event that changes no push here (none it names is known yet, or it concerns no push)
+    writes its own row and nothing else: that one statement needs no transaction around it.
     """
     event = _webhook_event(raw_body)
+    # Read before any transaction: the changes that follow are conditional on the state read
+    # (as they would be inside one, under READ COMMITTED), and most early webhooks find none.
+    pushes = _webhook_pushes(event)
     try:
-        with transaction.atomic():
-            event.outcome, done = _webhook_outcome(event)
+        with transaction.atomic() if pushes or database.in_atomic_block else nullcontext():
+            event.outcome, done = _webhook_outcome(event, pushes=pushes)
             event.processed_at = timezone.now() if done else None
             row_insert(event)
     except IntegrityError:
@@ -1510,25 +1518,30 @@ def _webhook_event_apply(webhook_event: WebhookEvent, *, push: PushRequest | Non
     return outcome
 
 
-def _webhook_outcome(
-    webhook_event: WebhookEvent, *, known: PushRequest | None = None
-) -> tuple[str, bool]:
-    """Apply the event to the pushes it names; (what it did, whether it is done with).
+def _webhook_data(webhook_event: WebhookEvent) -> dict[str, Any]:
+    data = getattr(webhook_event, "parsed_data", None)
+    if data is None:
+        data = json.loads(webhook_event.raw_body).get("data") or {}
+    return data
 
-    Not done while it names a push not known yet: the worker applies it once it records the
-    push's id.
-    """
-    data = json.loads(webhook_event.raw_body).get("data") or {}
-    event = data.get("event")
-    if event not in ("push", "batchPush", "delete"):
-        return f"ignored: {event or 'unnamed'} events do not concern pushes", True
-    connection_uuid = data.get("connectionId") or data.get("connectionUuid")
-    items = _webhook_items(data)
-    ids = [
+
+def _webhook_ids(data: dict[str, Any]) -> list[str] | None:
+    """The Railz push ids the event's items name, or None for an event about no push."""
+    if data.get("event") not in ("push", "batchPush", "delete"):
+        return None
+    return [
         i.get("pushCommunicationId") or i.get("deleteCommunicationId")
-        for i in items
+        for i in _webhook_items(data)
         if i.get("pushCommunicationId") or i.get("deleteCommunicationId")
     ]
+
+
+def _webhook_pushes(
+    webhook_event: WebhookEvent, *, known: PushRequest | None = None
+) -> dict[str, PushRequest]:
+    """The pushes here that the event names, by Railz push id; `known` (one the caller has in
+    hand, with its connection) is not read again."""
+    ids = _webhook_ids(_webhook_data(webhook_event)) or []
     pushes = {}
     if known is not None and known.push_communication_id in ids:
         pushes[known.push_communication_id] = known
@@ -1539,8 +1552,30 @@ def _webhook_outcome(
         for p in _pushes_named(unread):
             p.content_type = ContentType.objects.get_for_id(p.content_type_id)
             pushes[p.push_communication_id] = p
+    return pushes
+
+
+def _webhook_outcome(
+    webhook_event: WebhookEvent,
+    *,
+    known: PushRequest | None = None,
+    pushes: dict[str, PushRequest] | None = None,
+) -> tuple[str, bool]:
+    """Apply the event to the pushes it names (`pushes`, as `_webhook_pushes` reads them, if
+    the caller has read them); (what it did, whether it is done with).
+
+    Not done while it names a push not known yet: the worker applies it once it records the
+    push's id.
+    """
+    data = _webhook_data(webhook_event)
+    if _webhook_ids(data) is None:
+        event = data.get("event")
+        return f"ignored: {event or 'unnamed'} events do not concern pushes", True
+    if pushes is None:
+        pushes = _webhook_pushes(webhook_event, known=known)
+    connection_uuid = data.get("connectionId") or data.get("connectionUuid")
     applied = missing = 0
-    for item in items:
+    for item in _webhook_items(data):
         communication_id = item.get("pushCommunicationId") or item.get("deleteCommunicationId")
         push = pushes.get(communication_id)
         if push is None:
