@@ -15,7 +15,14 @@ from typing import Any
 from django.db import connection as database
 from django.db import models
 
-__all__ = ["column_read", "row_insert", "row_update", "rows_insert", "rows_read"]
+__all__ = [
+    "column_read",
+    "row_insert",
+    "row_update",
+    "row_update_then_insert",
+    "rows_insert",
+    "rows_read",
+]
 
 
 def rows_insert(model: type[models.Model], rows: list[models.Model]) -> None:
@@ -147,6 +154,77 @@ def row_update(
     with database.cursor() as cursor:
         cursor.execute(_update_statement(model, names, tuple(equal), empty), params)
         return cursor.rowcount
+
+
+def row_update_then_insert(
+    model: type[models.Model],
+    pk: Any,
+    *,
+    where: dict[str, Any],
+    values: dict[str, Any],
+    rows: list[models.Model],
+) -> int | None:
+    """`row_update` and, only if it changed the row, `rows_insert` of `rows` (unsaved rows of
+    one model), as one statement: on PostgreSQL a data-modifying WITH runs both or neither, so
+    the pair needs no transaction around it (BEGIN and COMMIT are a round trip each there).
+    The number of rows changed (0: `where` no longer matched, nothing was written), or None
+    (nothing done) where it cannot be one statement: another database, no rows, an expression
+    among the values, a column of another table; the caller then writes them its own way."""
+    if database.vendor != "postgresql" or not rows:
+        return None
+    meta = model._meta
+    if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
+        _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
+    ):
+        return None
+    written = type(rows[0])
+    if any(type(row) is not written for row in rows) or None in _column_types(written):
+        return None
+    names = tuple(values)
+    equal = {name: value for name, value in where.items() if value is not None}
+    empty = tuple(name for name, value in where.items() if value is None)
+    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
+    params.append(pk)
+    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
+    params.extend(_insert_params(written, rows))
+    statement = _update_then_insert_statement(model, names, tuple(equal), empty, written, len(rows))
+    with database.cursor() as cursor:
+        cursor.execute(statement, params)
+        inserted = cursor.rowcount
+    if not inserted:
+        return 0
+    for row in rows:
+        _saved(row)
+    return 1
+
+
+@functools.cache
+def _column_types(model: type[models.Model]) -> tuple[str | None, ...]:
+    return tuple(field.db_type(database) for field in _insert_fields(model))
+
+
+@functools.cache
+def _update_then_insert_statement(
+    model: type[models.Model],
+    names: tuple[str, ...],
+    where: tuple[str, ...],
+    empty: tuple[str, ...],
+    written: type[models.Model],
+    count: int,
+) -> str:
+    quote = database.ops.quote_name
+    fields = _insert_fields(written)
+    columns = ", ".join(quote(field.column) for field in fields)
+    # Each value cast to its column's type: a VALUES list types its columns from its first
+    # row, where an empty (NULL) value would otherwise be text.
+    row = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in _column_types(written)) + ")"
+    # Built from the models' own table, column names and types only, never from input.
+    return (
+        f"WITH changed AS ({_update_statement(model, names, where, empty)} RETURNING 1) "  # noqa: S608
+        f"INSERT INTO {quote(written._meta.db_table)} ({columns}) "
+        f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS written "
+        "WHERE EXISTS (SELECT 1 FROM changed)"
+    )
 
 
 def column_read(model: type[models.Model], pk: Any, name: str) -> Any:

@@ -3,12 +3,20 @@ ORM would: dates, JSON and foreign keys converted by the fields themselves; an e
 column of another table is left to the ORM."""
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create
-from pushes.statements import column_read, row_insert, row_update, rows_insert, rows_read
+from pushes.statements import (
+    column_read,
+    row_insert,
+    row_update,
+    row_update_then_insert,
+    rows_insert,
+    rows_read,
+)
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
 from tests.fixtures.pushes import ready_invoice
@@ -109,8 +117,6 @@ def test_row_update_leaves_expressions_to_the_orm(push):
 
 def test_rows_read_gives_the_instances_the_orm_gives(push):
     table = PushRequest._meta.db_table
-    from django.db import connection
-
     quote = connection.ops.quote_name
     columns = ", ".join(
         f"{quote(table)}.{quote(f.column)}" for f in PushRequest._meta.concrete_fields
@@ -123,3 +129,93 @@ def test_rows_read_gives_the_instances_the_orm_gives(push):
     assert read.named == "extra"
     with pytest.raises(ValueError, match="does not select"):
         rows_read(PushRequest, sql, [push.pk])
+
+
+def _lines(push, now):
+    return [
+        PushEvent(
+            push_request=push,
+            at=now,
+            kind=PushEvent.Kind.EXCHANGE,
+            source=PushEvent.Source.WORKER,
+            method="POST",
+            path="/invoices",
+            query=None,
+            status_code=None,  # an empty number: typed by its column, not as text
+            request_body={"data": {"amount": "12.50"}},
+            response_body=None,
+        ),
+        PushEvent(
+            push_request=push,
+            at=now,
+            kind=PushEvent.Kind.STATE,
+            source=PushEvent.Source.WORKER,
+            from_state=push.state,
+            to_state="submitting",
+            message="é",
+        ),
+    ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="one statement on PostgreSQL; elsewhere the caller writes the two in a transaction",
+)
+def test_row_update_then_insert_writes_both_only_where_the_row_still_matches(push):
+    now = timezone.now()
+    before = set(PushEvent.objects.values_list("pk", flat=True))
+    lines = _lines(push, now)
+    moved = row_update_then_insert(
+        PushRequest,
+        push.pk,
+        where={"state": "success"},
+        values={"state": "submitting", "attempts": 7},
+        rows=lines,
+    )
+    assert moved == 0
+    assert PushRequest.objects.get(pk=push.pk).state == push.state
+    assert not PushEvent.objects.exclude(pk__in=before).exists()
+
+    moved = row_update_then_insert(
+        PushRequest,
+        push.pk,
+        where={"state": push.state},
+        values={"state": "submitting", "attempts": 7, "sent_at": now},
+        rows=lines,
+    )
+    assert moved == 1
+    changed = PushRequest.objects.get(pk=push.pk)
+    assert (changed.state, changed.attempts, changed.sent_at) == ("submitting", 7, now)
+    written = PushEvent.objects.exclude(pk__in=before).order_by("pk")
+    assert [
+        (e.kind, e.at, e.status_code, e.request_body, e.response_body, e.to_state, e.message)
+        for e in written
+    ] == [
+        ("exchange", now, None, {"data": {"amount": "12.50"}}, None, "", ""),
+        ("state", now, None, None, None, "submitting", "é"),
+    ]
+    assert all(e.push_request_id == push.pk for e in written)
+    assert all(not line._state.adding for line in lines)
+
+
+def test_row_update_then_insert_leaves_what_it_cannot_do_in_one_statement_to_the_caller(push):
+    now = timezone.now()
+    expression = {"attempts": F("attempts") + 1}
+    assert (
+        row_update_then_insert(
+            PushRequest, push.pk, where={}, values=expression, rows=_lines(push, now)
+        )
+        is None
+    )
+    no_rows = row_update_then_insert(
+        PushRequest, push.pk, where={}, values={"attempts": 3}, rows=[]
+    )
+    assert no_rows is None
+    plain = row_update_then_insert(
+        PushRequest, push.pk, where={}, values={"attempts": 3}, rows=_lines(push, now)
+    )
+    if connection.vendor != "postgresql":
+        assert plain is None
+    assert PushRequest.objects.get(pk=push.pk).attempts == (
+        3 if connection.vendor == "postgresql" else push.attempts
+    )

@@ -57,7 +57,14 @@ from pushes.services.connection_pauses import (
 )
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from pushes.signals import push_settled, pushes_queued
-from pushes.statements import column_read, row_insert, row_update, rows_insert, rows_read
+from pushes.statements import (
+    column_read,
+    row_insert,
+    row_update,
+    row_update_then_insert,
+    rows_insert,
+    rows_read,
+)
 from railzpush.railz import (
     Exchange,
     RailzClient,
@@ -223,6 +230,10 @@ def _transition(
     (a single send's queued -> submitting line, not written yet) goes first among them while
     the push is still in `submitting`; if it left it meanwhile, whoever moved it (the lease
     expiry) wrote that line. `push` is refreshed in memory on success.
+
+    Where nothing else is written with it (no `then`, not a final state) and no transaction is
+    open, the change and its lines are one statement where the database allows it
+    (`row_update_then_insert`), with no transaction around it.
     """
 
     def with_claim(state: str | None) -> list[PushEvent]:
@@ -236,6 +247,27 @@ def _transition(
     # and only matters where a unique constraint can refuse the change and a caller goes on:
     # adopting a Railz push id, or entering a state of the one-push-in-flight rule.
     savepoint = "push_communication_id" in values or to in PushRequest.IN_FLIGHT
+    if (
+        expected in allowed
+        and then is None
+        and to not in PushRequest.TERMINAL
+        and not database.in_atomic_block
+    ):
+        # Nothing else to write in the same breath (a worker recording Railz's answer): the
+        # change and its lines in one statement where the database can, with no transaction.
+        changed = row_update_then_insert(
+            PushRequest,
+            push.pk,
+            where={"state": expected},
+            values=values,
+            rows=[*with_claim(expected), _state_line(push, expected, to, now, source, message)],
+        )
+        if changed:
+            for name, value in values.items():
+                setattr(push, name, value)
+            return True
+        # None: not one statement here; 0: someone moved it meanwhile. Either way the general
+        # path below decides, from the state the push is in now.
     with transaction.atomic(savepoint=savepoint):
         for _ in range(3):
             if expected in allowed and _update_push(push.pk, expected, values):
@@ -252,16 +284,8 @@ def _transition(
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(push, name, value)
-        state_event = PushEvent(
-            push_request=push,
-            at=now,
-            kind=PushEvent.Kind.STATE,
-            source=source,
-            from_state=expected,
-            to_state=to,
-            message=message,
-        )
-        rows_insert(PushEvent, [*with_claim(expected), state_event])
+        state_line = _state_line(push, expected, to, now, source, message)
+        rows_insert(PushEvent, [*with_claim(expected), state_line])
         if then is not None:
             then(push)
         if to in PushRequest.TERMINAL:
@@ -271,6 +295,20 @@ def _transition(
             fields=[k for k, v in values.items() if hasattr(v, "resolve_expression")]
         )
     return True
+
+
+def _state_line(
+    push: PushRequest, expected: str, to: str, now: datetime, source: str, message: str
+) -> PushEvent:
+    return PushEvent(
+        push_request=push,
+        at=now,
+        kind=PushEvent.Kind.STATE,
+        source=source,
+        from_state=expected,
+        to_state=to,
+        message=message,
+    )
 
 
 def _update_push(pk: int, expected: str, values: dict[str, Any]) -> int:
