@@ -140,19 +140,11 @@ def row_update(
     """UPDATE the row `pk` of `model` with `values` where its columns equal `where` (a None
     there: where the column is empty); the number of rows changed, or None (nothing done) when
     a value is an expression (`F(...) - 1`) the caller then leaves to the ORM."""
-    meta = model._meta
-    if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
-        _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
-    ):
+    update = _update(model, pk, where, values)
+    if update is None:
         return None
-    names = tuple(values)
-    equal = {name: value for name, value in where.items() if value is not None}
-    empty = tuple(name for name, value in where.items() if value is None)
-    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
-    params.append(pk)
-    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
     with database.cursor() as cursor:
-        cursor.execute(_update_statement(model, names, tuple(equal), empty), params)
+        cursor.execute(*update)
         return cursor.rowcount
 
 
@@ -172,24 +164,16 @@ def row_update_then_insert(
     among the values, a column of another table; the caller then writes them its own way."""
     if database.vendor != "postgresql" or not rows:
         return None
-    meta = model._meta
-    if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
-        _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
-    ):
-        return None
     written = type(rows[0])
     if any(type(row) is not written for row in rows) or None in _column_types(written):
         return None
-    names = tuple(values)
-    equal = {name: value for name, value in where.items() if value is not None}
-    empty = tuple(name for name, value in where.items() if value is None)
-    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
-    params.append(pk)
-    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
-    params.extend(_insert_params(written, rows))
-    statement = _update_then_insert_statement(model, names, tuple(equal), empty, written, len(rows))
+    update = _update(model, pk, where, values)
+    if update is None:
+        return None
+    sql, params = update
+    statement = _update_then_insert_statement(sql, written, len(rows))
     with database.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(statement, [*params, *_insert_params(written, rows)])
         inserted = cursor.rowcount
     if not inserted:
         return 0
@@ -198,20 +182,32 @@ def row_update_then_insert(
     return 1
 
 
+def _update(
+    model: type[models.Model], pk: Any, where: dict[str, Any], values: dict[str, Any]
+) -> tuple[str, list[Any]] | None:
+    """The UPDATE of `row_update` and its parameters, or None where a value is an expression
+    or a column is in another table."""
+    meta = model._meta
+    if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
+        _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
+    ):
+        return None
+    names = tuple(values)
+    equal = {name: value for name, value in where.items() if value is not None}
+    empty = tuple(name for name, value in where.items() if value is None)
+    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
+    params.append(pk)
+    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
+    return _update_statement(model, names, tuple(equal), empty), params
+
+
 @functools.cache
 def _column_types(model: type[models.Model]) -> tuple[str | None, ...]:
     return tuple(field.db_type(database) for field in _insert_fields(model))
 
 
 @functools.cache
-def _update_then_insert_statement(
-    model: type[models.Model],
-    names: tuple[str, ...],
-    where: tuple[str, ...],
-    empty: tuple[str, ...],
-    written: type[models.Model],
-    count: int,
-) -> str:
+def _update_then_insert_statement(update: str, written: type[models.Model], count: int) -> str:
     quote = database.ops.quote_name
     fields = _insert_fields(written)
     columns = ", ".join(quote(field.column) for field in fields)
@@ -220,7 +216,7 @@ def _update_then_insert_statement(
     row = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in _column_types(written)) + ")"
     # Built from the models' own table, column names and types only, never from input.
     return (
-        f"WITH changed AS ({_update_statement(model, names, where, empty)} RETURNING 1) "  # noqa: S608
+        f"WITH changed AS ({update} RETURNING 1) "  # noqa: S608
         f"INSERT INTO {quote(written._meta.db_table)} ({columns}) "
         f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS written "
         "WHERE EXISTS (SELECT 1 FROM changed)"

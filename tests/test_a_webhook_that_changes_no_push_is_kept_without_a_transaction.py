@@ -7,7 +7,6 @@ early one is still refused by its dedupe key and leaves the connection usable.""
 import json
 
 import pytest
-from django.db import connections
 
 from pushes.models import PushRequest, WebhookEvent
 from pushes.services.push_requests import (
@@ -17,31 +16,10 @@ from pushes.services.push_requests import (
 )
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
-from tests.fixtures.pushes import FakePushClient, ready_invoice, status_item
+from tests.fixtures.pushes import FakePushClient, ready_invoice, webhook_body
 
 # Outside the test's own transaction, so what the receipt commits is its own.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _webhook(push, status="success"):
-    data = {"event": "push", "connectionId": push.connection.connection_uuid}
-    data.update(status_item(push, status))
-    return json.dumps({"data": data}).encode()
-
-
-@pytest.fixture
-def commits(monkeypatch):
-    """Every transaction the receipt commits (Django commits each outermost atomic block)."""
-    made: list[str] = []
-    wrapper = type(connections["default"])
-    commit = wrapper.commit
-
-    def counted(self):
-        made.append(self.alias)
-        return commit(self)
-
-    monkeypatch.setattr(wrapper, "commit", counted)
-    return made
 
 
 @pytest.fixture
@@ -59,7 +37,7 @@ def test_a_webhook_before_its_push_is_known_is_kept_in_one_statement_without_a_t
     two_pushes, commits
 ):
     _, early = two_pushes
-    event, created = webhook_event_receive(raw_body=_webhook(early))
+    event, created = webhook_event_receive(raw_body=webhook_body(early))
     assert created
     assert commits == []
     stored = WebhookEvent.objects.get(pk=event.pk)
@@ -70,7 +48,7 @@ def test_a_webhook_before_its_push_is_known_is_kept_in_one_statement_without_a_t
 
 def test_a_webhook_whose_push_is_known_changes_it_in_one_transaction(two_pushes, commits):
     known, _ = two_pushes
-    event, created = webhook_event_receive(raw_body=_webhook(known))
+    event, created = webhook_event_receive(raw_body=webhook_body(known))
     assert created
     assert len(commits) == 1
     assert WebhookEvent.objects.get(pk=event.pk).outcome == "1 push(es) changed"
@@ -83,13 +61,13 @@ def test_a_repeat_of_an_early_webhook_is_refused_by_its_key_and_the_connection_g
     two_pushes, commits
 ):
     known, early = two_pushes
-    first, created = webhook_event_receive(raw_body=_webhook(early))
-    again, created_again = webhook_event_receive(raw_body=_webhook(early))
+    first, created = webhook_event_receive(raw_body=webhook_body(early))
+    again, created_again = webhook_event_receive(raw_body=webhook_body(early))
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
     assert WebhookEvent.objects.count() == 1
     # The refused INSERT left no broken transaction behind: the next webhook is applied.
-    webhook_event_receive(raw_body=_webhook(known))
+    webhook_event_receive(raw_body=webhook_body(known))
     assert PushRequest.objects.get(pk=known.pk).state == PushRequest.State.SUCCESS
 
 

@@ -5,7 +5,7 @@ together or not at all, and a push moved meanwhile (its lease ran out) is decide
 state it is in now, as before."""
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from pushes.models import PushRequest
 from pushes.services.push_requests import push_request_create, push_request_submit
@@ -22,20 +22,6 @@ pytestmark = [
 ]
 
 State = PushRequest.State
-
-
-@pytest.fixture
-def commits(monkeypatch):
-    made: list[str] = []
-    wrapper = type(connections["default"])
-    commit = wrapper.commit
-
-    def counted(self):
-        made.append(self.alias)
-        return commit(self)
-
-    monkeypatch.setattr(wrapper, "commit", counted)
-    return made
 
 
 @pytest.fixture

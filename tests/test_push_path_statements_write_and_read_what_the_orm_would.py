@@ -34,20 +34,28 @@ def _columns(row):
     return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
 
 
+def _exchange_line(push, now, **fields):
+    return PushEvent(
+        push_request=push,
+        at=now,
+        kind=PushEvent.Kind.EXCHANGE,
+        source=PushEvent.Source.WORKER,
+        method="POST",
+        path="/invoices",
+        response_body=None,
+        **fields,
+    )
+
+
 def test_rows_insert_writes_the_lines_bulk_create_would(push):
     now = timezone.now()
     lines = [
-        PushEvent(
-            push_request=push,
-            at=now,
-            kind=PushEvent.Kind.EXCHANGE,
-            source=PushEvent.Source.WORKER,
-            method="POST",
-            path="/invoices",
+        _exchange_line(
+            push,
+            now,
             query={"a": [1, "é"]},
             status_code=202,
             request_body={"data": {"lines": [{"amount": "12.50"}]}},
-            response_body=None,
         ),
         PushEvent(
             push_request=push, at=now, kind=PushEvent.Kind.NOTE, source="system", message="x"
@@ -133,18 +141,8 @@ def test_rows_read_gives_the_instances_the_orm_gives(push):
 
 def _lines(push, now):
     return [
-        PushEvent(
-            push_request=push,
-            at=now,
-            kind=PushEvent.Kind.EXCHANGE,
-            source=PushEvent.Source.WORKER,
-            method="POST",
-            path="/invoices",
-            query=None,
-            status_code=None,  # an empty number: typed by its column, not as text
-            request_body={"data": {"amount": "12.50"}},
-            response_body=None,
-        ),
+        # An empty number: typed by its column, not as text.
+        _exchange_line(push, now, status_code=None, request_body={"data": {"amount": "12.50"}}),
         PushEvent(
             push_request=push,
             at=now,

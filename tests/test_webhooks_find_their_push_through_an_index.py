@@ -7,8 +7,6 @@ that came early) runs on the table is explained: SQLite's plan must search an in
 PostgreSQL sequential scans are switched off and the plan must still find one.
 """
 
-import json
-
 import pytest
 from django.db import connection
 
@@ -20,7 +18,7 @@ from pushes.services.push_requests import (
 )
 from tests.fixtures.emulator import DEMO_QUICKBOOKS
 from tests.fixtures.pushes import *  # noqa: F403
-from tests.fixtures.pushes import FakePushClient, ready_invoice, status_item
+from tests.fixtures.pushes import FakePushClient, ready_invoice, webhook_body
 from tests.fixtures.query_plans import postgresql_plans, sqlite_plans, statements_run
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +32,6 @@ def _reads_of_pushes(action) -> list[tuple[str, tuple]]:
     ]
 
 
-def _webhook(push, status="success"):
-    data = {"event": "push", "connectionId": push.connection.connection_uuid}
-    data.update(status_item(push, status))
-    return json.dumps({"data": data}).encode()
-
-
 @pytest.fixture
 def reads(push_staff, enqueued):
     """The reads of push requests by a webhook's receipt, for a known push and for one the
@@ -50,8 +42,8 @@ def reads(push_staff, enqueued):
     known = PushRequest.objects.get(pk=pushes[0].pk)
     early = PushRequest.objects.get(pk=pushes[1].pk)
     early.push_communication_id = "not-written-down-yet"
-    statements = _reads_of_pushes(lambda: webhook_event_receive(raw_body=_webhook(known)))
-    statements += _reads_of_pushes(lambda: webhook_event_receive(raw_body=_webhook(early)))
+    statements = _reads_of_pushes(lambda: webhook_event_receive(raw_body=webhook_body(known)))
+    statements += _reads_of_pushes(lambda: webhook_event_receive(raw_body=webhook_body(early)))
     assert PushRequest.objects.get(pk=known.pk).state == "success"
     return statements
 
