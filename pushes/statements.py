@@ -24,15 +24,30 @@ __all__ = [
     "rows_read",
 ]
 
+# The most rows one INSERT writes: a statement is kept for each count of rows up to it.
+MOST_ROWS = 100
 
-def rows_insert(model: type[models.Model], rows: list[models.Model]) -> None:
-    """INSERT the unsaved `rows` of `model` in one statement (what `bulk_create` does, without
-    compiling it each time). Their primary keys are not read back: use it for rows nobody
-    reads again in the same breath (timeline lines)."""
+
+def rows_insert(model: type[models.Model], rows: list[models.Model], *, keys: bool = False) -> None:
+    """INSERT the unsaved `rows` of `model` (what `bulk_create` does, without compiling each row
+    anew), in as many statements as the database's limit of parameters asks, as `bulk_create`
+    splits them. With `keys`, each row's primary key is read back and set, as `bulk_create`
+    sets it; without, it is not: for rows nobody reads again in the same breath (timeline
+    lines)."""
     if not rows:
         return
+    if keys and not database.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(rows)
+        return
+    size = min(max(database.ops.bulk_batch_size(_insert_fields(model), rows), 1), MOST_ROWS)
     with database.cursor() as cursor:
-        cursor.execute(_insert_statement(model, len(rows)), _insert_params(model, rows))
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            statement = _insert_statement(model, len(batch), returning=keys)
+            cursor.execute(statement, _insert_params(model, batch))
+            if keys:
+                for row, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                    row.pk = pk
     for row in rows:
         _saved(row)
 

@@ -5,6 +5,7 @@ column of another table is left to the ORM."""
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pushes.models import PushEvent, PushRequest, WebhookEvent
@@ -70,6 +71,31 @@ def test_rows_insert_writes_the_lines_bulk_create_would(push):
         ("note", now, None, None, None),
     ]
     assert all(e.push_request_id == push.pk for e in written)
+
+
+def test_rows_insert_with_keys_sets_each_row_s_key_across_several_statements(push, monkeypatch):
+    """More rows than one statement takes (the database's limit of parameters, or the most
+    rows a statement is kept for): every row is written once and each row's key is its own."""
+    from pushes import statements
+
+    monkeypatch.setattr(statements, "MOST_ROWS", 3)
+    now = timezone.now()
+    rows = [
+        WebhookEvent(dedupe_key=f"k-many-{n}", raw_body=f'{{"n": {n}}}', received_at=now)
+        for n in range(7)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(WebhookEvent, rows, keys=True)
+
+    inserts = [q for q in queries.captured_queries if q["sql"].lstrip().startswith("INSERT")]
+    if connection.features.can_return_rows_from_bulk_insert:
+        assert len(inserts) == 3
+    assert len({row.pk for row in rows}) == 7
+    stored = dict(
+        WebhookEvent.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "raw_body")
+    )
+    assert {row.pk: row.raw_body for row in rows} == stored
+    assert all(not row._state.adding for row in rows)
 
 
 def test_row_insert_sets_the_primary_key_and_a_repeat_fails_on_its_unique_key():

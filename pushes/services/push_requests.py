@@ -488,10 +488,11 @@ def pushes_request_bulk(
                 planned.append((record, push, event))
         try:
             with transaction.atomic():
-                pushes = PushRequest.objects.bulk_create([push for _, push, _ in planned])
+                pushes = [push for _, push, _ in planned]
+                rows_insert(PushRequest, pushes, keys=True)
                 for push, (_, _, event) in zip(pushes, planned, strict=True):
                     event.push_request = push
-                PushEvent.objects.bulk_create([event for _, _, event in planned])
+                rows_insert(PushEvent, [event for _, _, event in planned])
                 pushes_queued.send(
                     sender=PushRequest,
                     queued=[
