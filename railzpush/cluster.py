@@ -15,8 +15,14 @@ which it now ignores), and a stop waits for a busy worker no longer than the tas
 STOP_GRACE_SECONDS), after which the worker is killed; a push it was sending is then left to
 its push lease (`pushes_expire_leases`), never lost.
 
-`install()` (called from the app's `ready`) puts it in place of django-q2's sentinel, so
-`manage.py qcluster`, `manage.py serve` and the benchmarks all run it.
+The main process reacts to the first signal only. django-q2's handler sets the stop event and
+waits for the sentinel; setting the event holds its lock until the sentinel has woken, and a
+second signal handled meanwhile (the group's SIGTERM and then the one `serve` forwards, or a
+supervisor repeating it) entered the handler again and waited for ever on that lock, so the
+cluster never stopped. A later signal now finds the stop under way and leaves it alone.
+
+`install()` (called from the app's `ready`) puts both in place in django-q2, so
+`manage.py qcluster`, `manage.py serve` and the benchmarks all run them.
 """
 
 from __future__ import annotations
@@ -68,7 +74,21 @@ class GracefulSentinel(q_cluster.Sentinel):
                 process.kill()
 
 
+_asks_to_stop = q_cluster.Cluster.sig_handler
+
+
+def _stop_once(cluster, signum, frame):
+    """The main process's handler of SIGTERM and SIGINT: the first asks the sentinel to stop,
+    a later one, while that stop is under way, does nothing."""
+    if cluster.__dict__.get("_stop_asked"):
+        return
+    cluster._stop_asked = True
+    _asks_to_stop(cluster, signum, frame)
+
+
 def install() -> None:
     """Run every cluster of this project with GracefulSentinel (django-q2's Cluster.start
-    creates its sentinel from the module's `Sentinel`)."""
+    creates its sentinel from the module's `Sentinel`) and its main process stopping once
+    (Cluster.__init__ hands the class's handler to `signal.signal`)."""
     q_cluster.Sentinel = GracefulSentinel
+    q_cluster.Cluster.sig_handler = _stop_once

@@ -79,13 +79,34 @@ def _wait_for(condition, timeout: float) -> bool:
     return condition()
 
 
-@pytest.mark.parametrize("command", ["qcluster", "serve"])
+def _once(process) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+
+
+def _again(process) -> None:
+    """The group's SIGTERM, then the main process's again and again while it stops (`make run`
+    and `serve` forward it to a cluster whose group already got it; supervisors repeat it):
+    a signal handled while the first stop is under way must not enter it again (it would wait
+    for ever on the lock of the stop event the first one holds)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    for _ in range(500):
+        time.sleep(0.002)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize(
+    ("command", "signals"),
+    [("qcluster", _once), ("serve", _once), ("qcluster", _again)],
+    ids=["qcluster", "serve", "qcluster-signalled-again"],
+)
 def test_sigterm_to_the_group_finishes_the_push_in_hand_and_exits(
-    command, tmp_path, push_staff, monkeypatch
+    command, signals, tmp_path, push_staff, monkeypatch
 ):
     from django_q.tasks import async_task
 
-    invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=f"INV-TERM-{command}")
+    number = f"INV-{command[:5]}{signals.__name__}"  # at most 21 characters in QuickBooks
+    invoice = ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number=number)
     # Queue the push without its usual send; the cluster runs the slow one below.
     monkeypatch.setattr("pushes.queue.async_task", lambda *args, **kwargs: None)
     push = push_request_create(record=invoice, user=push_staff)
@@ -104,7 +125,7 @@ def test_sigterm_to_the_group_finishes_the_push_in_hand_and_exits(
         assert _wait_for(marker.exists, BOOT_TIMEOUT), (tmp_path / "process.log").read_text()
         assert PushRequest.objects.get(pk=push.pk).state == "submitting"
 
-        os.killpg(process.pid, signal.SIGTERM)
+        signals(process)
 
         try:
             process.wait(STOP_TIMEOUT)
@@ -124,6 +145,18 @@ def test_sigterm_to_the_group_finishes_the_push_in_hand_and_exits(
     push = PushRequest.objects.get(pk=push.pk)
     assert push.state == "pending", (tmp_path / "process.log").read_text()[-3000:]
     assert push.push_communication_id
+
+
+def test_only_the_first_signal_asks_the_cluster_to_stop():
+    from django_q.cluster import Cluster
+
+    cluster = Cluster.__new__(Cluster)  # nothing started, no signal disposition changed
+    stops = []
+    cluster.stop = lambda: stops.append("stop")
+    cluster.sig_handler(signal.SIGTERM, None)
+    cluster.sig_handler(signal.SIGTERM, None)
+    cluster.sig_handler(signal.SIGINT, None)
+    assert stops == ["stop"]
 
 
 def test_every_cluster_of_the_project_runs_the_graceful_sentinel():
