@@ -428,9 +428,10 @@ SPECTACULAR_SETTINGS = {
     # would serve them locally is not a dependency).
 }
 # How long a request holding an Idempotency-Key is presumed alive: a key still without an answer
-# after this is taken over by a retry. Keep it above the web server's request timeout (gunicorn's
-# --timeout, 30 s unless set), or a retry waits for nothing; a shorter lease never runs a request
-# twice (the late request's work is rolled back), it only wastes that work.
+# after this is taken over by a retry. Keep it above the longest a request takes (granian puts no
+# limit of its own on one; gunicorn's --timeout is 30 s unless set), or a retry waits for
+# nothing; a shorter lease never runs a request twice (the late request's work is rolled back),
+# it only wastes that work.
 API_IDEMPOTENCY_LEASE_SECONDS = env_int("API_IDEMPOTENCY_LEASE_SECONDS", 60, minimum=1)
 # Requests per token (per user on the session) and period: "600/min", "10/s", "20000/day".
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
