@@ -1,10 +1,11 @@
 """Push invoices end to end against the emulator and print throughput and cost per push.
 
 Everything runs as it does in production, in separate processes on a scratch database: the web
-app (gunicorn, receiving the emulator's signed webhooks at /webhooks/railz), the emulator in a
-gunicorn of its own (so its CPU is never charged to the app), a django-q2 cluster with
---workers workers (the declared schedules written by setup_schedules), and this command queuing
-the pushes and waiting until every push is finished and every webhook has been applied.
+app (granian, as the README serves it, receiving the emulator's signed webhooks at
+/webhooks/railz), the emulator in a gunicorn of its own (so its CPU is never charged to the
+app), a django-q2 cluster with --workers workers (the declared schedules written by
+setup_schedules), and this command queuing the pushes and waiting until every push is finished
+and every webhook has been applied.
 
 The default is a scratch SQLite file with the ORM broker; `--postgres URL` runs the scale setup
 instead (a scratch database created next to the one URL names, dropped afterwards) and
@@ -77,6 +78,43 @@ def worker_exit(server, worker):
     from pushes.management.commands.bench_push import profiles_dump
     profiles_dump()
 """
+
+# The app's WSGI entry in granian's workers (granian has no hook after a worker loads the
+# app): the query counter, and with --profile the profiler, wrapped around the application.
+APP_ENTRY = """
+import os
+from multiprocessing.util import Finalize
+from django.urls import get_resolver
+from railzpush.wsgi import application
+from pushes.management.commands.bench_push import install_profiler, install_query_counter
+from pushes.management.commands.bench_push import profiles_dump
+get_resolver().url_patterns  # the URL configuration, imported as by a first request
+install_query_counter(os.environ["BENCH_QUERY_DIR"])
+if os.environ.get("BENCH_PROFILE_DIR"):
+    application = install_profiler(application, os.environ["BENCH_PROFILE_DIR"])
+    Finalize(None, profiles_dump, exitpriority=10)  # run as granian's worker process ends
+"""
+
+# The app's access log, one "METHOD PATH STATUS" line a request, as the webhooks are counted.
+APP_ACCESS_FORMAT = "%(method)s %(path)s %(status)d"
+
+
+def _app_log_config(access_log: Path) -> dict:
+    """granian's logging: its access lines into `access_log`, its warnings to the output."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(message)s"}},
+        "handlers": {
+            "access": {"class": "logging.FileHandler", "filename": str(access_log)},
+            "output": {"class": "logging.StreamHandler", "formatter": "plain"},
+        },
+        "loggers": {
+            "_granian": {"handlers": ["output"], "level": "WARNING", "propagate": False},
+            "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
+
 
 CLUSTER_BOOT = """
 import importlib, os, django
@@ -599,6 +637,42 @@ class Command(BaseCommand):
                 stderr=log,
             )
 
+        def granian(name: str, port: int, workers: int, extra: dict) -> None:
+            """The app as production serves it (README): granian, its WSGI interface."""
+            (scratch / "bench_app.py").write_text(APP_ENTRY)
+            (scratch / "granian-log.json").write_text(
+                json.dumps(_app_log_config(scratch / f"{name}-access.log"))
+            )
+            processes[name] = subprocess.Popen(  # noqa: S603
+                [
+                    str(Path(sys.executable).parent / "granian"),
+                    "--interface",
+                    "wsgi",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--blocking-threads",
+                    str(options["server_threads"]),
+                    "--log-config",
+                    str(scratch / "granian-log.json"),
+                    "--access-log",
+                    "--access-log-fmt",
+                    APP_ACCESS_FORMAT,
+                    "bench_app:application",
+                ],
+                env={
+                    **env,
+                    **extra,
+                    "PYTHONPATH": os.pathsep.join([str(scratch), str(settings.BASE_DIR)]),
+                },
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=log,
+            )
+
         step_options = ["--workers", str(options["workers"]), "--timeout", str(options["timeout"])]
         if options["storm"]:
             step_options += ["--storm", options["storm"]]
@@ -629,7 +703,7 @@ class Command(BaseCommand):
             (scratch / "emulator-queries").mkdir()
             profiled = {PROFILE_DIR_ENV: str(profiles)} if options["profile"] else {}
             if mode == "railzpush":
-                gunicorn("app", app_port, options["server_processes"], profiled)
+                granian("app", app_port, options["server_processes"], profiled)
                 _wait_for_port(app_port, 30)
                 processes["cluster"] = subprocess.Popen(  # noqa: S603
                     [sys.executable, "-c", CLUSTER_BOOT],
