@@ -67,31 +67,62 @@ def row_insert(row: models.Model) -> None:
 
 
 def rows_read(
-    model: type[models.Model], sql: str, params: list[Any], extra: tuple[str, ...] = ()
+    model: type[models.Model],
+    sql: str,
+    params: list[Any],
+    extra: tuple[str, ...] = (),
+    *,
+    joined: str | None = None,
 ) -> list:
     """The rows of `sql` (selecting every concrete column of `model` in order, then one column
     for each name in `extra`) as instances of `model`, the extra columns set as attributes of
     those names: what `Model.objects.raw` gives, without resolving its columns and converters
     again for every call. The cursor's description is not read: psycopg builds an object per
-    column for it on each read, a twentieth of a webhook's CPU."""
+    column for it on each read, a twentieth of a webhook's CPU.
+
+    `joined` names a foreign key of `model` whose row's every concrete column `sql` selects
+    right after the model's own (before the extra ones), as `select_related` of that one key
+    does: each instance then holds its related row, as that would."""
     fields, converters = _read_plan(model)
     names = [field.attname for field in fields]
-    width = len(fields) + len(extra)
+    related = None
+    if joined is not None:
+        key = model._meta.get_field(joined)
+        related_fields, related_converters = _read_plan(key.related_model)
+        related = (key, related_fields, related_converters, [f.attname for f in related_fields])
+    own = len(fields)
+    end = own + (len(related[1]) if related else 0)
     found = []
     with database.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            if len(row) != width:
-                raise ValueError(f"{sql!r} does not select {model.__name__}'s columns and {extra}")
-            values = list(row)
-            for index, column, field_converters in converters:
-                for converter in field_converters:
-                    values[index] = converter(values[index], column, database)
-            instance = model.from_db(database.alias, names, values[: len(fields)])
-            for name, value in zip(extra, values[len(fields) :], strict=True):
+            if len(row) != end + len(extra):
+                raise ValueError(
+                    f"{sql!r} does not select {model.__name__}'s columns"
+                    + (f", its {joined}'s" if joined else "")
+                    + f" and {extra}"
+                )
+            values = _converted(row, converters)
+            instance = model.from_db(database.alias, names, values[:own])
+            if related is not None:
+                key, _, related_converters, related_names = related
+                related_values = _converted(row[own:end], related_converters)
+                key.set_cached_value(
+                    instance,
+                    key.related_model.from_db(database.alias, related_names, related_values),
+                )
+            for name, value in zip(extra, values[end:], strict=True):
                 setattr(instance, name, value)
             found.append(instance)
     return found
+
+
+def _converted(row: tuple, converters: tuple) -> list:
+    values = list(row)
+    for index, column, field_converters in converters:
+        for converter in field_converters:
+            values[index] = converter(values[index], column, database)
+    return values
 
 
 def _saved(row: models.Model) -> None:

@@ -165,6 +165,53 @@ def test_rows_read_gives_the_instances_the_orm_gives(push):
         rows_read(PushRequest, sql, [push.pk])
 
 
+def test_rows_read_with_a_joined_key_gives_each_row_its_related_row_as_select_related_would(
+    push, push_staff
+):
+    second = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-STATEMENTS-2"),
+        user=push_staff,
+    )
+    ids = [push.pk, second.pk]
+    query = PushRequest.objects.select_related("connection").filter(pk__in=ids)
+    sql, params = query.query.sql_with_params()
+
+    read = {row.pk: row for row in rows_read(PushRequest, sql, list(params), joined="connection")}
+
+    for expected in query:
+        row = read[expected.pk]
+        assert _columns(row) == _columns(expected)
+        with CaptureQueriesContext(connection) as queries:
+            held = row.connection
+        assert len(queries) == 0, "the connection is held, not read again"
+        assert _columns(held) == _columns(expected.connection)
+        assert not held._state.adding and held._state.db == expected.connection._state.db
+    with pytest.raises(ValueError, match="its connection's"):
+        rows_read(PushRequest, sql, list(params), extra=("named",), joined="connection")
+
+
+def test_a_worker_reads_the_queued_pushes_ahead_as_the_orm_would(push, push_staff):
+    """`_queued`: only the queued ones, each with its connection, the same rows on the first
+    read (the statement compiled) and on the next (the statement kept)."""
+    from pushes.services.batches import _queued, _queued_query
+
+    sent = push_request_create(
+        record=ready_invoice(connection_uuid=DEMO_QUICKBOOKS, number="INV-STATEMENTS-3"),
+        user=push_staff,
+    )
+    PushRequest.objects.filter(pk=sent.pk).update(state=PushRequest.State.PENDING)
+    ids = [push.pk, sent.pk, push.pk + sent.pk + 1000]
+    expected = {row.pk: row for row in _queued_query(ids)}
+    assert list(expected) == [push.pk]
+    for _ in range(2):
+        found = _queued(ids)
+        assert list(found) == [push.pk]
+        assert _columns(found[push.pk]) == _columns(expected[push.pk])
+        with CaptureQueriesContext(connection) as queries:
+            assert found[push.pk].connection.connection_uuid == DEMO_QUICKBOOKS
+        assert len(queries) == 0
+
+
 def _lines(push, now):
     return [
         # An empty number: typed by its column, not as text.
