@@ -11,12 +11,14 @@ from input), and only the values are converted and bound per call, by the fields
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection as database
 from django.db import models
 
 __all__ = [
+    "OnceCompiled",
     "column_read",
     "row_insert",
     "row_update",
@@ -27,6 +29,34 @@ __all__ = [
 
 # The most rows one INSERT writes: a statement is kept for each count of rows up to it.
 MOST_ROWS = 100
+
+
+class OnceCompiled:
+    """An ORM query whose SQL is compiled once for each shape and kept: used as a decorator on
+    the function that builds the query (`query(*args)`), for a read so frequent on the push
+    path that the ORM's compile of it was a visible part of a push's CPU.
+
+    `sql(key, params, *args)` is the SQL of `query(*args)`, compiled the first time for `key`
+    (what decides the SQL: the number of ids, a flag), or None when the ORM binds other
+    parameters than `params` (another Django's shape): the caller then runs `query(*args)`
+    through the ORM, compiled each time, and nothing wrong is ever kept."""
+
+    def __init__(self, query: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, query)
+        self.query = query
+        self._sql: dict[Any, str] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        return self.query(*args)
+
+    def sql(self, key: Any, params: list[Any], *args: Any) -> str | None:
+        sql = self._sql.get(key)
+        if sql is None:
+            sql, bound = self.query(*args).query.sql_with_params()
+            if list(bound) != params:
+                return None
+            self._sql[key] = sql
+        return sql
 
 
 def rows_insert(model: type[models.Model], rows: list[models.Model], *, keys: bool = False) -> None:

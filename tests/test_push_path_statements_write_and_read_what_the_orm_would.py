@@ -11,6 +11,7 @@ from django.utils import timezone
 from pushes.models import PushEvent, PushRequest, WebhookEvent
 from pushes.services.push_requests import push_request_create
 from pushes.statements import (
+    OnceCompiled,
     column_read,
     row_insert,
     row_update,
@@ -210,6 +211,31 @@ def test_a_worker_reads_the_queued_pushes_ahead_as_the_orm_would(push, push_staf
         with CaptureQueriesContext(connection) as queries:
             assert found[push.pk].connection.connection_uuid == DEMO_QUICKBOOKS
         assert len(queries) == 0
+
+
+def test_a_query_is_compiled_once_per_shape_and_never_kept_in_a_shape_not_expected(push):
+    """`OnceCompiled`: the ORM compiles the query the first time for a key and never again for
+    it; where the ORM binds other parameters than the caller expects, nothing is kept (the
+    caller runs the ORM's query instead) and the next call compiles again."""
+    built = []
+
+    @OnceCompiled
+    def named(number):
+        built.append(number)
+        return PushRequest.objects.filter(pk=number).values_list("pk")
+
+    first = named.sql("one", [push.pk], push.pk)
+    assert first is not None and built == [push.pk]
+    assert named.sql("one", [push.pk + 1], push.pk + 1) == first, "kept for its key"
+    assert built == [push.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(first, [push.pk])
+        assert cursor.fetchall() == [(push.pk,)]
+    assert list(named(push.pk)) == [(push.pk,)], "called, it is the ORM's query"
+
+    assert named.sql("other", [push.pk, "unexpected"], push.pk) is None
+    assert named.sql("other", [push.pk, "unexpected"], push.pk) is None
+    assert built == [push.pk, push.pk, push.pk, push.pk], "a shape not expected is not kept"
 
 
 def _lines(push, now):

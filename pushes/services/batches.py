@@ -48,7 +48,7 @@ from pushes.services.push_requests import (
     pushes_claim,
     webhook_events_apply_waiting,
 )
-from pushes.statements import rows_read
+from pushes.statements import OnceCompiled, rows_read
 from railzpush.railz import Exchange, RailzClient, RailzError, RailzRejected
 from railzpush.railz.datatypes import DATA_TYPES, Op
 
@@ -83,20 +83,15 @@ def _queued(push_request_ids: list[int]) -> dict[int, PushRequest]:
     both rows' columns anew each time, a fifth of the worker's CPU outside the Railz call in a
     profile, so its SQL is compiled once per number of ids and read by `rows_read`."""
     ids = list(push_request_ids)
-    sql = _queued_sql.get(len(ids))
+    params = [*ids, State.QUEUED]
+    sql = _queued_query.sql(len(ids), params, ids)
     if sql is None:
-        sql, params = _queued_query(ids).query.sql_with_params()
-        if list(params) != [*ids, State.QUEUED]:
-            # Not the shape this cache expects (another Django): the ORM's, compiled each time.
-            return {push.pk: push for push in _queued_query(ids)}
-        _queued_sql[len(ids)] = sql
-    rows = rows_read(PushRequest, sql, [*ids, State.QUEUED], joined="connection")
+        return {push.pk: push for push in _queued_query(ids)}
+    rows = rows_read(PushRequest, sql, params, joined="connection")
     return {push.pk: push for push in rows}
 
 
-_queued_sql: dict[int, str] = {}
-
-
+@OnceCompiled
 def _queued_query(push_request_ids: list[int]) -> Any:
     return PushRequest.objects.select_related("connection").filter(
         pk__in=push_request_ids, state=State.QUEUED

@@ -58,6 +58,7 @@ from pushes.services.connection_pauses import (
 from pushes.services.identity import identity_differences, identity_in_words, record_identity
 from pushes.signals import push_settled, pushes_queued
 from pushes.statements import (
+    OnceCompiled,
     column_read,
     row_insert,
     row_update,
@@ -1500,24 +1501,19 @@ def _named_push_known(event: WebhookEvent) -> bool:
     if not named:
         return False
     batch = event.event == "batchPush"
-    sql = _known_sql.get(batch)
+    params = [named] if batch else [named, ""]
+    sql = _named_query.sql(batch, params, named, batch)
     if sql is None:
-        query = _named_query(named, batch=batch).query
-        sql, params = query.sql_with_params()
-        if list(params) != ([named] if batch else [named, ""]):
-            return _named_query(named, batch=batch).exists()  # another shape: the ORM's
-        _known_sql[batch] = sql
+        return _named_query(named, batch).exists()
     with database.cursor() as cursor:
-        cursor.execute(sql, [named] if batch else [named, ""])
+        cursor.execute(sql, params)
         return cursor.fetchone() is not None
 
 
-# The statement of `_named_push_known`, compiled by the ORM once (it runs for every webhook
-# that comes before its push's answer is written down).
-_known_sql: dict[bool, str] = {}
-
-
-def _named_query(named: str, *, batch: bool) -> Any:
+@OnceCompiled
+def _named_query(named: str, batch: bool) -> Any:
+    """The first push with the id (or, for a batch, the batch id) `named`: it runs for every
+    webhook that comes before its push's answer is written down."""
     pushes = (
         PushRequest.objects.filter(batch_id=named)
         if batch
@@ -1635,20 +1631,14 @@ def _pushes_named(push_communication_ids: list[str]) -> Any:
     """The pushes with these Railz push ids, each with `named_connection` (its connection's
     uuid). Every webhook reads this, so its SQL is compiled once per number of ids and run
     as a raw query after (the ORM compiled a 32-column SELECT anew each time)."""
-    count = len(push_communication_ids)
-    sql = _named_sql.get(count)
+    params = [*push_communication_ids, ""]
+    sql = _pushes_named_query.sql(len(push_communication_ids), params, push_communication_ids)
     if sql is None:
-        sql, params = _pushes_named_query(push_communication_ids).query.sql_with_params()
-        if list(params) != [*push_communication_ids, ""]:
-            # Not the shape this cache expects (another Django): compiled every time.
-            return _pushes_named_query(push_communication_ids)
-        _named_sql[count] = sql
-    return rows_read(PushRequest, sql, [*push_communication_ids, ""], extra=("named_connection",))
+        return _pushes_named_query(push_communication_ids)
+    return rows_read(PushRequest, sql, params, extra=("named_connection",))
 
 
-_named_sql: dict[int, str] = {}
-
-
+@OnceCompiled
 def _pushes_named_query(push_communication_ids: list[str]) -> Any:
     return (
         PushRequest.objects.railz_pushes(*push_communication_ids)
