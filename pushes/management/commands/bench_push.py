@@ -63,20 +63,16 @@ STATEMENTS_ENV = "BENCH_STATEMENTS"
 LIFTED_LIMIT = 1_000_000
 FLUSH_SECONDS = 0.1
 
+# The gunicorn of the emulator (and of bench_batch's app): its queries counted apart. It is
+# never profiled: --profile is about the app, which granian serves (APP_ENTRY).
 GUNICORN_CONFIG = """
 import os
 
 def post_worker_init(worker):
     from django.urls import get_resolver
-    from pushes.management.commands.bench_push import install_profiler, install_query_counter
+    from pushes.management.commands.bench_push import install_query_counter
     get_resolver().url_patterns  # the URL configuration, imported as by a first request
     install_query_counter(os.environ["BENCH_QUERY_DIR"])
-    if os.environ.get("BENCH_PROFILE_DIR"):
-        worker.wsgi = install_profiler(worker.wsgi, os.environ["BENCH_PROFILE_DIR"])
-
-def worker_exit(server, worker):
-    from pushes.management.commands.bench_push import profiles_dump
-    profiles_dump()
 """
 
 # The app's WSGI entry in granian's workers (granian has no hook after a worker loads the
