@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.db import connection as database
@@ -161,40 +162,65 @@ def _saved(row: models.Model) -> None:
 
 
 def _insert_params(model: type[models.Model], rows: list[models.Model]) -> list[Any]:
-    fields = _insert_fields(model)
+    plan = _insert_plan(model)
     params: list[Any] = []
     for row in rows:
-        params.extend(_prep(field, field.pre_save(row, True)) for field in fields)
+        params.extend(_prep(field, kind, field.pre_save(row, True)) for field, kind in plan)
     return params
 
 
-def _prep(field: models.Field, value: Any) -> Any:
-    """`field.get_db_prep_save(value)`, short of the calls where it gives the value back: an
-    empty column, text into a text field, a whole number into a number or a key."""
+# What `_prep` may know of a field without asking it: decided once per field, since a field's
+# hash (a cache's key) costs a Python call; of plain text, a whole number, a moment, other.
+_TEXT, _NUMBER, _MOMENT, _OTHER = range(4)
+
+
+def _prep(field: models.Field, kind: int, value: Any) -> Any:
+    """`field.get_db_prep_save(value)`, short of the calls where it gives the value back (an
+    empty column, text into a text field, a whole number into a number or a key) or where all
+    it does is the database's own adaptation (an aware moment into a date and time field)."""
     if value is None and field.null:
         return None
-    if (isinstance(value, str) and _is_text(field)) or (type(value) is int and _is_number(field)):
+    if kind == _TEXT and isinstance(value, str):
         return value
+    if kind == _NUMBER and type(value) is int:
+        return value
+    if kind == _MOMENT and type(value) is datetime and value.utcoffset() is not None:
+        # DateTimeField.get_prep_value gives an aware datetime back as it is.
+        return database.ops.adapt_datetimefield_value(value)
     return field.get_db_prep_save(value, database)
 
 
 @functools.cache
-def _is_text(field: models.Field) -> bool:
-    return type(field) in (models.CharField, models.TextField)
+def _insert_plan(model: type[models.Model]) -> tuple[tuple[models.Field, int], ...]:
+    return tuple((field, _kind(field)) for field in _insert_fields(model))
 
 
 @functools.cache
-def _is_number(field: models.Field) -> bool:
+def _named_plan(model: type[models.Model], name: str) -> tuple[models.Field, int]:
+    field = model._meta.get_field(name)
+    return field, _kind(field)
+
+
+_NUMBER_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+)
+
+
+def _kind(field: models.Field) -> int:
     target = field.target_field if isinstance(field, models.ForeignKey) else field
-    return type(target) in (
-        models.AutoField,
-        models.BigAutoField,
-        models.IntegerField,
-        models.BigIntegerField,
-        models.PositiveIntegerField,
-        models.PositiveSmallIntegerField,
-        models.SmallIntegerField,
-    )
+    if type(field) in (models.CharField, models.TextField):
+        return _TEXT
+    if type(target) in _NUMBER_FIELDS:
+        return _NUMBER
+    if type(field) is models.DateTimeField:
+        return _MOMENT
+    return _OTHER
 
 
 @functools.cache
@@ -264,7 +290,6 @@ def _update(
 ) -> tuple[str, list[Any]] | None:
     """The UPDATE of `row_update` and its parameters, or None where a value is an expression
     or a column is in another table."""
-    meta = model._meta
     if any(hasattr(value, "resolve_expression") for value in values.values()) or not (
         _local_columns(model).issuperset(values) and _local_columns(model).issuperset(where)
     ):
@@ -272,9 +297,9 @@ def _update(
     names = tuple(values)
     equal = {name: value for name, value in where.items() if value is not None}
     empty = tuple(name for name, value in where.items() if value is None)
-    params = [_prep(meta.get_field(name), _plain(values[name])) for name in names]
+    params = [_prep(*_named_plan(model, name), _plain(values[name])) for name in names]
     params.append(pk)
-    params.extend(_prep(meta.get_field(name), _plain(value)) for name, value in equal.items())
+    params.extend(_prep(*_named_plan(model, name), _plain(value)) for name, value in equal.items())
     return _update_statement(model, names, tuple(equal), empty), params
 
 

@@ -2,6 +2,9 @@
 ORM would: dates, JSON and foreign keys converted by the fields themselves; an expression or a
 column of another table is left to the ORM."""
 
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as fixed_offset
+
 import pytest
 from django.db import connection
 from django.db.models import F
@@ -108,6 +111,32 @@ def test_row_insert_sets_the_primary_key_and_a_repeat_fails_on_its_unique_key():
     assert WebhookEvent.objects.get(pk=event.pk).dedupe_key == "k-1"
     with pytest.raises(IntegrityError), transaction.atomic():
         row_insert(WebhookEvent(dedupe_key="k-1", raw_body="{}", received_at=timezone.now()))
+
+
+INDIA = fixed_offset(timedelta(hours=5, minutes=30))
+PACIFIC = fixed_offset(timedelta(hours=-8))
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "value"),
+    [
+        (PushEvent, "at", datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)),
+        (PushEvent, "at", datetime(2026, 3, 29, 7, 0, tzinfo=INDIA)),
+        (PushRequest, "requested_on", None),
+        (PushRequest, "requested_on", datetime(2026, 1, 1, 0, 0, tzinfo=PACIFIC)),
+        (PushRequest, "state", "queued"),
+        (PushRequest, "attempts", 3),
+        (PushRequest, "connection", 7),
+        (WebhookEvent, "received_at", datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_each_value_is_bound_as_the_field_itself_prepares_it(model, name, value):
+    """The shortcuts of `_prep` (plain text, a whole number, an aware moment, an empty column)
+    bind what the field's own `get_db_prep_save` gives, on this database."""
+    from pushes.statements import _named_plan, _prep
+
+    field, kind = _named_plan(model, name)
+    assert _prep(field, kind, value) == field.get_db_prep_save(value, connection)
 
 
 def test_row_update_changes_the_row_only_where_it_still_matches(push):
