@@ -27,6 +27,10 @@ from railzpush.railz.signatures import HEADER, verify
 
 logger = logging.getLogger("pushes.webhooks")
 
+# The signature header as the WSGI environment names it: read there, since `request.headers`
+# builds a mapping of every header and variable of the request first (on every webhook).
+_SIGNATURE_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
+
 
 @csrf_exempt
 @require_POST
@@ -35,7 +39,7 @@ def railz_webhook(request: HttpRequest) -> JsonResponse:
     try:
         verify(
             body,
-            request.headers.get(HEADER),
+            request.META.get(_SIGNATURE_KEY),
             settings.RAILZ_WEBHOOK_SECRET,
             tolerance_seconds=settings.RAILZ_WEBHOOK_TOLERANCE_SECONDS,
         )
