@@ -230,6 +230,8 @@ def url_problems(request) -> list[dict[str, str]]:
     longer than MAX_QUERY_VALUE, and more of them than DATA_UPLOAD_MAX_NUMBER_FIELDS."""
     if _URL_CHARACTERS.search(request.path):
         return [_character_error("path", request.path)]
+    if not request.META.get("QUERY_STRING"):
+        return []  # no parameter: the empty QueryDict is not built for every request
     try:
         params = list(request.GET.lists())
     except TooManyFieldsSent:
