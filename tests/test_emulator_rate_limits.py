@@ -2,8 +2,18 @@
 
 import pytest
 
+from railzpush.emulator import faults
 from railzpush.railz import RailzRateLimited
 from tests.fixtures.emulator import DEMO_QUICKBOOKS, DEMO_XERO, invoice_data
+
+
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch):
+    """Each test's requests count in one minute's window, half a minute from its reset: the
+    emulator's budgets are counted per clock minute, as Railz's are, and a test whose requests
+    straddled a minute's end began a fresh budget halfway (a 200 where the 429 was due)."""
+    window, _ = faults._window()
+    monkeypatch.setattr(faults, "_window", lambda: (window, 30))
 
 
 def _headers(response):
