@@ -1,11 +1,13 @@
-"""The push path's most frequent writes, as statements built once per shape.
+"""The push path's most frequent writes and reads, as statements built once per shape.
 
 Every push changes state three times and writes a line on its timeline each time; the ORM
 compiled each of those UPDATEs and INSERTs anew, about a sixth of a push's CPU; a bulk push's
 `bulk_create` of its pushes compiled every field of every row, a third of queuing's. Here the SQL
 is built once per model and set of columns from the models' own table and column names (never
-from input), and only the values are converted and bound per call, by the fields themselves
-(`get_db_prep_save`), as the ORM would.
+from input), and only the values are converted and bound per call, as the fields themselves
+would (`get_db_prep_save`, short of the calls that give a value back as it is). The reads
+(`rows_read`, `column_read`, a query `OnceCompiled` keeps) give the instances and values the
+ORM would.
 """
 
 from __future__ import annotations
