@@ -40,6 +40,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """Passwords are hashed with a fast hasher: with the default (PBKDF2, a million rounds, about
+    a quarter of a CPU second a hash) the users the suite creates and logs in cost a third of its
+    time. A hash made with the default still verifies (it stays listed after the fast one)."""
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *global_settings.PASSWORD_HASHERS,
+    ]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Each test gets an empty in-process cache (token, rate budget)."""
     settings.CACHES = {

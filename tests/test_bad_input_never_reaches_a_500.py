@@ -119,12 +119,6 @@ FORM_CASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """Users are created for every case; hashing their passwords properly is not the point."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(api_as, api_pusher, api_refs):
     """A draft invoice, a pushed one with a failed push, and a client allowed everything."""
