@@ -153,14 +153,9 @@ def faults_counters_reset() -> None:
     from railzpush.emulator.models import EmuConnection
 
     window, _ = _window()
-    keys = [f"railz-emulator:team:{window}"] + [
-        _provider_key(uuid, window)
-        for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True)
-    ]
-    keys += [
-        _daily_limit_key(uuid)
-        for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True)
-    ]
+    keys = [f"railz-emulator:team:{window}"]
+    for uuid in EmuConnection.objects.values_list("connection_uuid", flat=True):
+        keys += [_provider_key(uuid, window), _daily_limit_key(uuid)]
     cache.delete_many(keys)
 
 
@@ -170,7 +165,7 @@ def provider_budget_hit(*, connection_uuid: str, service_name: str) -> None:
     if not limit:
         return
     window, reset = _window()
-    used = _incr(f"railz-emulator:provider:{connection_uuid}:{window}", timeout=WINDOW_SECONDS * 2)
+    used = _incr(_provider_key(connection_uuid, window), timeout=WINDOW_SECONDS * 2)
     if used > limit:
         raise _too_many(
             reset, f"{service_name} allows {limit} requests per minute for this connection"
